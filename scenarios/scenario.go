@@ -1,0 +1,477 @@
+// Package scenarios defines the scenario file: one YAML document that describes
+// a whole contact centre (ICM skill groups and call types, agents, callers,
+// outbound customers) and the reference controller's configuration. The same
+// scenario runs in virtual time (`ipcclab simulate`) and over real sockets
+// (`ipcclab up`).
+//
+// Bad input is reported with the file, the line and the field path, for example
+// `my.yaml:42: agents[1].count: must be at least 1, got 0`; the whole file is
+// checked and every problem is listed, not just the first.
+package scenarios
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed default.yaml
+var embedded embed.FS
+
+// DefaultName is the file name of the embedded default scenario.
+const DefaultName = "default.yaml"
+
+// Scenario is one contact centre plus the controller that drives it.
+type Scenario struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Start is the time of day (HH:MM, UTC) at which the simulated day starts.
+	Start ClockTime `yaml:"start"`
+	// Hours is the default length of a simulated run.
+	Hours float64 `yaml:"hours"`
+	// Seed is the default random seed; the --seed flag overrides it.
+	Seed uint64 `yaml:"seed"`
+
+	ICM        ICM          `yaml:"icm"`
+	Agents     []AgentGroup `yaml:"agents"`
+	Callers    Callers      `yaml:"callers"`
+	Outbound   Outbound     `yaml:"outbound"`
+	Controller Controller   `yaml:"controller"`
+}
+
+// ICM is the router and CallManager PG configuration.
+type ICM struct {
+	PeripheralID uint32 `yaml:"peripheral_id"`
+	// AbandonCallWaitTime: calls abandoning faster than this are short calls and
+	// are left out of the service-level counters (ipcc-behaviour.md §1.1).
+	AbandonCallWaitTime Duration `yaml:"abandon_call_wait_time"`
+	// RingNoAnswerTimeout is the RONA timer: an agent who does not answer in
+	// time goes NOT_READY (reason 32767) and the call is requeued.
+	RingNoAnswerTimeout Duration     `yaml:"ring_no_answer_timeout"`
+	SkillGroups         []SkillGroup `yaml:"skill_groups"`
+	CallTypes           []CallType   `yaml:"call_types"`
+}
+
+// SkillGroup is an ICM skill group on the CallManager peripheral.
+type SkillGroup struct {
+	Number                uint32   `yaml:"number"`
+	ID                    uint32   `yaml:"id"`
+	Name                  string   `yaml:"name"`
+	ServiceLevelThreshold Duration `yaml:"service_level_threshold"`
+	// ServiceLevelType: 1 ignore abandons, 2 abandons count negatively,
+	// 3 abandons count positively (ipcc-behaviour.md §1.1).
+	ServiceLevelType int `yaml:"service_level_type"`
+}
+
+// CallType is an ICM call type with its routing script: Select LAA over the
+// targets, otherwise queue to all of them with their priority.
+type CallType struct {
+	ID                    uint32   `yaml:"id"`
+	Name                  string   `yaml:"name"`
+	DialedNumber          string   `yaml:"dialed_number"`
+	ServiceLevelThreshold Duration `yaml:"service_level_threshold"`
+	ServiceLevelType      int      `yaml:"service_level_type"`
+	Targets               []Target `yaml:"targets"`
+	Arrivals              Arrivals `yaml:"arrivals"`
+}
+
+// Target is one skill group of a routing script with its queue priority (1–10).
+type Target struct {
+	SkillGroup uint32 `yaml:"skill_group"`
+	Priority   int    `yaml:"priority"`
+}
+
+// Arrivals is a piecewise-constant Poisson rate profile: PerHour[i] is the
+// rate in calls per hour during segment i after the start of the day; the
+// last value holds for the rest of the run.
+type Arrivals struct {
+	Segment Duration  `yaml:"segment"`
+	PerHour []float64 `yaml:"per_hour"`
+}
+
+// Agent roles. Inbound agents are defined in ICM, outbound agents in the
+// controller, blended agents in both.
+const (
+	RoleInbound  = "inbound"
+	RoleBlended  = "blended"
+	RoleOutbound = "outbound"
+)
+
+// Where an agent can be defined.
+const (
+	DefinedInICM        = "icm"
+	DefinedInController = "controller"
+)
+
+// AgentGroup is a block of agents sharing a role and behaviour.
+type AgentGroup struct {
+	Name           string   `yaml:"name"`
+	Role           string   `yaml:"role"`
+	Count          int      `yaml:"count"`
+	FirstAgentID   int      `yaml:"first_agent_id"`
+	FirstExtension int      `yaml:"first_extension"`
+	Password       string   `yaml:"password"`
+	SkillGroups    []uint32 `yaml:"skill_groups"`
+	// DefinedIn overrides where the agents exist; the default follows the
+	// role. A blended group defined in one place only is an integration
+	// mismatch that the controller must report at start-up.
+	DefinedIn   []string `yaml:"defined_in"`
+	AnswerDelay Dist     `yaml:"answer_delay"`
+	WrapUp      Dist     `yaml:"wrap_up"`
+}
+
+// IsDefinedIn reports whether the group's agents exist on the given side.
+func (g AgentGroup) IsDefinedIn(side string) bool {
+	if len(g.DefinedIn) > 0 {
+		for _, s := range g.DefinedIn {
+			if s == side {
+				return true
+			}
+		}
+		return false
+	}
+	switch side {
+	case DefinedInICM:
+		return g.Role == RoleInbound || g.Role == RoleBlended
+	case DefinedInController:
+		return g.Role == RoleOutbound || g.Role == RoleBlended
+	}
+	return false
+}
+
+// Dist is a duration distribution.
+type Dist struct {
+	// Shape is fixed, exponential or lognormal.
+	Shape string   `yaml:"shape"`
+	Mean  Duration `yaml:"mean"`
+	// CV is the coefficient of variation of a log-normal.
+	CV float64 `yaml:"cv"`
+}
+
+// Callers describes inbound customers.
+type Callers struct {
+	// Patience while queued at the IVR; a zero mean means infinitely patient.
+	Patience Dist `yaml:"patience"`
+	Talk     Dist `yaml:"talk"`
+}
+
+// Outbound describes the customers that outbound calls reach.
+type Outbound struct {
+	Enabled  bool   `yaml:"enabled"`
+	Campaign string `yaml:"campaign"`
+	// Outcome probabilities; what is left is no answer.
+	Answer float64 `yaml:"answer"`
+	Busy   float64 `yaml:"busy"`
+	// RingTime is how long an answering customer lets the phone ring.
+	RingTime Dist `yaml:"ring_time"`
+	// NoAnswerTimeout is how long the dialer lets an unanswered call ring.
+	NoAnswerTimeout Duration `yaml:"no_answer_timeout"`
+	Talk            Dist     `yaml:"talk"`
+	NumberPrefix    string   `yaml:"number_prefix"`
+}
+
+// Controller is the reference blending/dialer controller's configuration.
+type Controller struct {
+	Blend  Blend  `yaml:"blend"`
+	Pacing Pacing `yaml:"pacing"`
+	// NotReadyReason is the reason code with which outbound agents are kept
+	// NOT_READY in ICM.
+	NotReadyReason int `yaml:"not_ready_reason"`
+}
+
+// Blend holds the blending thresholds.
+type Blend struct {
+	Enabled     bool     `yaml:"enabled"`
+	SkillGroups []uint32 `yaml:"skill_groups"`
+	// ServiceLevelTarget is the fraction answered within the threshold (0.8).
+	ServiceLevelTarget float64 `yaml:"service_level_target"`
+	// Window is the sliding window over which service level is judged.
+	Window Duration `yaml:"window"`
+	// QueueTrigger: calls in queue at or above this means behind.
+	QueueTrigger int `yaml:"queue_trigger"`
+	// LongestWaitTrigger: a caller waiting this long means behind.
+	LongestWaitTrigger Duration `yaml:"longest_wait_trigger"`
+	// ReturnRatio: lent agents go back once service level is at least
+	// target × ratio and the queue is empty.
+	ReturnRatio float64 `yaml:"return_ratio"`
+	// MinInterval between two moves of the same agent.
+	MinInterval Duration `yaml:"min_interval"`
+	// MaxMovesPerDecision bounds how many agents move at once.
+	MaxMovesPerDecision int `yaml:"max_moves_per_decision"`
+	// PollInterval: how often skill-group statistics are queried and a
+	// decision is taken.
+	PollInterval Duration `yaml:"poll_interval"`
+	// SlowdownFactor is the outbound pacing factor while inbound is behind.
+	SlowdownFactor float64 `yaml:"slowdown_factor"`
+}
+
+// Pacing is the progressive pacer's configuration.
+type Pacing struct {
+	LinesPerAgent float64 `yaml:"lines_per_agent"`
+	MaxInFlight   int     `yaml:"max_in_flight"`
+}
+
+// Duration is a time.Duration written as "20s", "5m", "1h30m".
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML parses Go duration syntax.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return &lineError{line: n.Line, msg: fmt.Sprintf("not a duration (use forms like 20s, 5m, 1h30m): %q", n.Value)}
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes Go duration syntax.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// ClockTime is a time of day, written "HH:MM".
+type ClockTime time.Duration
+
+// UnmarshalYAML parses HH:MM.
+func (c *ClockTime) UnmarshalYAML(n *yaml.Node) error {
+	t, err := time.Parse("15:04", n.Value)
+	if err != nil {
+		return &lineError{line: n.Line, msg: fmt.Sprintf("not a time of day (use HH:MM): %q", n.Value)}
+	}
+	*c = ClockTime(time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute)
+	return nil
+}
+
+// MarshalYAML writes HH:MM.
+func (c ClockTime) MarshalYAML() (any, error) {
+	d := time.Duration(c)
+	return fmt.Sprintf("%02d:%02d", int(d.Hours()), int(d.Minutes())%60), nil
+}
+
+// StartTime is the instant the simulated day starts: the scenario's start time
+// of day on a fixed date, so that runs are reproducible.
+func (s *Scenario) StartTime() time.Time {
+	return time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Add(time.Duration(s.Start))
+}
+
+// Default returns the embedded default scenario.
+func Default() (*Scenario, error) {
+	b, err := embedded.ReadFile(DefaultName)
+	if err != nil {
+		return nil, err
+	}
+	return Parse("embedded:"+DefaultName, b)
+}
+
+// DefaultYAML returns the text of the embedded default scenario.
+func DefaultYAML() []byte {
+	b, _ := embedded.ReadFile(DefaultName)
+	return b
+}
+
+// Load reads and validates a scenario file.
+func Load(path string) (*Scenario, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, b)
+}
+
+// Error lists every problem found in a scenario file.
+type Error struct {
+	File     string
+	Problems []Problem
+}
+
+// Problem is one bad field.
+type Problem struct {
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s:%d: %s: %s", e.File, p.Line, p.Field, p.Msg)
+	}
+	return b.String()
+}
+
+// Parse decodes and validates a scenario; name is used in error messages.
+func Parse(name string, data []byte) (*Scenario, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: name, Problems: []Problem{{Line: 1, Field: "(document)", Msg: "empty scenario file"}}}
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var s Scenario
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	if err := strict.Decode(&s); err != nil {
+		return nil, yamlError(name, &root, err)
+	}
+	s.applyDefaults()
+	if probs := s.validate(); len(probs) > 0 {
+		for i := range probs {
+			probs[i].Line = lineOf(&root, probs[i].Field)
+		}
+		sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
+		return nil, &Error{File: name, Problems: probs}
+	}
+	return &s, nil
+}
+
+// lineError is returned by our own scalar types so that their problems are
+// reported at the right line like yaml's own type errors.
+type lineError struct {
+	line int
+	msg  string
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
+
+// yamlError turns yaml's "line N: ..." messages into file:line: problems.
+func yamlError(name string, root *yaml.Node, err error) error {
+	var le *lineError
+	if errors.As(err, &le) {
+		return &Error{File: name, Problems: []Problem{{Line: le.line, Field: fieldAtLine(root, le.line), Msg: le.msg}}}
+	}
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	out := &Error{File: name}
+	for _, msg := range te.Errors {
+		line := 0
+		if strings.HasPrefix(msg, "line ") {
+			rest := msg[len("line "):]
+			if i := strings.IndexByte(rest, ':'); i > 0 {
+				line, _ = strconv.Atoi(rest[:i])
+				msg = strings.TrimSpace(rest[i+1:])
+			}
+		}
+		out.Problems = append(out.Problems, Problem{Line: line, Field: fieldAtLine(root, line), Msg: msg})
+	}
+	return out
+}
+
+// lineOf finds the line of a field path such as "agents[2].count"; when the
+// field is absent it returns the line of the nearest enclosing element.
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, part := range splitPath(path) {
+		var next *yaml.Node
+		switch {
+		case part.index >= 0 && n.Kind == yaml.SequenceNode:
+			if part.index < len(n.Content) {
+				next = n.Content[part.index]
+			}
+		case part.index < 0 && n.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == part.key {
+					line = n.Content[i].Line
+					next = n.Content[i+1]
+					break
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+		if n.Kind != yaml.ScalarNode {
+			line = n.Line
+		}
+	}
+	return line
+}
+
+type pathPart struct {
+	key   string
+	index int
+}
+
+func splitPath(path string) []pathPart {
+	var parts []pathPart
+	for _, seg := range strings.Split(path, ".") {
+		key := seg
+		var idx []int
+		for {
+			i := strings.IndexByte(key, '[')
+			if i < 0 {
+				break
+			}
+			j := strings.IndexByte(key[i:], ']')
+			if j < 0 {
+				break
+			}
+			v, _ := strconv.Atoi(key[i+1 : i+j])
+			idx = append(idx, v)
+			key = key[:i] + key[i+j+1:]
+		}
+		if key != "" {
+			parts = append(parts, pathPart{key: key, index: -1})
+		}
+		for _, v := range idx {
+			parts = append(parts, pathPart{index: v})
+		}
+	}
+	return parts
+}
+
+// fieldAtLine names the deepest key declared on a line, for yaml type errors.
+func fieldAtLine(root *yaml.Node, line int) string {
+	best := "(document)"
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				if n.Content[i].Line == line || n.Content[i+1].Line == line {
+					best = p
+				}
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if c.Line == line && c.Kind == yaml.ScalarNode {
+					best = p
+				}
+				walk(c, p)
+			}
+		}
+	}
+	walk(root, "")
+	return best
+}

@@ -1,0 +1,266 @@
+package scenarios
+
+import (
+	"fmt"
+	"time"
+)
+
+func (s *Scenario) applyDefaults() {
+	if s.Hours == 0 {
+		s.Hours = 8
+	}
+	if s.ICM.PeripheralID == 0 {
+		s.ICM.PeripheralID = 5000
+	}
+	if s.ICM.RingNoAnswerTimeout == 0 {
+		s.ICM.RingNoAnswerTimeout = Duration(15 * time.Second)
+	}
+	for i := range s.ICM.SkillGroups {
+		g := &s.ICM.SkillGroups[i]
+		if g.ServiceLevelThreshold == 0 {
+			g.ServiceLevelThreshold = Duration(20 * time.Second)
+		}
+		if g.ServiceLevelType == 0 {
+			g.ServiceLevelType = 2
+		}
+	}
+	for i := range s.ICM.CallTypes {
+		c := &s.ICM.CallTypes[i]
+		if c.ServiceLevelThreshold == 0 {
+			c.ServiceLevelThreshold = Duration(20 * time.Second)
+		}
+		if c.ServiceLevelType == 0 {
+			c.ServiceLevelType = 2
+		}
+		if c.Arrivals.Segment == 0 {
+			c.Arrivals.Segment = Duration(30 * time.Minute)
+		}
+		for j := range c.Targets {
+			if c.Targets[j].Priority == 0 {
+				c.Targets[j].Priority = 5
+			}
+		}
+	}
+	for i := range s.Agents {
+		if s.Agents[i].Password == "" {
+			s.Agents[i].Password = "1234"
+		}
+	}
+	if s.Outbound.NoAnswerTimeout == 0 {
+		s.Outbound.NoAnswerTimeout = Duration(25 * time.Second)
+	}
+	b := &s.Controller.Blend
+	if b.ServiceLevelTarget == 0 {
+		b.ServiceLevelTarget = 0.8
+	}
+	if b.Window == 0 {
+		b.Window = Duration(10 * time.Minute)
+	}
+	if b.ReturnRatio == 0 {
+		b.ReturnRatio = 1.05
+	}
+	if b.MinInterval == 0 {
+		b.MinInterval = Duration(2 * time.Minute)
+	}
+	if b.MaxMovesPerDecision == 0 {
+		b.MaxMovesPerDecision = 4
+	}
+	if b.PollInterval == 0 {
+		b.PollInterval = Duration(10 * time.Second)
+	}
+	if b.SlowdownFactor == 0 {
+		b.SlowdownFactor = 0.5
+	}
+	if s.Controller.Pacing.LinesPerAgent == 0 {
+		s.Controller.Pacing.LinesPerAgent = 1
+	}
+	if s.Controller.Pacing.MaxInFlight == 0 {
+		s.Controller.Pacing.MaxInFlight = 100
+	}
+	if s.Controller.NotReadyReason == 0 {
+		s.Controller.NotReadyReason = 101
+	}
+}
+
+type checker struct{ probs []Problem }
+
+func (c *checker) add(field, format string, args ...any) {
+	c.probs = append(c.probs, Problem{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) dist(field string, d Dist, allowZero bool) {
+	switch d.Shape {
+	case "", "fixed", "exponential", "lognormal":
+	default:
+		c.add(field+".shape", "must be fixed, exponential or lognormal, got %q", d.Shape)
+	}
+	if d.Mean < 0 || (!allowZero && d.Mean == 0) {
+		c.add(field+".mean", "must be positive, got %v", d.Mean.D())
+	}
+	if d.CV < 0 || d.CV > 10 {
+		c.add(field+".cv", "must be between 0 and 10, got %v", d.CV)
+	}
+}
+
+func (s *Scenario) validate() []Problem {
+	c := &checker{}
+	if s.Name == "" {
+		c.add("name", "is required")
+	}
+	if s.Hours < 0 || s.Hours > 24*14 {
+		c.add("hours", "must be between 0 and 336, got %v", s.Hours)
+	}
+	sgs := map[uint32]bool{}
+	ids := map[uint32]bool{}
+	if len(s.ICM.SkillGroups) == 0 {
+		c.add("icm.skill_groups", "at least one skill group is required")
+	}
+	for i, g := range s.ICM.SkillGroups {
+		f := fmt.Sprintf("icm.skill_groups[%d]", i)
+		if g.Number == 0 || g.Number == 0xFFFFFFFF {
+			c.add(f+".number", "must be a skill group number other than 0 and 0xFFFFFFFF (NULL_SKILL_GROUP)")
+		} else if sgs[g.Number] {
+			c.add(f+".number", "skill group %d is defined twice", g.Number)
+		}
+		sgs[g.Number] = true
+		if g.ID == 0 || g.ID == 0xFFFFFFFF {
+			c.add(f+".id", "must be a skill target ID other than 0 and 0xFFFFFFFF")
+		} else if ids[g.ID] {
+			c.add(f+".id", "skill target ID %d is used twice", g.ID)
+		}
+		ids[g.ID] = true
+		if g.ServiceLevelType < 1 || g.ServiceLevelType > 3 {
+			c.add(f+".service_level_type", "must be 1 (ignore abandons), 2 (abandons count negatively) or 3 (abandons count positively), got %d", g.ServiceLevelType)
+		}
+		if g.ServiceLevelThreshold <= 0 {
+			c.add(f+".service_level_threshold", "must be positive")
+		}
+	}
+	dialed := map[string]bool{}
+	for i, ct := range s.ICM.CallTypes {
+		f := fmt.Sprintf("icm.call_types[%d]", i)
+		if ct.ID == 0 {
+			c.add(f+".id", "is required")
+		}
+		if ct.DialedNumber == "" {
+			c.add(f+".dialed_number", "is required")
+		} else if dialed[ct.DialedNumber] {
+			c.add(f+".dialed_number", "%s is used by two call types", ct.DialedNumber)
+		}
+		dialed[ct.DialedNumber] = true
+		if ct.ServiceLevelType < 1 || ct.ServiceLevelType > 3 {
+			c.add(f+".service_level_type", "must be 1, 2 or 3, got %d", ct.ServiceLevelType)
+		}
+		if len(ct.Targets) == 0 {
+			c.add(f+".targets", "a routing script needs at least one skill group")
+		}
+		for j, t := range ct.Targets {
+			tf := fmt.Sprintf("%s.targets[%d]", f, j)
+			if !sgs[t.SkillGroup] {
+				c.add(tf+".skill_group", "unknown skill group %d", t.SkillGroup)
+			}
+			if t.Priority < 1 || t.Priority > 10 {
+				c.add(tf+".priority", "queue priority must be 1-10, got %d", t.Priority)
+			}
+		}
+		if ct.Arrivals.Segment <= 0 {
+			c.add(f+".arrivals.segment", "must be positive")
+		}
+		for j, r := range ct.Arrivals.PerHour {
+			if r < 0 || r > 1e6 {
+				c.add(fmt.Sprintf("%s.arrivals.per_hour[%d]", f, j), "rate must be between 0 and 1000000 calls/h, got %v", r)
+			}
+		}
+	}
+	agentIDs := map[int]string{}
+	exts := map[int]string{}
+	for i, g := range s.Agents {
+		f := fmt.Sprintf("agents[%d]", i)
+		switch g.Role {
+		case RoleInbound, RoleBlended, RoleOutbound:
+		default:
+			c.add(f+".role", "must be inbound, blended or outbound, got %q", g.Role)
+		}
+		for j, d := range g.DefinedIn {
+			if d != DefinedInICM && d != DefinedInController {
+				c.add(fmt.Sprintf("%s.defined_in[%d]", f, j), "must be icm or controller, got %q", d)
+			}
+		}
+		if g.Count < 1 || g.Count > 20000 {
+			c.add(f+".count", "must be between 1 and 20000, got %d", g.Count)
+			continue
+		}
+		if g.FirstAgentID < 1 {
+			c.add(f+".first_agent_id", "must be positive")
+		}
+		if g.FirstExtension < 1 {
+			c.add(f+".first_extension", "must be positive")
+		}
+		for k := 0; k < g.Count && g.FirstAgentID > 0 && g.FirstExtension > 0; k++ {
+			if prev, dup := agentIDs[g.FirstAgentID+k]; dup {
+				c.add(f+".first_agent_id", "agent ID %d overlaps group %s", g.FirstAgentID+k, prev)
+				break
+			}
+			agentIDs[g.FirstAgentID+k] = f
+			if prev, dup := exts[g.FirstExtension+k]; dup {
+				c.add(f+".first_extension", "extension %d overlaps group %s", g.FirstExtension+k, prev)
+				break
+			}
+			exts[g.FirstExtension+k] = f
+		}
+		if g.IsDefinedIn(DefinedInICM) && len(g.SkillGroups) == 0 {
+			c.add(f+".skill_groups", "agents defined in ICM need at least one skill group")
+		}
+		for j, sg := range g.SkillGroups {
+			if !sgs[sg] {
+				c.add(fmt.Sprintf("%s.skill_groups[%d]", f, j), "unknown skill group %d", sg)
+			}
+		}
+		c.dist(f+".answer_delay", g.AnswerDelay, true)
+		c.dist(f+".wrap_up", g.WrapUp, true)
+	}
+	c.dist("callers.patience", s.Callers.Patience, true)
+	c.dist("callers.talk", s.Callers.Talk, false)
+	o := s.Outbound
+	if o.Enabled {
+		if o.Answer < 0 || o.Busy < 0 || o.Answer+o.Busy > 1 {
+			c.add("outbound.answer", "answer (%v) and busy (%v) must be probabilities adding up to at most 1", o.Answer, o.Busy)
+		}
+		c.dist("outbound.ring_time", o.RingTime, true)
+		c.dist("outbound.talk", o.Talk, false)
+		if o.NoAnswerTimeout <= 0 {
+			c.add("outbound.no_answer_timeout", "must be positive")
+		}
+	}
+	b := s.Controller.Blend
+	for j, sg := range b.SkillGroups {
+		if !sgs[sg] {
+			c.add(fmt.Sprintf("controller.blend.skill_groups[%d]", j), "unknown skill group %d", sg)
+		}
+	}
+	if b.ServiceLevelTarget <= 0 || b.ServiceLevelTarget > 1 {
+		c.add("controller.blend.service_level_target", "must be a fraction in (0, 1], got %v", b.ServiceLevelTarget)
+	}
+	if b.ReturnRatio < 1 || b.ReturnRatio > 2 {
+		c.add("controller.blend.return_ratio", "must be between 1 and 2 (hysteresis above the target), got %v", b.ReturnRatio)
+	}
+	if b.SlowdownFactor < 0 || b.SlowdownFactor > 1 {
+		c.add("controller.blend.slowdown_factor", "must be between 0 and 1, got %v", b.SlowdownFactor)
+	}
+	if b.QueueTrigger < 0 {
+		c.add("controller.blend.queue_trigger", "must not be negative")
+	}
+	if b.PollInterval < Duration(100*time.Millisecond) {
+		c.add("controller.blend.poll_interval", "must be at least 100ms, got %v", b.PollInterval.D())
+	}
+	if b.MaxMovesPerDecision < 1 {
+		c.add("controller.blend.max_moves_per_decision", "must be at least 1")
+	}
+	if s.Controller.Pacing.LinesPerAgent < 1 || s.Controller.Pacing.LinesPerAgent > 10 {
+		c.add("controller.pacing.lines_per_agent", "must be between 1 and 10, got %v", s.Controller.Pacing.LinesPerAgent)
+	}
+	if s.Controller.NotReadyReason < 1 || s.Controller.NotReadyReason > 65535 {
+		c.add("controller.not_ready_reason", "must be a reason code 1-65535, got %d", s.Controller.NotReadyReason)
+	}
+	return c.probs
+}
