@@ -53,7 +53,9 @@ func TestBadScenariosNameFileLineAndField(t *testing.T) {
 		},
 		{
 			name: "bad duration",
-			edit: func(s string) string { return strings.Replace(s, "ring_no_answer_timeout: 15s", "ring_no_answer_timeout: soon", 1) },
+			edit: func(s string) string {
+				return strings.Replace(s, "ring_no_answer_timeout: 15s", "ring_no_answer_timeout: soon", 1)
+			},
 			want: []string{"bad.yaml:18: icm.ring_no_answer_timeout: not a duration"},
 		},
 		{
@@ -63,7 +65,9 @@ func TestBadScenariosNameFileLineAndField(t *testing.T) {
 		},
 		{
 			name: "unknown skill group in routing script",
-			edit: func(s string) string { return strings.Replace(s, "{skill_group: 200, priority: 5}", "{skill_group: 300, priority: 11}", 1) },
+			edit: func(s string) string {
+				return strings.Replace(s, "{skill_group: 200, priority: 5}", "{skill_group: 300, priority: 11}", 1)
+			},
 			want: []string{
 				"icm.call_types[1].targets[0].skill_group: unknown skill group 300",
 				"icm.call_types[1].targets[0].priority: queue priority must be 1-10, got 11",
