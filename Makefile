@@ -1,0 +1,47 @@
+# IPCC Lab. `make help` lists the targets.
+GO        ?= go
+FUZZTIME  ?= 10s
+SEED      ?= 1
+HOURS     ?= 8
+REPORTS   ?= out/reports
+
+.PHONY: help run test unit fuzz conformance bench lint sim
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+run: ## the main job: emulator + controller on loopback, default scenario
+	$(GO) run ./cmd/ipcclab up
+
+test: ## every test: vet, unit + conformance (race detector), a short fuzz of each codec target
+	$(GO) vet ./...
+	$(GO) test -race -timeout 15m ./...
+	$(MAKE) fuzz FUZZTIME=5s
+
+unit: ## unit tests only, no race detector (fast loop)
+	$(GO) test ./...
+
+fuzz: ## run each fuzz target for FUZZTIME
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+conformance: ## the Ginkgo conformance suite with a JUnit report in $(REPORTS)
+	@mkdir -p $(REPORTS)
+	$(GO) tool ginkgo --race --randomize-all --fail-on-pending --fail-on-empty \
+	  --junit-report=junit.xml --output-dir=$(REPORTS) --timeout=10m --no-color ./conformance $(if $(CTI_ADDR),-- --cti-addr=$(CTI_ADDR))
+
+bench: ## benchmarks (go test -bench) and the simulated-day benchmark
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/ipcclab simulate --hours $(HOURS) --seed $(SEED) --json
+
+sim: ## one simulated day, human-readable report
+	$(GO) run ./cmd/ipcclab simulate --hours $(HOURS) --seed $(SEED)
+
+lint: ## gofmt + go vet + the ring rules (cores never read the clock or open sockets)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GO) test -run TestArchitecture ./internal/archtest
