@@ -1,0 +1,190 @@
+// Command ipcclab runs a Cisco IPCC Enterprise contact centre on a laptop: the
+// emulator (ICM, CallManager PG, CTI Server, callers and agents) and the
+// reference blending/dialer controller, in real time over loopback (`up`) or
+// as a seeded virtual-time simulation (`simulate`).
+//
+// This file only turns flags into the library's options; the behaviour lives
+// in internal/lab and the packages it wires.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipcclab/ipcclab/internal/lab"
+	"github.com/ipcclab/ipcclab/scenarios"
+)
+
+// version is set with -ldflags "-X main.version=…" by release builds.
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRoot(os.Stdout, os.Stderr).ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "ipcclab:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "ipcclab",
+		Short:         "A Cisco IPCC Enterprise contact centre on a laptop, and the controller that drives it",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newUp(), newSimulate(), newScenario(), newVersion())
+	return root
+}
+
+func loadScenario(path string) (*scenarios.Scenario, error) {
+	if path == "" {
+		return scenarios.Default()
+	}
+	return scenarios.Load(path)
+}
+
+func newUp() *cobra.Command {
+	var (
+		scenarioPath string
+		opts         lab.UpOptions
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run the emulated IPCC and the reference controller in real time on loopback",
+		Long: `up starts the emulated ICM, CallManager PG and CTI Server with the scenario's
+agents and callers, and the reference controller connected to the CTI Server
+over TCP. It prints the addresses it serves, starts inbound traffic at once,
+and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sc, err := loadScenario(scenarioPath)
+			if err != nil {
+				return err
+			}
+			opts.Scenario = sc
+			opts.Seed = seedFlag(cmd, sc)
+			ctx := cmd.Context()
+			if opts.Duration > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, opts.Duration)
+				defer cancel()
+			}
+			err = lab.Up(ctx, opts, cmd.OutOrStdout())
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return nil
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&scenarioPath, "scenario", "", "scenario YAML file (default: the embedded default scenario)")
+	f.StringVar(&opts.CTIAddr, "cti-addr", "127.0.0.1:42027", "address of the CTI Server (side A)")
+	f.Uint64Var(&opts.Seed, "seed", 0, "random seed (default: the scenario's)")
+	f.DurationVar(&opts.Duration, "duration", 0, "stop after this long (default: until interrupted)")
+	f.BoolVar(&opts.NoController, "no-controller", false, "run the emulator only; connect your own controller to the CTI Server")
+	f.BoolVar(&opts.NoBlend, "no-blend", false, "run the controller with blending disabled")
+	return cmd
+}
+
+func seedFlag(cmd *cobra.Command, sc *scenarios.Scenario) uint64 {
+	if cmd.Flags().Changed("seed") {
+		v, _ := cmd.Flags().GetUint64("seed")
+		return v
+	}
+	return sc.Seed
+}
+
+func newSimulate() *cobra.Command {
+	var (
+		scenarioPath string
+		opts         lab.SimOptions
+		hours        float64
+		asJSON       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "Run the scenario in virtual time and print a report",
+		Long: `simulate runs the same emulator and controller cores as up, on a seeded
+virtual clock: a contact-centre day takes seconds, and the same scenario and
+seed always give the same report (apart from wall_seconds).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sc, err := loadScenario(scenarioPath)
+			if err != nil {
+				return err
+			}
+			opts.Scenario = sc
+			opts.Seed = seedFlag(cmd, sc)
+			opts.Duration = time.Duration(sc.Hours * float64(time.Hour))
+			if cmd.Flags().Changed("hours") {
+				if hours <= 0 || hours > 24*14 {
+					return fmt.Errorf("--hours must be in (0, 336], got %v", hours)
+				}
+				opts.Duration = time.Duration(hours * float64(time.Hour))
+			}
+			rep, err := lab.Simulate(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			rep.WriteText(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&scenarioPath, "scenario", "", "scenario YAML file (default: the embedded default scenario)")
+	f.Float64Var(&hours, "hours", 8, "simulated hours (default: the scenario's)")
+	f.Uint64Var(&opts.Seed, "seed", 0, "random seed (default: the scenario's)")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object")
+	f.BoolVar(&opts.NoBlend, "no-blend", false, "disable blending (for comparison)")
+	return cmd
+}
+
+func newScenario() *cobra.Command {
+	cmd := &cobra.Command{Use: "scenario", Short: "Inspect scenario files"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "default",
+		Short: "Print the embedded default scenario (a starting point for your own)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := cmd.OutOrStdout().Write(scenarios.DefaultYAML())
+			return err
+		},
+	}, &cobra.Command{
+		Use:   "check FILE",
+		Short: "Validate a scenario file and list every problem with its line",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := scenarios.Load(args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), args[0]+": ok")
+			return nil
+		},
+	})
+	return cmd
+}
+
+func newVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "ipcclab", version)
+		},
+	}
+}

@@ -1,0 +1,127 @@
+package lab
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+)
+
+// Report is what a simulated run measured. Its JSON form is the contract of
+// `ipcclab simulate --json`: for a given scenario and seed every field except
+// WallSeconds is identical from run to run.
+type Report struct {
+	Scenario        string  `json:"scenario"`
+	Seed            uint64  `json:"seed"`
+	SimSeconds      float64 `json:"sim_seconds"`
+	WallSeconds     float64 `json:"wall_seconds"`
+	EventsProcessed uint64  `json:"events_processed"`
+	CTIMessages     uint64  `json:"cti_messages"`
+
+	Inbound  InboundReport  `json:"inbound"`
+	Outbound OutboundReport `json:"outbound"`
+	Agents   AgentsReport   `json:"agents"`
+	Blending BlendReport    `json:"blending"`
+	// Mismatches lists agents defined on one side of the integration only
+	// when the other side expects them (blended agents missing in ICM,
+	// outbound-only agents that ICM can route to).
+	Mismatches []string `json:"mismatches"`
+}
+
+// InboundReport covers calls routed to the IPCC queues.
+type InboundReport struct {
+	Offered   int `json:"offered"`
+	Answered  int `json:"answered"`
+	Abandoned int `json:"abandoned"`
+	// ServiceLevel is computed per the call types' ServiceLevelType over the
+	// whole run (ipcc-behaviour.md §1.3).
+	ServiceLevel float64 `json:"service_level"`
+	ASASeconds   float64 `json:"asa_seconds"`
+	// HalfHours is the service level of each half-hour interval.
+	HalfHours []IntervalReport `json:"half_hours"`
+	CallTypes []CallTypeReport `json:"call_types"`
+}
+
+// IntervalReport is one half-hour of inbound traffic.
+type IntervalReport struct {
+	Start        string  `json:"start"`
+	Offered      int     `json:"offered"`
+	Answered     int     `json:"answered"`
+	Abandoned    int     `json:"abandoned"`
+	ServiceLevel float64 `json:"service_level"`
+}
+
+// CallTypeReport is the whole-run figure of one call type.
+type CallTypeReport struct {
+	Name         string  `json:"name"`
+	Offered      int     `json:"offered"`
+	Answered     int     `json:"answered"`
+	Abandoned    int     `json:"abandoned"`
+	ServiceLevel float64 `json:"service_level"`
+	ASASeconds   float64 `json:"asa_seconds"`
+}
+
+// OutboundReport covers the controller's campaign.
+type OutboundReport struct {
+	Attempts  int `json:"attempts"`
+	Connects  int `json:"connects"`
+	Abandoned int `json:"abandoned"`
+	Busy      int `json:"busy"`
+	NoAnswer  int `json:"no_answer"`
+}
+
+// AgentsReport covers agent utilisation.
+type AgentsReport struct {
+	LoggedOn int `json:"logged_on"`
+	// Occupancy is talk + wrap-up time over logged-on time not spent idle
+	// in NOT_READY for reasons other than outbound work.
+	Occupancy float64 `json:"occupancy"`
+}
+
+// BlendReport counts the controller's blending moves.
+type BlendReport struct {
+	Enabled         bool `json:"enabled"`
+	MovesToInbound  int  `json:"moves_to_inbound"`
+	MovesToOutbound int  `json:"moves_to_outbound"`
+}
+
+func round(v float64, digits int) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// WriteText prints the report for people.
+func (r *Report) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "scenario %s, seed %d: %.1f simulated hours in %.2f s wall (%d events, %d CTI messages)\n\n",
+		r.Scenario, r.Seed, r.SimSeconds/3600, r.WallSeconds, r.EventsProcessed, r.CTIMessages)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "inbound\toffered\tanswered\tabandoned\tservice level\tASA")
+	for _, ct := range r.Inbound.CallTypes {
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%.1f %%\t%.1f s\n", ct.Name, ct.Offered, ct.Answered, ct.Abandoned, 100*ct.ServiceLevel, ct.ASASeconds)
+	}
+	fmt.Fprintf(tw, "  all\t%d\t%d\t%d\t%.1f %%\t%.1f s\n", r.Inbound.Offered, r.Inbound.Answered, r.Inbound.Abandoned, 100*r.Inbound.ServiceLevel, r.Inbound.ASASeconds)
+	_ = tw.Flush()
+	fmt.Fprintf(w, "\noutbound: %d attempts, %d connects, %d abandoned, %d busy, %d no answer\n",
+		r.Outbound.Attempts, r.Outbound.Connects, r.Outbound.Abandoned, r.Outbound.Busy, r.Outbound.NoAnswer)
+	fmt.Fprintf(w, "agents: %d logged on, occupancy %.1f %%\n", r.Agents.LoggedOn, 100*r.Agents.Occupancy)
+	if r.Blending.Enabled {
+		fmt.Fprintf(w, "blending: %d moves to inbound, %d back to outbound\n", r.Blending.MovesToInbound, r.Blending.MovesToOutbound)
+	} else {
+		fmt.Fprintln(w, "blending: disabled")
+	}
+	for _, m := range r.Mismatches {
+		fmt.Fprintln(w, "MISMATCH:", m)
+	}
+	if len(r.Inbound.HalfHours) > 0 {
+		fmt.Fprintln(w, "\nhalf-hour service level:")
+		tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  start\toffered\tanswered\tabandoned\tservice level")
+		for _, h := range r.Inbound.HalfHours {
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%.1f %%\n", h.Start, h.Offered, h.Answered, h.Abandoned, 100*h.ServiceLevel)
+		}
+		_ = tw.Flush()
+	}
+}
