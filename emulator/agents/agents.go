@@ -1,0 +1,318 @@
+// Package agents emulates the people at the phones: they log in, inbound
+// agents make themselves Ready, answer a ringing phone after a short delay,
+// talk, hang up, wrap up and go Ready again. Blended agents are owned by the
+// controller: after login and after wrap-up they follow whatever state the
+// PG says comes next (Not Ready unless a CTI client made them Available).
+//
+// The model watches PG events (HandleEvent) and acts through PG commands,
+// like a phone plus an agent desktop. It is a pure core on a sim.Scheduler
+// with a seeded random stream.
+package agents
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ipcclab/ipcclab/emulator/pg"
+	"github.com/ipcclab/ipcclab/emulator/pstn"
+	"github.com/ipcclab/ipcclab/internal/sim"
+)
+
+// Role is what an agent group does.
+type Role string
+
+// Roles. Inbound agents exist in ICM only, blended agents in ICM and the
+// controller, outbound-only agents in the controller only (the PG knows only
+// ICM-defined agents, so this model ignores outbound-only groups).
+const (
+	RoleInbound  Role = "inbound"
+	RoleBlended  Role = "blended"
+	RoleOutbound Role = "outbound"
+)
+
+// Agent is one person: the PG agent ID, the phone and the password.
+type Agent struct {
+	AgentID    string
+	Extension  string
+	Instrument string
+	Password   string
+}
+
+// Group is a block of agents with the same behaviour.
+type Group struct {
+	Name   string
+	Role   Role
+	Agents []Agent
+	// AnswerDelay: from the phone ringing to the agent answering.
+	AnswerDelay pstn.Dist
+	// Talk: conversation time of inbound calls; the agent hangs up when it
+	// ends.
+	Talk pstn.Dist
+	// WrapUp: after-call work before the agent ends wrap-up.
+	WrapUp pstn.Dist
+	// RONARecovery: how long an inbound agent put Not Ready by RONA takes
+	// to notice and go Ready again.
+	RONARecovery pstn.Dist
+	// NotReadyReason is the reason code the agent gives when it goes Not
+	// Ready itself (when the desk settings require one).
+	NotReadyReason uint16
+}
+
+// Commands is what the model needs of the PG.
+type Commands interface {
+	SetAgentState(pg.SetAgentStateRequest) error
+	AnswerCall(instrument string, callID uint32) error
+	ClearConnection(callID uint32, device string) error
+}
+
+// Config configures the model.
+type Config struct {
+	Scheduler sim.Scheduler
+	Rand      *rand.Rand
+	PG        Commands
+	Groups    []Group
+}
+
+func (c *Config) validate() error {
+	if c.Scheduler == nil {
+		return errors.New("scheduler: required")
+	}
+	if c.Rand == nil {
+		return errors.New("rand: required")
+	}
+	if c.PG == nil {
+		return errors.New("pg: required")
+	}
+	ids, exts := map[string]string{}, map[string]string{}
+	for i, g := range c.Groups {
+		f := fmt.Sprintf("groups[%d]", i)
+		switch g.Role {
+		case RoleInbound, RoleBlended, RoleOutbound:
+		default:
+			return fmt.Errorf("%s.role: unknown role %q (use inbound, blended or outbound)", f, g.Role)
+		}
+		for _, d := range []struct {
+			n string
+			d pstn.Dist
+		}{{"answer_delay", g.AnswerDelay}, {"talk", g.Talk}, {"wrap_up", g.WrapUp}, {"rona_recovery", g.RONARecovery}} {
+			if err := d.d.Validate(f + "." + d.n); err != nil {
+				return err
+			}
+		}
+		for k, a := range g.Agents {
+			af := fmt.Sprintf("%s.agents[%d]", f, k)
+			if a.AgentID == "" {
+				return fmt.Errorf("%s.agent_id: required", af)
+			}
+			if a.Extension == "" {
+				return fmt.Errorf("%s.extension: required", af)
+			}
+			if prev, ok := ids[a.AgentID]; ok {
+				return fmt.Errorf("%s.agent_id: %q already in %s", af, a.AgentID, prev)
+			}
+			ids[a.AgentID] = af
+			if prev, ok := exts[a.Extension]; ok {
+				return fmt.Errorf("%s.extension: %q already in %s", af, a.Extension, prev)
+			}
+			exts[a.Extension] = af
+		}
+	}
+	return nil
+}
+
+// Stats counts what the agents did.
+type Stats struct {
+	Logins        int
+	Answered      int
+	HungUp        int
+	WrapUps       int
+	RONARecovered int
+	// CommandErrors counts PG commands that failed (a call gone before
+	// the agent answered, say); LastError is the last of them.
+	CommandErrors int
+	LastError     error
+}
+
+type person struct {
+	g         *Group
+	a         Agent
+	inst      string
+	callID    uint32
+	inbound   map[uint32]bool
+	answer    sim.Timer
+	talk      sim.Timer
+	wrap      sim.Timer
+	recover   sim.Timer
+	lastState pg.AgentState
+}
+
+// Model is the emulated agents.
+type Model struct {
+	cfg    Config
+	sched  sim.Scheduler
+	rnd    *rand.Rand
+	byID   map[string]*person
+	byExt  map[string]*person
+	people []*person
+	stats  Stats
+}
+
+// New validates cfg and returns the model; call Start to log the agents in.
+func New(cfg Config) (*Model, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	m := &Model{cfg: cfg, sched: cfg.Scheduler, rnd: cfg.Rand, byID: map[string]*person{}, byExt: map[string]*person{}}
+	for gi := range cfg.Groups {
+		g := &m.cfg.Groups[gi]
+		if g.Role == RoleOutbound {
+			continue
+		}
+		for _, a := range g.Agents {
+			p := &person{g: g, a: a, inst: a.Instrument, inbound: map[uint32]bool{}, lastState: pg.StateLogout}
+			if p.inst == "" {
+				p.inst = a.Extension
+			}
+			m.people = append(m.people, p)
+			m.byID[a.AgentID] = p
+			m.byExt[a.Extension] = p
+			m.byExt[p.inst] = p
+		}
+	}
+	return m, nil
+}
+
+// Stats returns the counters so far.
+func (m *Model) Stats() Stats { return m.stats }
+
+func (m *Model) check(err error) {
+	if err != nil {
+		m.stats.CommandErrors++
+		m.stats.LastError = err
+	}
+}
+
+// Start logs every agent in; inbound agents then go Ready, blended agents
+// stay Not Ready until the controller makes them Available.
+func (m *Model) Start() {
+	for _, p := range m.people {
+		err := m.cfg.PG.SetAgentState(pg.SetAgentStateRequest{AgentID: p.a.AgentID, Instrument: p.inst,
+			State: pg.StateLogin, Password: p.a.Password, ReasonCode: p.g.NotReadyReason})
+		m.check(err)
+		if err != nil {
+			continue
+		}
+		m.stats.Logins++
+		if p.g.Role == RoleInbound {
+			m.check(m.cfg.PG.SetAgentState(pg.SetAgentStateRequest{AgentID: p.a.AgentID, State: pg.StateAvailable}))
+		}
+	}
+}
+
+func (m *Model) after(d time.Duration, fn func()) sim.Timer {
+	return sim.After(m.sched, d, func(time.Time) { fn() })
+}
+
+// HandleEvent feeds one PG event to the agents.
+func (m *Model) HandleEvent(e pg.Event) {
+	switch ev := e.(type) {
+	case *pg.CallDeliveredEvent:
+		p := m.byExt[ev.Alerting.ID]
+		if p == nil || ev.State != pg.LCSAlerting || ev.Data.CallType == pg.CallTypeAutoOut {
+			return // predictive calls are connected by the PG itself
+		}
+		id := ev.Connection.CallID
+		p.callID = id
+		p.inbound[id] = true
+		m.sched.Cancel(p.answer)
+		p.answer = m.after(p.g.AnswerDelay.Draw(m.rnd), func() {
+			p.answer = 0
+			if err := m.cfg.PG.AnswerCall(p.inst, id); err == nil {
+				m.stats.Answered++
+			} else {
+				m.check(err)
+			}
+		})
+	case *pg.CallEstablishedEvent:
+		p := m.byExt[ev.Answering.ID]
+		if p == nil {
+			return
+		}
+		id := ev.Connection.CallID
+		p.callID = id
+		if !p.inbound[id] {
+			return // the customer ends outbound calls
+		}
+		m.sched.Cancel(p.talk)
+		p.talk = m.after(p.g.Talk.Draw(m.rnd), func() {
+			p.talk = 0
+			if err := m.cfg.PG.ClearConnection(id, p.a.Extension); err == nil {
+				m.stats.HungUp++
+			} else {
+				m.check(err)
+			}
+		})
+	case *pg.EndCallEvent:
+		m.callGone(ev.Connection.CallID, ev.Connection.DeviceID)
+	case *pg.CallClearedEvent:
+		m.callGone(ev.Connection.CallID, ev.Connection.DeviceID)
+	case *pg.AgentStateEvent:
+		p := m.byID[ev.Agent.AgentID]
+		if p == nil {
+			return
+		}
+		if ev.State == p.lastState {
+			return // a pending-state update, not a change
+		}
+		p.lastState = ev.State
+		m.sched.Cancel(p.wrap)
+		m.sched.Cancel(p.recover)
+		p.wrap, p.recover = 0, 0
+		switch ev.State {
+		case pg.StateWorkReady, pg.StateWorkNotReady:
+			next := pg.StateAvailable
+			if ev.State == pg.StateWorkNotReady {
+				next = pg.StateNotReady
+			}
+			p.wrap = m.after(p.g.WrapUp.Draw(m.rnd), func() {
+				p.wrap = 0
+				m.stats.WrapUps++
+				m.check(m.cfg.PG.SetAgentState(pg.SetAgentStateRequest{AgentID: p.a.AgentID, State: next,
+					ReasonCode: p.g.NotReadyReason}))
+			})
+		case pg.StateNotReady:
+			if ev.ReasonCode == pg.ReasonRONA && p.g.Role == RoleInbound {
+				p.recover = m.after(p.g.RONARecovery.Draw(m.rnd), func() {
+					p.recover = 0
+					m.stats.RONARecovered++
+					m.check(m.cfg.PG.SetAgentState(pg.SetAgentStateRequest{AgentID: p.a.AgentID, State: pg.StateAvailable}))
+				})
+			}
+		}
+	}
+}
+
+func (m *Model) callGone(id uint32, device string) {
+	p := m.byExt[device]
+	if p == nil {
+		// Far-end connections of predictive calls name the customer.
+		for _, q := range m.people {
+			if q.callID == id {
+				p = q
+				break
+			}
+		}
+		if p == nil {
+			return
+		}
+	}
+	if p.callID != id {
+		return
+	}
+	m.sched.Cancel(p.answer)
+	m.sched.Cancel(p.talk)
+	p.answer, p.talk, p.callID = 0, 0, 0
+	delete(p.inbound, id)
+}

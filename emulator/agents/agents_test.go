@@ -1,0 +1,92 @@
+package agents
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ipcclab/ipcclab/emulator/pg"
+	"github.com/ipcclab/ipcclab/emulator/pstn"
+	"github.com/ipcclab/ipcclab/internal/sim"
+)
+
+var nine = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+
+// TestBehaviour: inbound agents go Ready after login, blended agents stay Not
+// Ready (the controller owns them); a ringing phone is answered after the
+// answer delay; an agent too slow for RONA recovers to Ready after
+// RONARecovery; wrap-up ends after the wrap-up time.
+func TestBehaviour(t *testing.T) {
+	loop := sim.NewLoop(nine)
+	var m *Model
+	p, err := pg.New(pg.Config{Scheduler: loop,
+		SkillGroups: []pg.SkillGroupConfig{{Number: 100, ID: 5100}},
+		Agents: []pg.AgentConfig{
+			{AgentID: "1", Extension: "2001", ICMAgentID: 1, SkillGroups: []pg.Membership{{SkillGroup: 100}}},
+			{AgentID: "2", Extension: "2002", ICMAgentID: 2, SkillGroups: []pg.Membership{{SkillGroup: 100}}},
+			{AgentID: "3", Extension: "2003", ICMAgentID: 3, SkillGroups: []pg.Membership{{SkillGroup: 100}}},
+		},
+		Desk: pg.DeskSettings{RingNoAnswer: 10 * time.Second, WrapUpIncoming: true},
+		Emit: func(e pg.Event) { m.HandleEvent(e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = New(Config{Scheduler: loop, Rand: sim.Stream(1, "agents"), PG: p, Groups: []Group{
+		{Name: "in", Role: RoleInbound, Agents: []Agent{{AgentID: "1", Extension: "2001"}},
+			AnswerDelay: pstn.Dist{Mean: 2 * time.Second}, Talk: pstn.Dist{Mean: 30 * time.Second}, WrapUp: pstn.Dist{Mean: 5 * time.Second}},
+		{Name: "slow", Role: RoleInbound, Agents: []Agent{{AgentID: "3", Extension: "2003"}},
+			AnswerDelay: pstn.Dist{Mean: time.Minute}, RONARecovery: pstn.Dist{Mean: 20 * time.Second}},
+		{Name: "bl", Role: RoleBlended, Agents: []Agent{{AgentID: "2", Extension: "2002"}}},
+		{Name: "out", Role: RoleOutbound, Agents: []Agent{{AgentID: "9", Extension: "2009"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	state := func(id string) pg.AgentState {
+		st, _ := p.QueryAgentState(pg.AgentSelector{AgentID: id})
+		return st.State
+	}
+	if state("1") != pg.StateAvailable || state("3") != pg.StateAvailable || state("2") != pg.StateNotReady {
+		t.Fatalf("after login: %s %s %s", state("1"), state("2"), state("3"))
+	}
+	route := func(agent uint32) uint32 {
+		id := p.TrunkIncoming(pg.Incoming{ANI: "1"})
+		if err := p.Route(pg.RouteRequest{CallID: id, ICMAgentID: agent, SkillGroup: 100}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	route(1)
+	loop.RunVirtual(nine.Add(2 * time.Second))
+	if state("1") != pg.StateTalking {
+		t.Fatalf("not answered after 2 s: %s", state("1"))
+	}
+	loop.RunVirtual(nine.Add(32 * time.Second))
+	if state("1") != pg.StateWorkReady {
+		t.Fatalf("no wrap-up after the talk: %s", state("1"))
+	}
+	loop.RunVirtual(nine.Add(37 * time.Second))
+	if state("1") != pg.StateAvailable {
+		t.Fatalf("wrap-up not ended: %s", state("1"))
+	}
+	route(3)
+	loop.RunVirtual(nine.Add(47 * time.Second))
+	if st, _ := p.QueryAgentState(pg.AgentSelector{AgentID: "3"}); st.State != pg.StateNotReady || st.ReasonCode != pg.ReasonRONA {
+		t.Fatalf("slow agent not RONA'd: %s %d", st.State, st.ReasonCode)
+	}
+	loop.RunVirtual(nine.Add(67 * time.Second))
+	if state("3") != pg.StateAvailable {
+		t.Fatalf("no RONA recovery: %s", state("3"))
+	}
+	if s := m.Stats(); s.Logins != 3 || s.Answered != 1 || s.HungUp != 1 || s.WrapUps != 1 || s.RONARecovered != 1 || s.CommandErrors != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	_, err := New(Config{Scheduler: sim.NewLoop(nine), Rand: sim.Stream(1, "a"), PG: &pg.PG{},
+		Groups: []Group{{Role: RoleInbound, Agents: []Agent{{AgentID: "1", Extension: "1"}}}, {Role: RoleInbound, Agents: []Agent{{AgentID: "1", Extension: "2"}}}}})
+	if err == nil || err.Error() != `groups[1].agents[0].agent_id: "1" already in groups[0].agents[0]` {
+		t.Fatalf("got %v", err)
+	}
+}

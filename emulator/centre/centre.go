@@ -1,0 +1,458 @@
+// Package centre wires the emulated IPCC Enterprise core — the ICM router
+// (icm), the CallManager PG (pg), the outside world (pstn) and the agents
+// (agents) — into one contact centre on a sim.Scheduler. The CTI Server
+// subscribes to the PG's events (Subscribe) and calls the PG's commands (PG);
+// reports and tests read the router's statistics (Router) and Report.
+package centre
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ipcclab/ipcclab/emulator/agents"
+	"github.com/ipcclab/ipcclab/emulator/icm"
+	"github.com/ipcclab/ipcclab/emulator/pg"
+	"github.com/ipcclab/ipcclab/emulator/pstn"
+	"github.com/ipcclab/ipcclab/internal/sim"
+)
+
+// CallType is an ICM call type, its routing script and its inbound traffic.
+type CallType struct {
+	ID   uint32
+	Name string
+	// DialedNumber is what callers dial; it maps to this call type.
+	DialedNumber          string
+	ServiceLevelThreshold time.Duration
+	// ServiceLevelType 1, 2 or 3 (0 = 2).
+	ServiceLevelType icm.SLType
+	// Targets is the routing script: Select LAA over these skill groups,
+	// else queue to all of them with their priority.
+	Targets []icm.Target
+	// Arrivals is the Poisson rate profile; an empty PerHour means no
+	// generated traffic for this call type.
+	Arrivals pstn.Profile
+}
+
+// AgentGroup is a block of Count agents with consecutive agent IDs and
+// extensions.
+type AgentGroup struct {
+	Name           string
+	Role           agents.Role
+	Count          int
+	FirstAgentID   int
+	FirstExtension int
+	Password       string
+	// SkillGroups by number.
+	SkillGroups []uint32
+	AnswerDelay pstn.Dist
+	// Talk of inbound calls; zero uses Callers.Talk.
+	Talk   pstn.Dist
+	WrapUp pstn.Dist
+	// WrapUpOutgoing applies wrap-up after predictive calls too.
+	WrapUpOutgoing bool
+	RONARecovery   pstn.Dist
+	NotReadyReason uint16
+}
+
+// InICM reports whether the group's agents are configured in ICM (and so
+// on the PG): inbound and blended agents are, outbound-only agents are not.
+func (g AgentGroup) InICM() bool { return g.Role != agents.RoleOutbound }
+
+// Callers describes inbound customers.
+type Callers struct {
+	// Patience until hanging up unanswered; zero mean = infinite.
+	Patience pstn.Dist
+	// Talk is the default inbound conversation time.
+	Talk      pstn.Dist
+	ANIPrefix string
+}
+
+// Outbound describes the customers MakePredictiveCall reaches.
+type Outbound struct {
+	Enabled    bool
+	Answer     float64
+	Busy       float64
+	Fail       float64
+	SetupDelay pstn.Dist
+	RingTime   pstn.Dist
+	Talk       pstn.Dist
+}
+
+// Config is one emulated IPCC.
+type Config struct {
+	// PeripheralID of the CallManager PG (default 5000).
+	PeripheralID uint32
+	// Location is the peripheral's time zone (default UTC).
+	Location *time.Location
+	// Start is when the arrival profiles' segment 0 begins (zero: the
+	// scheduler's time at New).
+	Start               time.Time
+	AbandonCallWaitTime time.Duration
+	// RingNoAnswerTimeout is the RONA desk setting (0 = no RONA).
+	RingNoAnswerTimeout time.Duration
+	// TransferDelay is the IVR-to-agent transfer time after reservation.
+	TransferDelay time.Duration
+	// IdleReasonRequired / LogoutReasonRequired are desk settings.
+	IdleReasonRequired   bool
+	LogoutReasonRequired bool
+	SkillGroups          []icm.SkillGroupConfig
+	CallTypes            []CallType
+	Agents               []AgentGroup
+	Callers              Callers
+	Outbound             Outbound
+}
+
+func dists(prefix string, list ...any) error {
+	for i := 0; i < len(list); i += 2 {
+		if err := list[i+1].(pstn.Dist).Validate(prefix + list[i].(string)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks the whole configuration; errors name the field path, e.g.
+// `agents[3].skill_groups[0]: unknown skill group 9`.
+func (c *Config) Validate() error {
+	if c.AbandonCallWaitTime < 0 {
+		return fmt.Errorf("abandon_call_wait_time: must not be negative, got %v", c.AbandonCallWaitTime)
+	}
+	if c.RingNoAnswerTimeout < 0 {
+		return fmt.Errorf("ring_no_answer_timeout: must not be negative, got %v", c.RingNoAnswerTimeout)
+	}
+	if c.TransferDelay < 0 {
+		return fmt.Errorf("transfer_delay: must not be negative, got %v", c.TransferDelay)
+	}
+	if len(c.SkillGroups) == 0 {
+		return errors.New("skill_groups: at least one skill group is required")
+	}
+	sgs := map[uint32]bool{}
+	for _, sg := range c.SkillGroups {
+		sgs[sg.Number] = true
+	}
+	for i, ct := range c.CallTypes {
+		f := fmt.Sprintf("call_types[%d]", i)
+		if ct.DialedNumber == "" {
+			return fmt.Errorf("%s.dialed_number: required", f)
+		}
+		if len(ct.Arrivals.PerHour) > 0 {
+			if err := ct.Arrivals.Validate(f + ".arrivals"); err != nil {
+				return err
+			}
+		}
+	}
+	ids, exts := map[int]string{}, map[int]string{}
+	for i, g := range c.Agents {
+		f := fmt.Sprintf("agents[%d]", i)
+		switch g.Role {
+		case agents.RoleInbound, agents.RoleBlended, agents.RoleOutbound:
+		default:
+			return fmt.Errorf("%s.role: unknown role %q (use inbound, blended or outbound)", f, g.Role)
+		}
+		if g.Count < 1 {
+			return fmt.Errorf("%s.count: must be at least 1, got %d", f, g.Count)
+		}
+		if g.FirstAgentID < 1 {
+			return fmt.Errorf("%s.first_agent_id: must be positive, got %d", f, g.FirstAgentID)
+		}
+		if g.FirstExtension < 1 {
+			return fmt.Errorf("%s.first_extension: must be positive, got %d", f, g.FirstExtension)
+		}
+		for k, sg := range g.SkillGroups {
+			if !sgs[sg] {
+				return fmt.Errorf("%s.skill_groups[%d]: unknown skill group %d", f, k, sg)
+			}
+		}
+		if g.InICM() && len(g.SkillGroups) == 0 {
+			return fmt.Errorf("%s.skill_groups: agents defined in ICM need at least one skill group", f)
+		}
+		for n := 0; n < g.Count; n++ {
+			if prev, ok := ids[g.FirstAgentID+n]; ok {
+				return fmt.Errorf("%s.first_agent_id: agent id %d already used by %s", f, g.FirstAgentID+n, prev)
+			}
+			ids[g.FirstAgentID+n] = f
+			if prev, ok := exts[g.FirstExtension+n]; ok {
+				return fmt.Errorf("%s.first_extension: extension %d already used by %s", f, g.FirstExtension+n, prev)
+			}
+			exts[g.FirstExtension+n] = f
+		}
+		if err := dists(f+".", "answer_delay", g.AnswerDelay, "talk", g.Talk, "wrap_up", g.WrapUp, "rona_recovery", g.RONARecovery); err != nil {
+			return err
+		}
+	}
+	if err := dists("callers.", "patience", c.Callers.Patience, "talk", c.Callers.Talk); err != nil {
+		return err
+	}
+	o := c.Outbound
+	for _, p := range []struct {
+		n string
+		v float64
+	}{{"answer", o.Answer}, {"busy", o.Busy}, {"fail", o.Fail}} {
+		if p.v < 0 || p.v > 1 {
+			return fmt.Errorf("outbound.%s: probability must be within 0..1, got %v", p.n, p.v)
+		}
+	}
+	if o.Answer+o.Busy+o.Fail > 1+1e-9 {
+		return fmt.Errorf("outbound: answer+busy+fail must not exceed 1, got %v", o.Answer+o.Busy+o.Fail)
+	}
+	return dists("outbound.", "setup_delay", o.SetupDelay, "ring_time", o.RingTime, "talk", o.Talk)
+}
+
+// OutboundCounters count predictive calls.
+type OutboundCounters struct {
+	Attempts int
+	Connects int
+	// Abandoned: the customer answered but the agent was not free.
+	Abandoned int
+	Busy      int
+	NoAnswer  int
+	Failed    int
+}
+
+// AgentInfo describes one configured agent.
+type AgentInfo struct {
+	AgentID    string
+	Extension  string
+	ICMAgentID uint32
+	Group      string
+	Role       agents.Role
+	// InICM: the agent exists on the PG (inbound and blended agents).
+	InICM bool
+}
+
+// Centre is one emulated IPCC.
+type Centre struct {
+	cfg    Config
+	sched  sim.Scheduler
+	pg     *pg.PG
+	router *icm.Router
+	world  *pstn.PSTN
+	people *agents.Model
+	subs   []func(pg.Event)
+
+	callers map[uint32]*pstn.Caller
+	callees map[uint32]*pstn.Callee
+	out     OutboundCounters
+	start   time.Time
+	list    []AgentInfo
+	started bool
+}
+
+// New validates cfg and builds the centre on sched; seed selects the random
+// streams ("pstn", "agents"). Call Start to log agents in and start traffic.
+func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
+	if sched == nil {
+		return nil, errors.New("scheduler: required")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Centre{cfg: cfg, sched: sched, callers: map[uint32]*pstn.Caller{}, callees: map[uint32]*pstn.Callee{},
+		start: sched.Now()}
+
+	// Agents: ICM-defined ones go to the PG and the agents model.
+	var pgAgents []pg.AgentConfig
+	var groups []agents.Group
+	for _, g := range cfg.Agents {
+		ag := agents.Group{Name: g.Name, Role: g.Role, AnswerDelay: g.AnswerDelay, Talk: g.Talk, WrapUp: g.WrapUp,
+			RONARecovery: g.RONARecovery, NotReadyReason: g.NotReadyReason}
+		if ag.Talk.IsZero() {
+			ag.Talk = cfg.Callers.Talk
+		}
+		desk := pg.DeskSettings{RingNoAnswer: cfg.RingNoAnswerTimeout, WrapUpIncoming: !g.WrapUp.IsZero(),
+			WrapUpOutgoing: g.WrapUpOutgoing && !g.WrapUp.IsZero(), IdleReasonRequired: cfg.IdleReasonRequired,
+			LogoutReasonRequired: cfg.LogoutReasonRequired}
+		for n := 0; n < g.Count; n++ {
+			id := strconv.Itoa(g.FirstAgentID + n)
+			ext := strconv.Itoa(g.FirstExtension + n)
+			icmID := uint32(100000 + g.FirstAgentID + n)
+			c.list = append(c.list, AgentInfo{AgentID: id, Extension: ext, ICMAgentID: icmID, Group: g.Name, Role: g.Role, InICM: g.InICM()})
+			if !g.InICM() {
+				continue
+			}
+			ac := pg.AgentConfig{AgentID: id, Extension: ext, ICMAgentID: icmID, Password: g.Password, Desk: &desk}
+			for _, sg := range g.SkillGroups {
+				ac.SkillGroups = append(ac.SkillGroups, pg.Membership{SkillGroup: sg})
+			}
+			pgAgents = append(pgAgents, ac)
+			ag.Agents = append(ag.Agents, agents.Agent{AgentID: id, Extension: ext, Password: g.Password})
+		}
+		groups = append(groups, ag)
+	}
+
+	var pgSGs []pg.SkillGroupConfig
+	for _, sg := range cfg.SkillGroups {
+		pgSGs = append(pgSGs, pg.SkillGroupConfig{Number: sg.Number, ID: sg.ID, Name: sg.Name})
+	}
+	var err error
+	c.pg, err = pg.New(pg.Config{Scheduler: sched, PeripheralID: cfg.PeripheralID, SkillGroups: pgSGs, Agents: pgAgents,
+		Desk: pg.DeskSettings{RingNoAnswer: cfg.RingNoAnswerTimeout}, TransferDelay: cfg.TransferDelay,
+		Emit: c.fanOut, Hooks: pg.Hooks{
+			AgentChanged: func(st pg.AgentStatus) { c.router.AgentChanged(st) },
+			CallAnswered: c.answered,
+			RingNoAnswer: func(id uint32, _ pg.AgentStatus) { c.router.CallRONA(id) },
+			CallEnded:    c.ended,
+			CallHandled:  func(id uint32, talk, acw time.Duration) { c.router.CallHandled(id, talk, acw) },
+			Dial:         c.dial,
+		}})
+	if err != nil {
+		return nil, fmt.Errorf("pg: %w", err)
+	}
+
+	var cts []icm.CallTypeConfig
+	var streams []pstn.Stream
+	for _, ct := range cfg.CallTypes {
+		cts = append(cts, icm.CallTypeConfig{ID: ct.ID, Name: ct.Name, ServiceLevelThreshold: ct.ServiceLevelThreshold,
+			ServiceLevelType: ct.ServiceLevelType, DialedNumbers: []string{ct.DialedNumber}, Targets: ct.Targets})
+		if len(ct.Arrivals.PerHour) > 0 {
+			streams = append(streams, pstn.Stream{CallTypeID: ct.ID, Name: ct.Name, DialedNumber: ct.DialedNumber, Arrivals: ct.Arrivals})
+		}
+	}
+	c.router, err = icm.New(icm.Config{Scheduler: sched, Location: cfg.Location, SkillGroups: cfg.SkillGroups,
+		CallTypes: cts, AbandonCallWaitTime: cfg.AbandonCallWaitTime, Deliver: c.deliver,
+		OnHalfHour: func(time.Time) { c.pg.HalfHourChange() }})
+	if err != nil {
+		return nil, err // icm errors already name call_types[...] / skill_groups[...]
+	}
+
+	outCfg := pstn.OutboundConfig{}
+	if cfg.Outbound.Enabled {
+		o := cfg.Outbound
+		outCfg = pstn.OutboundConfig{Answer: o.Answer, Busy: o.Busy, Fail: o.Fail, SetupDelay: o.SetupDelay, RingTime: o.RingTime, Talk: o.Talk}
+	}
+	start := cfg.Start
+	if start.IsZero() {
+		start = sched.Now()
+	}
+	c.world, err = pstn.New(pstn.Config{Scheduler: sched, Rand: sim.Stream(seed, "pstn"), Start: start, Streams: streams,
+		Patience: cfg.Callers.Patience, ANIPrefix: cfg.Callers.ANIPrefix, Outbound: outCfg,
+		OnArrival: c.arrival, OnAbandon: c.abandon})
+	if err != nil {
+		return nil, fmt.Errorf("pstn: %w", err)
+	}
+	c.people, err = agents.New(agents.Config{Scheduler: sched, Rand: sim.Stream(seed, "agents"), PG: c.pg, Groups: groups})
+	if err != nil {
+		return nil, fmt.Errorf("agents: %w", err)
+	}
+	return c, nil
+}
+
+// Start logs the agents in and starts the inbound arrivals.
+func (c *Centre) Start() {
+	if c.started {
+		return
+	}
+	c.started = true
+	c.start = c.sched.Now()
+	c.people.Start()
+	c.world.Start()
+}
+
+// Subscribe adds an event sink (the CTI Server); sinks run synchronously,
+// in subscription order, for every PG event.
+func (c *Centre) Subscribe(fn func(pg.Event)) { c.subs = append(c.subs, fn) }
+
+// PG is the CallManager PG: commands for the CTI Server.
+func (c *Centre) PG() *pg.PG { return c.pg }
+
+// Router is the ICM router: skill group and call type statistics.
+func (c *Centre) Router() *icm.Router { return c.router }
+
+// PSTN is the outside world (tests inject callers through it).
+func (c *Centre) PSTN() *pstn.PSTN { return c.world }
+
+// AgentModel is the emulated agents.
+func (c *Centre) AgentModel() *agents.Model { return c.people }
+
+// Agents lists every configured agent, including outbound-only agents that
+// exist in the controller only.
+func (c *Centre) Agents() []AgentInfo { return append([]AgentInfo(nil), c.list...) }
+
+// Outbound returns the predictive-call counters.
+func (c *Centre) Outbound() OutboundCounters { return c.out }
+
+func (c *Centre) fanOut(e pg.Event) {
+	for _, fn := range c.subs {
+		fn(e)
+	}
+	if c.people != nil {
+		c.people.HandleEvent(e)
+	}
+}
+
+func (c *Centre) arrival(cl *pstn.Caller) {
+	id := c.pg.TrunkIncoming(pg.Incoming{ANI: cl.ANI, DNIS: cl.DNIS, DialedNumber: cl.DialedNumber})
+	cl.CallID = id
+	c.callers[id] = cl
+	if _, err := c.router.NewCall(icm.NewCallRequest{CallID: id, DialedNumber: cl.DialedNumber, CallTypeID: cl.CallTypeID}); err != nil {
+		c.pg.TrunkDisconnected(id)
+	}
+}
+
+func (c *Centre) abandon(cl *pstn.Caller) {
+	c.router.CallAbandoned(cl.CallID)
+	c.pg.TrunkDisconnected(cl.CallID)
+}
+
+func (c *Centre) deliver(d icm.Delivery) error {
+	return c.pg.Route(pg.RouteRequest{CallID: d.CallID, ICMAgentID: d.ICMAgentID, SkillGroup: d.SkillGroup,
+		Priority: uint16(d.Priority), RouterCallKey: d.RouterCallKey, CallTypeID: d.CallTypeID})
+}
+
+func (c *Centre) answered(id uint32, _ pg.AgentStatus) {
+	if cl, ok := c.callers[id]; ok {
+		cl.Answered()
+	}
+	c.router.CallAnswered(id)
+}
+
+func (c *Centre) ended(id uint32) {
+	if cl, ok := c.callers[id]; ok {
+		cl.Gone()
+		delete(c.callers, id)
+	}
+	if ce, ok := c.callees[id]; ok {
+		ce.Drop()
+		delete(c.callees, id)
+	}
+}
+
+func (c *Centre) dial(r pg.DialRequest) {
+	c.out.Attempts++
+	id := r.CallID
+	if !c.cfg.Outbound.Enabled {
+		c.out.Failed++
+		c.pg.TrunkFailed(id, pg.CauseDestNotObtainable)
+		return
+	}
+	c.callees[id] = c.world.Dial(r.DialedNumber, r.RingTimeout, pstn.DialHandler{
+		Alerting: func() { c.pg.TrunkAlerting(id) },
+		Answered: func() {
+			if c.pg.TrunkAnswered(id) {
+				c.out.Connects++
+				if ce, ok := c.callees[id]; ok {
+					ce.Connected()
+				}
+			} else {
+				c.out.Abandoned++
+			}
+		},
+		Failed: func(o pstn.Outcome) {
+			cause := pg.CauseDestNotObtainable
+			switch o {
+			case pstn.OutcomeBusy:
+				c.out.Busy++
+				cause = pg.CauseBusy
+			case pstn.OutcomeNoAnswer:
+				c.out.NoAnswer++
+				cause = pg.CauseCallNotAnswered
+			default:
+				c.out.Failed++
+			}
+			c.pg.TrunkFailed(id, cause)
+		},
+		HungUp: func() { c.pg.TrunkDisconnected(id) },
+	})
+}
