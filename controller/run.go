@@ -1,0 +1,123 @@
+package controller
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ipcclab/ipcclab/internal/ctitcp"
+	"github.com/ipcclab/ipcclab/internal/sim"
+)
+
+// Handle is a controller running in real time against a CTI Server.
+type Handle struct {
+	loop   *sim.Loop
+	core   *Core
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	last   Status
+}
+
+// Start runs the controller in real time against the CTI Server at ctiAddr.
+// It connects in the background and reconnects with a capped back-off
+// whenever the connection drops (§1.1: clients retry until a side answers).
+func Start(ctx context.Context, cfg Config, ctiAddr string) (*Handle, error) {
+	loop := sim.NewLoop(time.Now())
+	core, err := NewCore(cfg, loop)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	h := &Handle{loop: loop, core: core, cancel: cancel, done: make(chan struct{})}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
+	go func() { defer wg.Done(); h.connectLoop(ctx, ctiAddr, cfg) }()
+	go func() { wg.Wait(); close(h.done) }()
+	return h, nil
+}
+
+// sink forwards frames to the core, ignoring a connection the core has
+// already replaced.
+type sink struct {
+	core *Core
+	conn *ctitcp.Conn
+	lost chan struct{}
+	once sync.Once
+}
+
+func (s *sink) Receive(frame []byte) {
+	if s.core.t == s.conn {
+		s.core.Receive(frame)
+	}
+}
+
+func (s *sink) FramingError(err error) {
+	if s.core.t == s.conn {
+		s.core.FramingError(err)
+	}
+	s.once.Do(func() { close(s.lost) })
+}
+
+func (s *sink) Closed() {
+	if s.core.t == s.conn {
+		s.core.Closed()
+	}
+	s.once.Do(func() { close(s.lost) })
+}
+
+func (h *Handle) connectLoop(ctx context.Context, addr string, cfg Config) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		s := &sink{core: h.core, lost: make(chan struct{})}
+		conn, err := ctitcp.Dial(ctx, addr, h.loop, s)
+		if err != nil {
+			if cfg.Logf != nil {
+				cfg.Logf("controller: %v (retrying in %v)", err, backoff)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		s.conn = conn
+		h.loop.Post(func(time.Time) { h.core.Start(conn) })
+		select {
+		case <-ctx.Done():
+			conn.Close()
+			return
+		case <-s.lost:
+		}
+	}
+}
+
+// Status returns a snapshot of the controller. It waits at most a second for
+// the controller's loop; after Stop it returns the last snapshot.
+func (h *Handle) Status() Status {
+	ch := make(chan Status, 1)
+	h.loop.Post(func(time.Time) { ch <- h.core.Status() })
+	select {
+	case st := <-ch:
+		h.mu.Lock()
+		h.last = st
+		h.mu.Unlock()
+		return st
+	case <-h.done:
+	case <-time.After(time.Second):
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
+}
+
+// Stop disconnects and waits for the controller's goroutines to end.
+func (h *Handle) Stop() {
+	h.Status()
+	h.cancel()
+	<-h.done
+}

@@ -1,0 +1,151 @@
+package lab
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ipcclab/ipcclab/controller"
+	"github.com/ipcclab/ipcclab/controller/blend"
+	"github.com/ipcclab/ipcclab/controller/dialer"
+	"github.com/ipcclab/ipcclab/emulator/agents"
+	"github.com/ipcclab/ipcclab/emulator/centre"
+	"github.com/ipcclab/ipcclab/emulator/icm"
+	"github.com/ipcclab/ipcclab/emulator/pstn"
+	"github.com/ipcclab/ipcclab/protocol/cti"
+	"github.com/ipcclab/ipcclab/scenarios"
+)
+
+// ControllerClientID is the ClientID the reference controller opens its CTI
+// session with.
+const ControllerClientID = "ipcclab-controller"
+
+func dist(d scenarios.Dist) pstn.Dist {
+	return pstn.Dist{Shape: pstn.Shape(d.Shape), Mean: d.Mean.D(), CV: d.CV}
+}
+
+// CentreConfig is the emulator's side of a scenario: ICM, the PG and its
+// agents (those defined in ICM become PG agents; the others are CallManager
+// lines the controller dials from), callers and outbound customers.
+func CentreConfig(sc *scenarios.Scenario) centre.Config {
+	cfg := centre.Config{
+		PeripheralID:        sc.ICM.PeripheralID,
+		Start:               sc.StartTime(),
+		AbandonCallWaitTime: sc.ICM.AbandonCallWaitTime.D(),
+		RingNoAnswerTimeout: sc.ICM.RingNoAnswerTimeout.D(),
+		TransferDelay:       500 * time.Millisecond,
+		Callers:             centre.Callers{Patience: dist(sc.Callers.Patience), Talk: dist(sc.Callers.Talk), ANIPrefix: "212555"},
+	}
+	for _, g := range sc.ICM.SkillGroups {
+		cfg.SkillGroups = append(cfg.SkillGroups, icm.SkillGroupConfig{Number: g.Number, ID: g.ID, Name: g.Name,
+			ServiceLevelThreshold: g.ServiceLevelThreshold.D(), ServiceLevelType: icm.SLType(g.ServiceLevelType)})
+	}
+	for _, ct := range sc.ICM.CallTypes {
+		c := centre.CallType{ID: ct.ID, Name: ct.Name, DialedNumber: ct.DialedNumber,
+			ServiceLevelThreshold: ct.ServiceLevelThreshold.D(), ServiceLevelType: icm.SLType(ct.ServiceLevelType),
+			Arrivals: pstn.Profile{Segment: ct.Arrivals.Segment.D(), PerHour: ct.Arrivals.PerHour}}
+		for _, t := range ct.Targets {
+			c.Targets = append(c.Targets, icm.Target{SkillGroup: t.SkillGroup, Priority: t.Priority})
+		}
+		cfg.CallTypes = append(cfg.CallTypes, c)
+	}
+	for _, g := range sc.Agents {
+		role := agents.RoleOutbound // a CallManager line without an ICM agent
+		if g.IsDefinedIn(scenarios.DefinedInICM) {
+			role = agents.RoleBlended // an ICM agent the controller drives
+			if g.Role == scenarios.RoleInbound {
+				role = agents.RoleInbound
+			}
+		}
+		cfg.Agents = append(cfg.Agents, centre.AgentGroup{
+			Name: g.Name, Role: role, Count: g.Count, FirstAgentID: g.FirstAgentID, FirstExtension: g.FirstExtension,
+			Password: g.Password, SkillGroups: g.SkillGroups, AnswerDelay: dist(g.AnswerDelay), WrapUp: dist(g.WrapUp),
+			NotReadyReason: uint16(sc.Controller.NotReadyReason),
+		})
+	}
+	if o := sc.Outbound; o.Enabled {
+		cfg.Outbound = centre.Outbound{Enabled: true, Answer: o.Answer, Busy: o.Busy, RingTime: dist(o.RingTime), Talk: dist(o.Talk),
+			SetupDelay: pstn.Dist{Shape: pstn.LogNormal, Mean: 2 * time.Second, CV: 0.3}}
+	}
+	return cfg
+}
+
+// ControllerConfig is the controller's side of a scenario: the agents
+// defined in the controller (blended and outbound-only), the blending
+// thresholds and the progressive pacer.
+func ControllerConfig(sc *scenarios.Scenario, noBlend bool) (controller.Config, error) {
+	b := sc.Controller.Blend
+	cfg := controller.Config{
+		ClientID:          ControllerClientID,
+		PeripheralID:      sc.ICM.PeripheralID,
+		Version:           cti.ProtocolVersion(24),
+		HeartbeatInterval: 10 * time.Second,
+		PollInterval:      b.PollInterval.D(),
+		NotReadyReason:    uint16(sc.Controller.NotReadyReason),
+		OutboundEnabled:   sc.Outbound.Enabled,
+		NumberPrefix:      sc.Outbound.NumberPrefix,
+		AfterCallWork:     15 * time.Second,
+		BlendEnabled:      b.Enabled && !noBlend,
+	}
+	for _, g := range sc.Agents {
+		if !g.IsDefinedIn(scenarios.DefinedInController) {
+			continue
+		}
+		role := controller.Blended
+		if g.Role == scenarios.RoleOutbound {
+			role = controller.OutboundOnly
+		}
+		if g.WrapUp.Mean > 0 && role == controller.OutboundOnly {
+			cfg.AfterCallWork = g.WrapUp.Mean.D()
+		}
+		for n := 0; n < g.Count; n++ {
+			cfg.Agents = append(cfg.Agents, controller.Agent{
+				AgentID:    strconv.Itoa(g.FirstAgentID + n),
+				Instrument: strconv.Itoa(g.FirstExtension + n),
+				Role:       role,
+			})
+		}
+	}
+	var groups []int
+	threshold := 20 * time.Second
+	slType := blend.AbandonsNegative
+	for _, n := range b.SkillGroups {
+		groups = append(groups, int(n))
+		for _, g := range sc.ICM.SkillGroups {
+			if g.Number == n {
+				threshold = g.ServiceLevelThreshold.D()
+				slType = blend.ServiceLevelType(g.ServiceLevelType)
+			}
+		}
+	}
+	if len(groups) == 0 {
+		for _, g := range sc.ICM.SkillGroups {
+			groups = append(groups, int(g.Number))
+		}
+	}
+	bc := blend.DefaultConfig(groups...)
+	bc.ServiceLevelTarget = b.ServiceLevelTarget
+	bc.ServiceLevelThreshold = threshold
+	bc.ServiceLevelType = slType
+	bc.Window = blend.WindowSliding
+	bc.WindowLength = b.Window.D()
+	bc.QueueTrigger = b.QueueTrigger
+	bc.LongestWaitTrigger = b.LongestWaitTrigger.D()
+	bc.ReturnRatio = b.ReturnRatio
+	if bc.ServiceLevelTarget*bc.ReturnRatio > 1 {
+		bc.ReturnRatio = 1 / bc.ServiceLevelTarget
+	}
+	bc.MinMoveInterval = b.MinInterval.D()
+	bc.MaxMovesPerDecision = b.MaxMovesPerDecision
+	bc.ReturnReasonCode = uint16(sc.Controller.NotReadyReason)
+	bc.PacingBehind = b.SlowdownFactor
+	cfg.Blend = bc
+	pc := dialer.DefaultConfig()
+	pc.LinesPerAgent = sc.Controller.Pacing.LinesPerAgent
+	pc.MaxLinesInFlight = sc.Controller.Pacing.MaxInFlight
+	cfg.Pacer = pc
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("scenario %s: controller: %w", sc.Name, err)
+	}
+	return cfg, nil
+}

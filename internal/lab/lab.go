@@ -1,0 +1,270 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/ipcclab/ipcclab/controller"
+	"github.com/ipcclab/ipcclab/emulator/centre"
+	"github.com/ipcclab/ipcclab/emulator/ctiserver"
+	"github.com/ipcclab/ipcclab/internal/ctitcp"
+	"github.com/ipcclab/ipcclab/internal/sim"
+)
+
+// linkLatency is the one-way latency of the simulated CTI link.
+const linkLatency = time.Millisecond
+
+func stamped(sched sim.Scheduler, logf func(string, ...any)) func(string, ...any) {
+	if logf == nil {
+		return nil
+	}
+	return func(format string, args ...any) {
+		logf("%s "+format, append([]any{sched.Now().Format("15:04:05.000")}, args...)...)
+	}
+}
+
+// Simulate runs the scenario in virtual time: the same emulator, CTI Server
+// and controller cores as Up, exchanging real encoded CTI frames over a
+// simulated link. The result depends only on the scenario and the seed.
+func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
+	sc := opts.Scenario
+	if sc == nil {
+		return nil, errors.New("lab: no scenario")
+	}
+	if opts.Duration <= 0 {
+		return nil, fmt.Errorf("lab: duration must be positive, got %v", opts.Duration)
+	}
+	wall := time.Now()
+	loop := sim.NewLoop(sc.StartTime())
+	logf := stamped(loop, opts.Logf)
+	cen, err := centre.New(CentreConfig(sc), loop, opts.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	scfg := ctiserver.DefaultConfig()
+	scfg.Logf = logf
+	srv, err := ctiserver.New(scfg, loop, cen.PG(), cen.Router())
+	if err != nil {
+		return nil, err
+	}
+	cen.Subscribe(srv.PGEvent)
+	ccfg, err := ControllerConfig(sc, opts.NoBlend)
+	if err != nil {
+		return nil, err
+	}
+	ccfg.Logf = logf
+	core, err := controller.NewCore(ccfg, loop)
+	if err != nil {
+		return nil, err
+	}
+	link := sim.NewLink(loop, linkLatency)
+	serverEnd, clientEnd := link.Side(0), link.Side(1)
+	sess := srv.Accept(serverEnd, "controller (simulated link)")
+	serverEnd.OnReceive(sess.Receive, sess.Closed)
+	clientEnd.OnReceive(core.Receive, core.Closed)
+
+	cen.Start()
+	core.Start(clientEnd)
+	start := loop.Now()
+	end := start.Add(opts.Duration)
+	for t := start; t.Before(end); {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t = t.Add(10 * time.Minute)
+		if t.After(end) {
+			t = end
+		}
+		loop.RunVirtual(t)
+	}
+	rep := buildReport(sc.Name, opts.Seed, cen.Report(), core.Status(), ccfg.BlendEnabled)
+	rep.EventsProcessed = loop.Processed()
+	rep.CTIMessages = link.Frames()
+	rep.WallSeconds = round(time.Since(wall).Seconds(), 3)
+	return rep, nil
+}
+
+func buildReport(name string, seed uint64, cr centre.Report, st controller.Status, blendOn bool) *Report {
+	r := &Report{
+		Scenario:   name,
+		Seed:       seed,
+		SimSeconds: round(cr.SimSeconds, 3),
+		Inbound: InboundReport{
+			Offered:      int(cr.Inbound.Offered),
+			Answered:     int(cr.Inbound.Answered),
+			Abandoned:    int(cr.Inbound.Abandoned),
+			ServiceLevel: round(cr.Inbound.ServiceLevel, 4),
+			ASASeconds:   round(cr.Inbound.ASASeconds, 2),
+		},
+		Outbound: OutboundReport{
+			Attempts:  cr.Outbound.Attempts,
+			Connects:  cr.Outbound.Connects,
+			Abandoned: cr.Outbound.Abandoned,
+			Busy:      cr.Outbound.Busy,
+			NoAnswer:  cr.Outbound.NoAnswer,
+		},
+		Agents:     AgentsReport{LoggedOn: cr.Agents.LoggedOn, Occupancy: round(cr.Agents.Occupancy, 4)},
+		Blending:   BlendReport{Enabled: blendOn, MovesToInbound: st.Report.MovesToInbound, MovesToOutbound: st.Report.MovesToOutbound},
+		Mismatches: append([]string{}, st.Report.Mismatches...),
+	}
+	for _, ct := range cr.Inbound.CallTypes {
+		k := ct.Counters
+		r.Inbound.CallTypes = append(r.Inbound.CallTypes, CallTypeReport{Name: ct.Name, Offered: int(k.CallsOffered), Answered: int(k.CallsAnswered),
+			Abandoned: int(k.RouterCallsAbandQ + k.RouterCallsAbandToAgent + k.ShortCalls), ServiceLevel: round(ct.ServiceLevel, 4), ASASeconds: round(ct.ASASeconds, 2)})
+	}
+	for _, h := range cr.Inbound.HalfHours {
+		r.Inbound.HalfHours = append(r.Inbound.HalfHours, IntervalReport{Start: h.Start.Format("15:04"), Offered: int(h.Offered),
+			Answered: int(h.Answered), Abandoned: int(h.Abandoned), ServiceLevel: round(h.ServiceLevel, 4)})
+	}
+	return r
+}
+
+// Running is a contact centre running in real time on loopback.
+type Running struct {
+	loop   *sim.Loop
+	cen    *centre.Centre
+	srv    *ctiserver.Server
+	addr   string
+	ctrl   *controller.Handle
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// Start brings up the emulated IPCC with its CTI Server listening on
+// opts.CTIAddr and, unless NoController, the reference controller connected
+// to it over TCP. It returns once the CTI Server listens.
+func Start(ctx context.Context, opts UpOptions) (*Running, error) {
+	sc := opts.Scenario
+	if sc == nil {
+		return nil, errors.New("lab: no scenario")
+	}
+	loop := sim.NewLoop(time.Now())
+	logf := stamped(loop, opts.Logf)
+	ccfg := CentreConfig(sc)
+	ccfg.Start = time.Time{} // the arrival profile starts now
+	cen, err := centre.New(ccfg, loop, opts.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	scfg := ctiserver.DefaultConfig()
+	scfg.Logf = logf
+	srv, err := ctiserver.New(scfg, loop, cen.PG(), cen.Router())
+	if err != nil {
+		return nil, err
+	}
+	cen.Subscribe(srv.PGEvent)
+	var ctrlCfg controller.Config
+	if !opts.NoController {
+		if ctrlCfg, err = ControllerConfig(sc, opts.NoBlend); err != nil {
+			return nil, err
+		}
+		ctrlCfg.Logf = opts.Logf
+	}
+	addr := opts.CTIAddr
+	if addr == "" {
+		addr = "127.0.0.1:42027"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("CTI Server: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel}
+	r.wg.Add(2)
+	go func() { defer r.wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
+	loop.Post(func(time.Time) { cen.Start() })
+	go func() {
+		defer r.wg.Done()
+		_ = ctitcp.Serve(ctx, ln, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return srv.Accept(c, c.Remote) })
+	}()
+	if !opts.NoController {
+		h, err := controller.Start(ctx, ctrlCfg, r.addr)
+		if err != nil {
+			r.Stop()
+			return nil, err
+		}
+		r.ctrl = h
+	}
+	return r, nil
+}
+
+// CTIAddr is the address the CTI Server listens on.
+func (r *Running) CTIAddr() string { return r.addr }
+
+// Controller is the running controller (nil with NoController).
+func (r *Running) Controller() *controller.Handle { return r.ctrl }
+
+// Report returns the emulator's figures so far.
+func (r *Running) Report() centre.Report {
+	ch := make(chan centre.Report, 1)
+	r.loop.Post(func(time.Time) { ch <- r.cen.Report() })
+	select {
+	case rep := <-ch:
+		return rep
+	case <-time.After(2 * time.Second):
+		return centre.Report{}
+	}
+}
+
+// Stop stops the controller and the emulator and waits for every goroutine
+// they started.
+func (r *Running) Stop() error {
+	r.once.Do(func() {
+		if r.ctrl != nil {
+			r.ctrl.Stop()
+		}
+		r.cancel()
+		r.wg.Wait()
+	})
+	return nil
+}
+
+// Up runs Start and prints what it serves, until ctx is done.
+func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
+	r, err := Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer r.Stop()
+	sc := opts.Scenario
+	fmt.Fprintf(out, "ipcclab up: scenario %q, seed %d\n", sc.Name, opts.Seed)
+	fmt.Fprintf(out, "  CTI Server (side A)   %s   GED-188, protocol versions 13-24, peripheral %d\n", r.CTIAddr(), sc.ICM.PeripheralID)
+	for _, ct := range sc.ICM.CallTypes {
+		fmt.Fprintf(out, "  inbound call type     %-14s dialed number %s\n", ct.Name, ct.DialedNumber)
+	}
+	if r.ctrl != nil {
+		fmt.Fprintf(out, "  controller            connected to %s as %q (blending %v)\n", r.CTIAddr(), ControllerClientID, !opts.NoBlend && sc.Controller.Blend.Enabled)
+	}
+	fmt.Fprintln(out, "inbound traffic has started; Ctrl-C stops")
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			printSummary(out, r)
+			return ctx.Err()
+		case <-tick.C:
+			printSummary(out, r)
+		}
+	}
+}
+
+func printSummary(out io.Writer, r *Running) {
+	rep := r.Report()
+	line := fmt.Sprintf("inbound %d offered, %d answered, %d abandoned, service level %.1f %%; outbound %d attempts, %d connects",
+		rep.Inbound.Offered, rep.Inbound.Answered, rep.Inbound.Abandoned, 100*rep.Inbound.ServiceLevel, rep.Outbound.Attempts, rep.Outbound.Connects)
+	if r.ctrl != nil {
+		st := r.ctrl.Status()
+		line += fmt.Sprintf("; blending %d to inbound, %d back; pacing %.2f", st.Report.MovesToInbound, st.Report.MovesToOutbound, st.PacingFactor)
+		for _, m := range st.Report.Mismatches {
+			line += "\n  MISMATCH: " + m
+		}
+	}
+	fmt.Fprintln(out, line)
+}

@@ -1,0 +1,39 @@
+// Package lab turns a scenario into a running contact centre: the emulated
+// IPCC (ICM, CallManager PG, CTI Server, callers and agents) and the
+// reference controller, either in seeded virtual time (Simulate) or in real
+// time over loopback TCP (Start, Up). It is the only place that imports both
+// the emulator and the controller; they meet on the CTI wire.
+package lab
+
+import (
+	"time"
+
+	"github.com/ipcclab/ipcclab/scenarios"
+)
+
+// SimOptions configures a virtual-time run.
+type SimOptions struct {
+	Scenario *scenarios.Scenario
+	Seed     uint64
+	Duration time.Duration
+	// NoBlend runs the controller with blending disabled (outbound only),
+	// the baseline the blending figures are compared with.
+	NoBlend bool
+	// Logf, when set, receives the controller's and CTI Server's log lines
+	// stamped with virtual time.
+	Logf func(format string, args ...any)
+}
+
+// UpOptions configures a real-time run on loopback.
+type UpOptions struct {
+	Scenario *scenarios.Scenario
+	Seed     uint64
+	// CTIAddr is where the CTI Server listens ("127.0.0.1:0" picks a port).
+	CTIAddr  string
+	Duration time.Duration
+	// NoController runs the emulator only.
+	NoController bool
+	NoBlend      bool
+	// Logf receives log lines; nil discards them.
+	Logf func(format string, args ...any)
+}
