@@ -146,4 +146,3 @@ func (ss *Session) handleOpen(body []byte) {
 		}, pv)
 	}
 }
-

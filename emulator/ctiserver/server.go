@@ -70,8 +70,8 @@ type Stats interface {
 // Counters are the server's own figures.
 type Counters struct {
 	SessionsOpened, SessionsRefused, SessionsClosed uint64
-	FramesIn, FramesOut                              uint64
-	MalformedFrames, IdleTimeouts                    uint64
+	FramesIn, FramesOut                             uint64
+	MalformedFrames, IdleTimeouts                   uint64
 }
 
 // Server is the emulated CTI Server of one PG.
