@@ -3,6 +3,9 @@
 // talk, hang up, wrap up and go Ready again. Blended agents are owned by the
 // controller: after login and after wrap-up they follow whatever state the
 // PG says comes next (Not Ready unless a CTI client made them Available).
+// Outbound-only agents have no ICM agent: they sit at CallManager lines
+// (pg.Config.Lines), never log in, and only talk on the predictive calls the
+// PG connects to their line, hanging up when their talk time ends.
 //
 // The model watches PG events (HandleEvent) and acts through PG commands,
 // like a phone plus an agent desktop. It is a pure core on a sim.Scheduler
@@ -24,8 +27,9 @@ import (
 type Role string
 
 // Roles. Inbound agents exist in ICM only, blended agents in ICM and the
-// controller, outbound-only agents in the controller only (the PG knows only
-// ICM-defined agents, so this model ignores outbound-only groups).
+// controller, outbound-only agents in the controller only: the PG has no
+// agent for them, only their line (pg.Config.Lines), so they never log in or
+// change state; they talk on the predictive calls connected to the line.
 const (
 	RoleInbound  Role = "inbound"
 	RoleBlended  Role = "blended"
@@ -47,8 +51,10 @@ type Group struct {
 	Agents []Agent
 	// AnswerDelay: from the phone ringing to the agent answering.
 	AnswerDelay pstn.Dist
-	// Talk: conversation time of inbound calls; the agent hangs up when it
-	// ends.
+	// Talk: conversation time of inbound calls, and for outbound-only
+	// agents of the predictive calls connected to their line; the agent
+	// hangs up when it ends. (Agents in ICM leave ending predictive calls
+	// to the customer.)
 	Talk pstn.Dist
 	// WrapUp: after-call work before the agent ends wrap-up.
 	WrapUp pstn.Dist
@@ -124,9 +130,12 @@ func (c *Config) validate() error {
 
 // Stats counts what the agents did.
 type Stats struct {
-	Logins        int
-	Answered      int
+	Logins   int
+	Answered int
+	// HungUp counts the calls the agents ended, LineCalls the predictive
+	// calls connected to outbound-only agents' lines.
 	HungUp        int
+	LineCalls     int
 	WrapUps       int
 	RONARecovered int
 	// CommandErrors counts PG commands that failed (a call gone before
@@ -136,11 +145,13 @@ type Stats struct {
 }
 
 type person struct {
-	g         *Group
-	a         Agent
-	inst      string
-	callID    uint32
-	inbound   map[uint32]bool
+	g       *Group
+	a       Agent
+	inst    string
+	callID  uint32
+	inbound map[uint32]bool
+	// line: an outbound-only agent at a line without an ICM agent.
+	line      bool
 	answer    sim.Timer
 	talk      sim.Timer
 	wrap      sim.Timer
@@ -167,16 +178,16 @@ func New(cfg Config) (*Model, error) {
 	m := &Model{cfg: cfg, sched: cfg.Scheduler, rnd: cfg.Rand, byID: map[string]*person{}, byExt: map[string]*person{}}
 	for gi := range cfg.Groups {
 		g := &m.cfg.Groups[gi]
-		if g.Role == RoleOutbound {
-			continue
-		}
 		for _, a := range g.Agents {
-			p := &person{g: g, a: a, inst: a.Instrument, inbound: map[uint32]bool{}, lastState: pg.StateLogout}
+			p := &person{g: g, a: a, inst: a.Instrument, inbound: map[uint32]bool{}, lastState: pg.StateLogout,
+				line: g.Role == RoleOutbound}
 			if p.inst == "" {
 				p.inst = a.Extension
 			}
 			m.people = append(m.people, p)
-			m.byID[a.AgentID] = p
+			if !p.line {
+				m.byID[a.AgentID] = p // the PG's agent events name only ICM agents
+			}
 			m.byExt[a.Extension] = p
 			m.byExt[p.inst] = p
 		}
@@ -195,9 +206,13 @@ func (m *Model) check(err error) {
 }
 
 // Start logs every agent in; inbound agents then go Ready, blended agents
-// stay Not Ready until the controller makes them Available.
+// stay Not Ready until the controller makes them Available. Outbound-only
+// agents have nothing to log in to: they are at their lines from the start.
 func (m *Model) Start() {
 	for _, p := range m.people {
+		if p.line {
+			continue
+		}
 		err := m.cfg.PG.SetAgentState(pg.SetAgentStateRequest{AgentID: p.a.AgentID, Instrument: p.inst,
 			State: pg.StateLogin, Password: p.a.Password, ReasonCode: p.g.NotReadyReason})
 		m.check(err)
@@ -220,7 +235,7 @@ func (m *Model) HandleEvent(e pg.Event) {
 	switch ev := e.(type) {
 	case *pg.CallDeliveredEvent:
 		p := m.byExt[ev.Alerting.ID]
-		if p == nil || ev.State != pg.LCSAlerting || ev.Data.CallType == pg.CallTypeAutoOut {
+		if p == nil || p.line || ev.State != pg.LCSAlerting || ev.Data.CallType == pg.CallTypeAutoOut {
 			return // predictive calls are connected by the PG itself
 		}
 		id := ev.Connection.CallID
@@ -242,8 +257,24 @@ func (m *Model) HandleEvent(e pg.Event) {
 		}
 		id := ev.Connection.CallID
 		p.callID = id
+		if p.line {
+			// A predictive call connected to an outbound-only agent's
+			// line: talk, then hang up (no wrap-up: ICM has no state for
+			// the line, which is free again once the call is gone).
+			m.stats.LineCalls++
+			m.sched.Cancel(p.talk)
+			p.talk = m.after(p.g.Talk.Draw(m.rnd), func() {
+				p.talk = 0
+				if err := m.cfg.PG.ClearConnection(id, p.inst); err == nil {
+					m.stats.HungUp++
+				} else {
+					m.check(err)
+				}
+			})
+			return
+		}
 		if !p.inbound[id] {
-			return // the customer ends outbound calls
+			return // the customer ends outbound calls of agents in ICM
 		}
 		m.sched.Cancel(p.talk)
 		p.talk = m.after(p.g.Talk.Draw(m.rnd), func() {

@@ -90,3 +90,68 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestOutboundOnlyAtLine: an outbound-only agent has no ICM agent, only a
+// line on the PG. It never logs in; on a predictive call connected to its
+// line it talks for its talk time and hangs up, and it is free for the next
+// call at once (no wrap-up). A customer hanging up first ends the talk.
+func TestOutboundOnlyAtLine(t *testing.T) {
+	loop := sim.NewLoop(nine)
+	var m *Model
+	var states int
+	p, err := pg.New(pg.Config{Scheduler: loop,
+		SkillGroups: []pg.SkillGroupConfig{{Number: 100, ID: 5100}},
+		Agents:      []pg.AgentConfig{{AgentID: "1", Extension: "2001", ICMAgentID: 1, SkillGroups: []pg.Membership{{SkillGroup: 100}}}},
+		Lines:       []pg.LineConfig{{Extension: "2301"}},
+		Emit: func(e pg.Event) {
+			if _, ok := e.(*pg.AgentStateEvent); ok {
+				states++
+			}
+			m.HandleEvent(e)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = New(Config{Scheduler: loop, Rand: sim.Stream(1, "agents"), PG: p, Groups: []Group{
+		{Name: "out", Role: RoleOutbound, Agents: []Agent{{AgentID: "1301", Extension: "2301"}},
+			Talk: pstn.Dist{Mean: 45 * time.Second}, WrapUp: pstn.Dist{Mean: time.Minute}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	dial := func() uint32 {
+		id, err := p.MakePredictiveCall(pg.PredictiveCallRequest{DialedNumber: "15550100", OriginatingDevice: "2301"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loop.RunVirtual(loop.Now())
+		if !p.TrunkAnswered(id) {
+			t.Fatal("line not connected")
+		}
+		return id
+	}
+	id := dial()
+	loop.RunVirtual(nine.Add(44 * time.Second))
+	if _, live := p.Call(id); !live {
+		t.Fatal("call ended before the talk time")
+	}
+	loop.RunVirtual(nine.Add(45 * time.Second))
+	if _, live := p.Call(id); live {
+		t.Fatal("the person at the line did not hang up")
+	}
+	// Free at once: the next call connects; the customer hangs up first.
+	id = dial()
+	loop.RunVirtual(nine.Add(50 * time.Second))
+	p.TrunkDisconnected(id)
+	loop.RunVirtual(nine.Add(5 * time.Minute))
+	if s := m.Stats(); s.Logins != 0 || s.LineCalls != 2 || s.HungUp != 1 || s.WrapUps != 0 || s.CommandErrors != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+	if states != 0 {
+		t.Fatalf("%d AGENT_STATE_EVENTs for an outbound-only agent", states)
+	}
+	if ls := p.Lines(); ls[0].Calls != 2 || ls[0].Talk != 50*time.Second {
+		t.Fatalf("line %+v", ls[0])
+	}
+}

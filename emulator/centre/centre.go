@@ -47,7 +47,9 @@ type AgentGroup struct {
 	// SkillGroups by number.
 	SkillGroups []uint32
 	AnswerDelay pstn.Dist
-	// Talk of inbound calls; zero uses Callers.Talk.
+	// Talk of inbound calls; zero uses Callers.Talk. For outbound-only
+	// agents it is the talk time of predictive calls (they hang up when it
+	// ends); zero uses Outbound.Talk.
 	Talk   pstn.Dist
 	WrapUp pstn.Dist
 	// WrapUpOutgoing applies wrap-up after predictive calls too.
@@ -57,7 +59,9 @@ type AgentGroup struct {
 }
 
 // InICM reports whether the group's agents are configured in ICM (and so
-// on the PG): inbound and blended agents are, outbound-only agents are not.
+// agents on the PG): inbound and blended agents are, outbound-only agents are
+// not — the PG has only their CallManager lines (pg.Config.Lines), from which
+// a CTI client can still make predictive calls.
 func (g AgentGroup) InICM() bool { return g.Role != agents.RoleOutbound }
 
 // Callers describes inbound customers.
@@ -77,7 +81,10 @@ type Outbound struct {
 	Fail       float64
 	SetupDelay pstn.Dist
 	RingTime   pstn.Dist
-	Talk       pstn.Dist
+	// Talk is how long customers talk to an agent in ICM before hanging
+	// up. Calls connected to outbound-only agents' lines are ended by the
+	// person at the line instead (AgentGroup.Talk, defaulting to this).
+	Talk pstn.Dist
 }
 
 // Config is one emulated IPCC.
@@ -200,7 +207,8 @@ func (c *Config) Validate() error {
 	return dists("outbound.", "setup_delay", o.SetupDelay, "ring_time", o.RingTime, "talk", o.Talk)
 }
 
-// OutboundCounters count predictive calls.
+// OutboundCounters count predictive calls, from agents in ICM and from
+// outbound-only agents' lines alike.
 type OutboundCounters struct {
 	Attempts int
 	Connects int
@@ -218,7 +226,8 @@ type AgentInfo struct {
 	ICMAgentID uint32
 	Group      string
 	Role       agents.Role
-	// InICM: the agent exists on the PG (inbound and blended agents).
+	// InICM: the agent exists on the PG (inbound and blended agents);
+	// outbound-only agents are only a line on the PG (pg.Config.Lines).
 	InICM bool
 }
 
@@ -252,14 +261,19 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 	c := &Centre{cfg: cfg, sched: sched, callers: map[uint32]*pstn.Caller{}, callees: map[uint32]*pstn.Callee{},
 		start: sched.Now()}
 
-	// Agents: ICM-defined ones go to the PG and the agents model.
+	// Agents: ICM-defined ones are agents on the PG, outbound-only ones
+	// lines on the PG; all of them are people in the agents model.
 	var pgAgents []pg.AgentConfig
+	var pgLines []pg.LineConfig
 	var groups []agents.Group
 	for _, g := range cfg.Agents {
 		ag := agents.Group{Name: g.Name, Role: g.Role, AnswerDelay: g.AnswerDelay, Talk: g.Talk, WrapUp: g.WrapUp,
 			RONARecovery: g.RONARecovery, NotReadyReason: g.NotReadyReason}
 		if ag.Talk.IsZero() {
 			ag.Talk = cfg.Callers.Talk
+			if !g.InICM() {
+				ag.Talk = cfg.Outbound.Talk
+			}
 		}
 		desk := pg.DeskSettings{RingNoAnswer: cfg.RingNoAnswerTimeout, WrapUpIncoming: !g.WrapUp.IsZero(),
 			WrapUpOutgoing: g.WrapUpOutgoing && !g.WrapUp.IsZero(), IdleReasonRequired: cfg.IdleReasonRequired,
@@ -270,6 +284,8 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 			icmID := uint32(100000 + g.FirstAgentID + n)
 			c.list = append(c.list, AgentInfo{AgentID: id, Extension: ext, ICMAgentID: icmID, Group: g.Name, Role: g.Role, InICM: g.InICM()})
 			if !g.InICM() {
+				pgLines = append(pgLines, pg.LineConfig{Extension: ext})
+				ag.Agents = append(ag.Agents, agents.Agent{AgentID: id, Extension: ext})
 				continue
 			}
 			ac := pg.AgentConfig{AgentID: id, Extension: ext, ICMAgentID: icmID, Password: g.Password, Desk: &desk}
@@ -287,7 +303,7 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 		pgSGs = append(pgSGs, pg.SkillGroupConfig{Number: sg.Number, ID: sg.ID, Name: sg.Name})
 	}
 	var err error
-	c.pg, err = pg.New(pg.Config{Scheduler: sched, PeripheralID: cfg.PeripheralID, SkillGroups: pgSGs, Agents: pgAgents,
+	c.pg, err = pg.New(pg.Config{Scheduler: sched, PeripheralID: cfg.PeripheralID, SkillGroups: pgSGs, Agents: pgAgents, Lines: pgLines,
 		Desk: pg.DeskSettings{RingNoAnswer: cfg.RingNoAnswerTimeout}, TransferDelay: cfg.TransferDelay,
 		Emit: c.fanOut, Hooks: pg.Hooks{
 			AgentChanged: func(st pg.AgentStatus) { c.router.AgentChanged(st) },
@@ -432,7 +448,9 @@ func (c *Centre) dial(r pg.DialRequest) {
 		Answered: func() {
 			if c.pg.TrunkAnswered(id) {
 				c.out.Connects++
-				if ce, ok := c.callees[id]; ok {
+				// The customer ends calls with agents in ICM; on an
+				// outbound-only agent's line the person there does.
+				if ce, ok := c.callees[id]; ok && !c.onLine(id) {
 					ce.Connected()
 				}
 			} else {
@@ -455,4 +473,11 @@ func (c *Centre) dial(r pg.DialRequest) {
 		},
 		HungUp: func() { c.pg.TrunkDisconnected(id) },
 	})
+}
+
+// onLine reports whether the call is connected to an outbound-only agent's
+// line.
+func (c *Centre) onLine(id uint32) bool {
+	ci, ok := c.pg.Call(id)
+	return ok && ci.Line != ""
 }

@@ -1,6 +1,7 @@
 package centre
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -54,9 +55,9 @@ func blendedConfig() Config {
 }
 
 // runDay runs the blended config for hours with a toy controller: blended
-// agent 1201 is lent to ICM (AVAILABLE), the other two dial predictively
-// (two lines each) every 20 s while idle. It returns the event transcript
-// and the report.
+// agent 1201 is lent to ICM (AVAILABLE), the other two and the outbound-only
+// agents' lines dial predictively (two calls each) every 20 s while idle. It
+// returns the event transcript and the report.
 func runDay(t *testing.T, seed uint64, hours int) ([]string, Report, *Centre) {
 	t.Helper()
 	loop := sim.NewLoop(day.Add(8 * time.Hour))
@@ -81,6 +82,17 @@ func runDay(t *testing.T, seed uint64, hours int) ([]string, Report, *Centre) {
 					if _, err := c.PG().MakePredictiveCall(pg.PredictiveCallRequest{DialedNumber: fmt.Sprintf("1555%06d", n),
 						OriginatingDevice: st.Extension, RingTimeout: 20 * time.Second}); err != nil {
 						t.Errorf("predictive: %v", err)
+					}
+				}
+			}
+		}
+		for _, l := range c.PG().Lines() {
+			if l.CallID == 0 {
+				for range 2 {
+					n++
+					if _, err := c.PG().MakePredictiveCall(pg.PredictiveCallRequest{DialedNumber: fmt.Sprintf("1555%06d", n),
+						OriginatingDevice: l.Instrument, RingTimeout: 20 * time.Second}); err != nil {
+						t.Errorf("predictive from a line: %v", err)
 					}
 				}
 			}
@@ -123,9 +135,10 @@ func TestDeterminism(t *testing.T) {
 	}
 	// Sanity of the run itself.
 	in, out := ra.Inbound, ra.Outbound
-	t.Logf("seed 42, 3 h: %d events; inbound offered %d answered %d abandoned %d (short %d) SL %.1f %% ASA %.1f s; outbound attempts %d connects %d abandoned %d busy %d no-answer %d; occupancy %.1f %%",
+	t.Logf("seed 42, 3 h: %d events; inbound offered %d answered %d abandoned %d (short %d) SL %.1f %% ASA %.1f s; outbound attempts %d connects %d abandoned %d busy %d no-answer %d; occupancy %.1f %%, %d lines %.1f %%",
 		len(a), in.Offered, in.Answered, in.Abandoned, in.ShortCalls, 100*in.ServiceLevel, in.ASASeconds,
-		out.Attempts, out.Connects, out.Abandoned, out.Busy, out.NoAnswer, 100*ra.Agents.Occupancy)
+		out.Attempts, out.Connects, out.Abandoned, out.Busy, out.NoAnswer, 100*ra.Agents.Occupancy,
+		ra.Agents.Lines, 100*ra.Agents.LineOccupancy)
 	if in.Offered < 200 || in.Answered == 0 || in.Abandoned == 0 || out.Attempts == 0 || out.Connects == 0 || out.Abandoned == 0 {
 		t.Fatalf("implausible run: %+v", ra)
 	}
@@ -135,8 +148,11 @@ func TestDeterminism(t *testing.T) {
 	if len(in.HalfHours) != 6 {
 		t.Fatalf("%d half hours, want 6", len(in.HalfHours))
 	}
-	if st := ca.AgentModel().Stats(); st.CommandErrors != 0 {
-		t.Fatalf("agent command errors: %d (last %v)", st.CommandErrors, st.LastError)
+	if st := ca.AgentModel().Stats(); st.CommandErrors != 0 || st.LineCalls == 0 {
+		t.Fatalf("agent command errors: %d (last %v), line calls %d", st.CommandErrors, st.LastError, st.LineCalls)
+	}
+	if ra.Agents.Lines != 2 || ra.Agents.LineOccupancy <= 0 || ra.Agents.LineOccupancy > 1 {
+		t.Fatalf("lines %d occupancy %v", ra.Agents.Lines, ra.Agents.LineOccupancy)
 	}
 	// Every call the PG began, it ended (per connection).
 	open := map[string]int{}
@@ -236,5 +252,112 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("got %v\nwant %s", err, tc.want)
 		}
+	}
+}
+
+// TestOutboundOnlyAgents: outbound-only agents are lines on the PG, not ICM
+// agents. Their agent IDs fail QUERY_AGENT_STATE (how the controller tells
+// them apart); predictive calls from their lines connect, the person talks
+// for the group's talk time and hangs up, with no AGENT_STATE_EVENT ever;
+// the report counts the attempts, connects and abandons.
+func TestOutboundOnlyAgents(t *testing.T) {
+	cfg := Config{
+		SkillGroups: []icm.SkillGroupConfig{{Number: 100, ID: 5100}},
+		Agents: []AgentGroup{
+			{Name: "in", Role: agents.RoleInbound, Count: 1, FirstAgentID: 1001, FirstExtension: 2001, SkillGroups: []uint32{100}},
+			{Name: "out", Role: agents.RoleOutbound, Count: 2, FirstAgentID: 1301, FirstExtension: 2301,
+				Talk: pstn.Dist{Mean: time.Minute}, WrapUp: pstn.Dist{Mean: time.Minute}},
+		},
+		Outbound: Outbound{Enabled: true, Answer: 1, SetupDelay: pstn.Dist{Mean: 2 * time.Second},
+			RingTime: pstn.Dist{Mean: 5 * time.Second}, Talk: pstn.Dist{Mean: 10 * time.Minute}},
+	}
+	loop := sim.NewLoop(day.Add(9 * time.Hour))
+	c, err := New(cfg, loop, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	states := map[string]int{}
+	c.Subscribe(func(e pg.Event) {
+		if ev, ok := e.(*pg.AgentStateEvent); ok {
+			states[ev.Agent.AgentID]++
+		}
+		f := strings.Fields(e.String())
+		got = append(got, f[0]+" "+strings.Join(f[1:3], " "))
+	})
+	c.Start()
+	for _, id := range []string{"1301", "1302"} {
+		if _, err := c.PG().QueryAgentState(pg.AgentSelector{AgentID: id}); err == nil {
+			t.Fatalf("outbound-only agent %s known to ICM", id)
+		} else if cf := (*pg.ControlFailure)(nil); !errors.As(err, &cf) || cf.Code != pg.CFInvalidAgentID {
+			t.Fatalf("query %s: %v", id, err)
+		}
+	}
+	if ls := c.PG().Lines(); len(ls) != 2 || ls[0].Instrument != "2301" || ls[1].Instrument != "2302" {
+		t.Fatalf("lines %+v", ls)
+	}
+	got = nil
+	id, err := c.PG().MakePredictiveCall(pg.PredictiveCallRequest{DialedNumber: "15550100", OriginatingDevice: "2301"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop.RunVirtual(loop.Now().Add(5 * time.Minute))
+	n := fmt.Sprint(id)
+	want := []string{
+		"09:00:00.000 BEGIN_CALL_EVENT conn=" + n + "@15550100",
+		"09:00:00.000 CALL_ORIGINATED_EVENT conn=" + n + "@15550100",
+		"09:00:02.000 CALL_DELIVERED_EVENT conn=" + n + "@15550100",
+		"09:00:07.000 CALL_ESTABLISHED_EVENT conn=" + n + "@15550100",
+		"09:00:07.000 CALL_DELIVERED_EVENT conn=" + n + "@2301",
+		"09:00:07.000 CALL_ESTABLISHED_EVENT conn=" + n + "@2301",
+		"09:01:07.000 CALL_CONNECTION_CLEARED_EVENT conn=" + n + "@2301", // the person hangs up after 60 s
+		"09:01:07.000 CALL_CLEARED_EVENT conn=" + n + "@2301",
+		"09:01:07.000 END_CALL_EVENT conn=" + n + "@15550100",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A dialer on both lines, two calls per free line every 20 s for an
+	// hour: the second answer on a busy line is abandoned.
+	var tick func(time.Time)
+	k := 0
+	tick = func(time.Time) {
+		for _, l := range c.PG().Lines() {
+			if l.CallID != 0 {
+				continue
+			}
+			for range 2 {
+				k++
+				if _, err := c.PG().MakePredictiveCall(pg.PredictiveCallRequest{DialedNumber: fmt.Sprintf("1555%06d", k),
+					OriginatingDevice: l.Extension}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		sim.After(loop, 20*time.Second, tick)
+	}
+	tick(loop.Now())
+	loop.RunVirtual(loop.Now().Add(time.Hour))
+	r := c.Report()
+	st := c.AgentModel().Stats()
+	t.Logf("outbound %+v; line occupancy %.1f %%; agents %+v", r.Outbound, 100*r.Agents.LineOccupancy, st)
+	if r.Outbound.Attempts != 1+k || r.Outbound.Connects < 40 || r.Outbound.Abandoned == 0 {
+		t.Fatalf("outbound counters %+v (%d dials)", r.Outbound, 1+k)
+	}
+	if st.LineCalls != r.Outbound.Connects || st.CommandErrors != 0 || st.Logins != 1 {
+		t.Fatalf("agents %+v, connects %d", st, r.Outbound.Connects)
+	}
+	// The people hung up every call but the (at most two) still talking.
+	if st.HungUp < st.LineCalls-2 {
+		t.Fatalf("hung up %d of %d", st.HungUp, st.LineCalls)
+	}
+	if states["1301"] != 0 || states["1302"] != 0 || len(states) != 1 {
+		t.Fatalf("agent state events %v", states)
+	}
+	if r.Agents.Lines != 2 || r.Agents.LineOccupancy < 0.5 || r.Agents.LineOccupancy > 1 {
+		t.Fatalf("lines %d occupancy %v", r.Agents.Lines, r.Agents.LineOccupancy)
+	}
+	if s, _ := c.Router().SkillGroupStats(100); s.AgentsLoggedOn != 1 {
+		t.Fatalf("skill group 100 counts %d agents logged on", s.AgentsLoggedOn)
 	}
 }

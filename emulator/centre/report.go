@@ -54,12 +54,20 @@ type IntervalReport struct {
 	ServiceLevel float64
 }
 
-// AgentsReport covers the ICM agents.
+// AgentsReport covers the agents.
 type AgentsReport struct {
+	// LoggedOn counts ICM agents logged on.
 	LoggedOn int
-	// Occupancy is (talking + hold + wrap-up time) over (logged-on time
-	// not spent Not Ready).
+	// Occupancy covers the ICM agents (inbound and blended) only: their
+	// (talking + hold + wrap-up time) over their (logged-on time not spent
+	// Not Ready or logging in). Outbound-only agents have no state in ICM
+	// and are not in it.
 	Occupancy float64
+	// Lines counts the outbound-only agents (CallManager lines without an
+	// ICM agent). LineOccupancy is their talk time on predictive calls over
+	// Lines × the time since Start (they are at their phones throughout).
+	Lines         int
+	LineOccupancy float64
 }
 
 // slParts returns numerator and denominator of the service level of c per
@@ -147,5 +155,11 @@ func (c *Centre) Report() Report {
 		avail += t.LoggedOn - t.InState[pg.StateNotReady] - t.InState[pg.StateLogin]
 	}
 	r.Agents.Occupancy = frac(float64(busy), float64(avail))
+	var talk time.Duration
+	for _, l := range c.pg.Lines() {
+		r.Agents.Lines++
+		talk += l.Talk
+	}
+	r.Agents.LineOccupancy = frac(float64(talk), float64(r.Agents.Lines)*float64(now.Sub(c.start)))
 	return r
 }

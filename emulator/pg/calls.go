@@ -49,13 +49,16 @@ const (
 var phaseNames = [...]string{"ivr", "reserved", "alerting", "connected", "dialing", "far-alerting"}
 
 type call struct {
-	id        uint32
-	kind      callKind
-	phase     phase
-	data      CallData
-	customer  Device
-	agent     *agent
-	origin    *agent
+	id       uint32
+	kind     callKind
+	phase    phase
+	data     CallData
+	customer Device
+	agent    *agent
+	origin   *agent
+	// line is the line (Config.Lines) a predictive call originates from
+	// instead of an agent; origin and agent stay nil.
+	line      *line
 	sg        SkillGroupRef
 	begin     Connection // the connection BEGIN_CALL named; END_CALL names it too
 	visible   bool
@@ -94,7 +97,10 @@ type CallInfo struct {
 	Data             CallData
 	Customer         Device
 	// AgentID is the agent reserved for or connected to the call.
-	AgentID    string
+	AgentID string
+	// Line is the instrument of the line without an ICM agent
+	// (Config.Lines) a predictive call originates from; empty otherwise.
+	Line       string
 	SkillGroup SkillGroupRef
 	Legs       []Leg
 }
@@ -109,6 +115,9 @@ func (p *PG) Call(id uint32) (CallInfo, bool) {
 		SkillGroup: c.sg, Legs: append([]Leg(nil), c.legs...)}
 	if c.agent != nil {
 		ci.AgentID = c.agent.info.AgentID
+	}
+	if c.line != nil {
+		ci.Line = c.line.inst
 	}
 	return ci, true
 }
@@ -359,6 +368,10 @@ func (p *PG) TrunkDisconnected(callID uint32) {
 // left), CALL_CLEARED, AGENT_STATE_EVENT (wrap-up or the next state),
 // END_CALL — cti-protocol.md §5.9(a) steps 5–6.
 func (p *PG) endConnected(c *call, releasing Device, conn Connection) {
+	if c.agent == nil && c.line != nil {
+		p.endLine(c, releasing, conn)
+		return
+	}
 	now := p.sched.Now()
 	a := c.agent
 	agentConn := a.conn(c.id)
@@ -406,6 +419,22 @@ func (p *PG) endConnected(c *call, releasing Device, conn Connection) {
 	}
 }
 
+// endLine ends a predictive call connected to a line: the same call events
+// as endConnected, and no agent state (ICM has no agent at the line).
+func (p *PG) endLine(c *call, releasing Device, conn Connection) {
+	now := p.sched.Now()
+	l := c.line
+	p.emit(&CallConnectionClearedEvent{Header: p.header(), Connection: conn, Releasing: releasing, State: LCSNull, Cause: CauseNone})
+	p.emit(&CallClearedEvent{Header: p.header(), Connection: l.conn(c.id), State: LCSNull, Cause: CauseNone})
+	p.forget(c)
+	if l.call == c {
+		l.call = nil
+		l.calls++
+		l.talk += now.Sub(c.answered)
+	}
+	p.emit(&EndCallEvent{Header: p.header(), Connection: c.begin})
+}
+
 // ClearConnection drops one party (CLEAR_CONNECTION_REQ, or the agent
 // hanging up): the agent's device or the customer's.
 func (p *PG) ClearConnection(callID uint32, device string) error {
@@ -418,6 +447,10 @@ func (p *PG) ClearConnection(callID uint32, device string) error {
 	}
 	if c.phase == phaseConnected && c.agent != nil && (device == c.agent.info.Extension || device == c.agent.info.Instrument) {
 		p.endConnected(c, c.agent.device(), c.agent.conn(c.id))
+		return nil
+	}
+	if c.phase == phaseConnected && c.agent == nil && c.line != nil && (device == c.line.ext || device == c.line.inst) {
+		p.endLine(c, c.line.device(), c.line.conn(c.id))
 		return nil
 	}
 	if device == c.customer.ID {
@@ -438,7 +471,11 @@ func (p *PG) ClearCall(callID uint32) error {
 	}
 	switch c.phase {
 	case phaseConnected:
-		p.endConnected(c, c.agent.device(), c.agent.conn(c.id))
+		if c.agent == nil && c.line != nil {
+			p.endLine(c, c.line.device(), c.line.conn(c.id))
+		} else {
+			p.endConnected(c, c.agent.device(), c.agent.conn(c.id))
+		}
 	case phaseDialing, phaseFarAlerting:
 		p.TrunkDisconnected(callID)
 	default:
@@ -511,7 +548,8 @@ func (p *PG) SetCallData(callID uint32, u CallDataUpdate) error {
 type PredictiveCallRequest struct {
 	DialedNumber string
 	// OriginatingDevice is the instrument (or extension) of the agent to
-	// connect when the customer answers.
+	// connect when the customer answers, or of a line without an ICM agent
+	// (Config.Lines).
 	OriginatingDevice string
 	// RingTimeout is how long the network lets the customer's phone ring
 	// (0: the network's default).
@@ -542,6 +580,11 @@ func validNumber(s string) bool {
 // (Direction 7), … END_CALL (cti-protocol.md §5.9(c)). If the agent is not
 // free when the customer answers, the call is abandoned (cleared with
 // CEC_NO_AVAILABLE_AGENTS).
+//
+// The originating device may also be a line without an ICM agent
+// (Config.Lines): the call events are the same, with the line's instrument
+// as its device, but there is never an AGENT_STATE_EVENT; the line is free
+// when it has no connected call.
 func (p *PG) MakePredictiveCall(r PredictiveCallRequest) (uint32, error) {
 	if !p.online {
 		return 0, failf(CFResourceOutOfService, "peripheral %d offline", p.periph)
@@ -550,11 +593,16 @@ func (p *PG) MakePredictiveCall(r PredictiveCallRequest) (uint32, error) {
 		return 0, failf(CFInvalidDestination, "dialed number %q", r.DialedNumber)
 	}
 	a, ok := p.byDev[r.OriginatingDevice]
-	if !ok || !a.loggedOn {
-		return 0, failf(CFInvalidCallingDevice, "no logged-on agent on %q", r.OriginatingDevice)
+	l := p.byLine[r.OriginatingDevice]
+	if (!ok || !a.loggedOn) && l == nil {
+		return 0, failf(CFInvalidCallingDevice, "no logged-on agent or line on %q", r.OriginatingDevice)
 	}
 	c := p.newCall(kindPredictive)
-	c.origin = a
+	if l != nil {
+		c.line = l
+	} else {
+		c.origin = a
+	}
 	c.ringLimit = r.RingTimeout
 	c.data = CallData{CallType: CallTypeAutoOut, DialedNumber: r.DialedNumber, DNIS: r.DialedNumber,
 		CallVariables: r.CallVariables, NamedVariables: append([]NamedVariable(nil), r.NamedVariables...)}
@@ -573,12 +621,20 @@ func (p *PG) MakePredictiveCall(r PredictiveCallRequest) (uint32, error) {
 		c.addLeg(now, LegCustomer, c.customer)
 		p.emit(&BeginCallEvent{Header: p.header(), Connection: c.begin, Data: c.data.clone()})
 		p.emit(&CallOriginatedEvent{Header: p.header(), Connection: c.begin, ServiceNumber: NullService, ServiceID: NullService,
-			SkillGroup: c.sg, Calling: a.device(), Called: c.customer, State: LCSInitiate, Cause: CauseNone})
+			SkillGroup: c.sg, Calling: c.originDevice(), Called: c.customer, State: LCSInitiate, Cause: CauseNone})
 		if p.cfg.Hooks.Dial != nil {
 			p.cfg.Hooks.Dial(DialRequest{CallID: c.id, DialedNumber: r.DialedNumber, RingTimeout: r.RingTimeout})
 		}
 	})
 	return c.id, nil
+}
+
+// originDevice is the device a predictive call was placed for.
+func (c *call) originDevice() Device {
+	if c.line != nil {
+		return c.line.device()
+	}
+	return c.origin.device()
 }
 
 // TrunkAlerting: the customer's phone rings (CALL_DELIVERED at the far end).
@@ -589,7 +645,7 @@ func (p *PG) TrunkAlerting(callID uint32) {
 	}
 	c.phase = phaseFarAlerting
 	p.emit(&CallDeliveredEvent{Header: p.header(), Connection: c.begin, ServiceNumber: NullService, ServiceID: NullService,
-		SkillGroup: c.sg, Alerting: c.customer, Calling: c.origin.device(), Called: c.customer, LastRedirect: NoDevice,
+		SkillGroup: c.sg, Alerting: c.customer, Calling: c.originDevice(), Called: c.customer, LastRedirect: NoDevice,
 		State: LCSAlerting, Cause: CauseNewCall, Data: c.data.clone()})
 }
 
@@ -612,7 +668,8 @@ func (p *PG) TrunkFailed(callID uint32, cause EventCause) {
 // CALL_ESTABLISHED at the agent, AGENT_STATE TALKING Direction 7) and
 // TrunkAnswered returns true. Otherwise the call is abandoned: the customer is
 // cleared (CALL_CONNECTION_CLEARED, CALL_CLEARED with CEC_NO_AVAILABLE_AGENTS,
-// END_CALL) and it returns false.
+// END_CALL) and it returns false. A line without an ICM agent is free when it
+// has no connected call; it gets the same call events and no agent state.
 func (p *PG) TrunkAnswered(callID uint32) bool {
 	c, ok := p.calls[callID]
 	if !ok || (c.phase != phaseDialing && c.phase != phaseFarAlerting) {
@@ -621,15 +678,24 @@ func (p *PG) TrunkAnswered(callID uint32) bool {
 	now := p.sched.Now()
 	a := c.origin
 	p.emit(&CallEstablishedEvent{Header: p.header(), Connection: c.begin, ServiceNumber: NullService, ServiceID: NullService,
-		SkillGroup: c.sg, Answering: c.customer, Calling: a.device(), Called: c.customer, LastRedirect: NoDevice,
+		SkillGroup: c.sg, Answering: c.customer, Calling: c.originDevice(), Called: c.customer, LastRedirect: NoDevice,
 		State: LCSConnect, Cause: CauseNone})
-	free := p.online && a.loggedOn && a.call == nil && (a.state == StateAvailable || a.state == StateNotReady)
+	var free bool
+	if l := c.line; l != nil {
+		free = p.online && l.call == nil
+	} else {
+		free = p.online && a.loggedOn && a.call == nil && (a.state == StateAvailable || a.state == StateNotReady)
+	}
 	if !free {
 		p.emit(&CallConnectionClearedEvent{Header: p.header(), Connection: c.begin, Releasing: c.customer, State: LCSNull, Cause: CauseNoAvailableAgents})
 		p.emit(&CallClearedEvent{Header: p.header(), Connection: c.begin, State: LCSNull, Cause: CauseNoAvailableAgents})
 		p.emit(&EndCallEvent{Header: p.header(), Connection: c.begin})
 		p.forget(c)
 		return false
+	}
+	if c.line != nil {
+		p.connectLine(c)
+		return true
 	}
 	c.agent, c.phase, c.answered = a, phaseConnected, now
 	a.call, a.prior, a.priorReason = c, a.state, a.reason
@@ -649,4 +715,22 @@ func (p *PG) TrunkAnswered(callID uint32) bool {
 		p.cfg.Hooks.CallAnswered(c.id, p.status(a))
 	}
 	return true
+}
+
+// connectLine connects an answered predictive call to its line:
+// CALL_DELIVERED and CALL_ESTABLISHED at the line's instrument, nothing else
+// (no agent state, no CallAnswered hook: ICM has no agent there).
+func (p *PG) connectLine(c *call) {
+	now := p.sched.Now()
+	l := c.line
+	c.phase, c.answered = phaseConnected, now
+	l.call = c
+	c.addLeg(now, LegAgent, l.device())
+	conn := l.conn(c.id)
+	p.emit(&CallDeliveredEvent{Header: p.header(), Connection: conn, ServiceNumber: NullService, ServiceID: NullService,
+		SkillGroup: c.sg, Alerting: l.device(), Calling: c.customer, Called: l.device(), LastRedirect: NoDevice,
+		State: LCSAlerting, Cause: CauseNewCall, Data: c.data.clone()})
+	p.emit(&CallEstablishedEvent{Header: p.header(), Connection: conn, ServiceNumber: NullService, ServiceID: NullService,
+		SkillGroup: c.sg, Answering: l.device(), Calling: c.customer, Called: l.device(), LastRedirect: NoDevice,
+		State: LCSConnect, Cause: CauseNone})
 }

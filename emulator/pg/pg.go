@@ -2,9 +2,11 @@
 // Enterprise centre: the agents configured in ICM with their state machine
 // (ipcc-behaviour.md §2.3–2.4), the calls and connections CallManager sees,
 // reservation by the router (pre-call), ring-no-answer, wrap-up, and the
-// predictive calls a CTI client can ask for. It turns all of that into PG
-// events in the order of cti-protocol.md §5.9, delivered synchronously to the
-// sink given in Config.Emit; the CTI Server renders them as CTI messages.
+// predictive calls a CTI client can ask for — from an agent's phone or from
+// a CallManager line with no ICM agent (Config.Lines). It turns all of that
+// into PG events in the order of cti-protocol.md §5.9, delivered
+// synchronously to the sink given in Config.Emit; the CTI Server renders them
+// as CTI messages.
 //
 // The PG is a pure core: time comes from a sim.Scheduler, it has no
 // goroutines and no I/O. The ICM router and the outside world talk to it
@@ -65,6 +67,19 @@ type AgentConfig struct {
 	Desk *DeskSettings
 }
 
+// LineConfig is a CallManager line with no ICM agent behind it: the phone of
+// an outbound-only agent, who exists in a CTI client (the dialer) but not in
+// ICM. The PG has no agent for it — no login, no AGENT_STATE_EVENT, no
+// QUERY_AGENT_STATE, no routing, nothing in skill-group agent counts — but
+// MakePredictiveCall may originate from it and connects the customer to it
+// while it has no call.
+type LineConfig struct {
+	// Extension is the line's directory number; Instrument defaults to it
+	// and is the ConnectionDeviceID of the line's connections.
+	Extension  string
+	Instrument string
+}
+
 // SkillGroupConfig is a skill group known to the PG.
 type SkillGroupConfig struct {
 	Number uint32
@@ -88,7 +103,9 @@ type Hooks struct {
 	// AgentChanged: any change of an agent's state, availability or
 	// pending state.
 	AgentChanged func(AgentStatus)
-	// CallAnswered: an agent answered (or was connected to) a call.
+	// CallAnswered: an agent answered (or was connected to) a call. Not
+	// called for calls connected to a line (Config.Lines): ICM has no agent
+	// there.
 	CallAnswered func(callID uint32, agent AgentStatus)
 	// RingNoAnswer: a routed call was taken back from a non-answering
 	// agent; it is back at the IVR waiting to be requeued.
@@ -97,6 +114,7 @@ type Hooks struct {
 	CallEnded func(callID uint32)
 	// CallHandled: the agent finished the call including after-call work
 	// (ipcc-behaviour.md §1.4: handled counts update when wrap-up ends).
+	// Not called for calls connected to a line.
 	CallHandled func(callID uint32, talk, afterCall time.Duration)
 	// Dial: place the customer leg of a predictive call.
 	Dial func(DialRequest)
@@ -111,6 +129,9 @@ type Config struct {
 	PeripheralType uint16
 	SkillGroups    []SkillGroupConfig
 	Agents         []AgentConfig
+	// Lines are the CallManager lines without an ICM agent (outbound-only
+	// agents' phones). Their devices must not collide with agents' ones.
+	Lines []LineConfig
 	// Desk is the default desk settings.
 	Desk DeskSettings
 	// TransferDelay is the time between the router's reservation
@@ -185,6 +206,26 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%s.desk.ring_no_answer: must not be negative", f)
 		}
 	}
+	lines := map[string]int{}
+	for i, l := range c.Lines {
+		f := fmt.Sprintf("lines[%d]", i)
+		if l.Extension == "" {
+			return fmt.Errorf("%s.extension: required", f)
+		}
+		for k, d := range uniq(l.Extension, l.Instrument) {
+			field := f + ".extension"
+			if k == 1 {
+				field = f + ".instrument"
+			}
+			if j, ok := devs[d]; ok {
+				return fmt.Errorf("%s: device %q already used by agents[%d]", field, d, j)
+			}
+			if j, ok := lines[d]; ok {
+				return fmt.Errorf("%s: device %q already used by lines[%d]", field, d, j)
+			}
+			lines[d] = i
+		}
+	}
 	return nil
 }
 
@@ -256,6 +297,34 @@ type agent struct {
 	lastTalk   time.Duration
 }
 
+// line is a CallManager line without an ICM agent (Config.Lines).
+type line struct {
+	ext, inst string
+	// call is the predictive call connected to the line, nil when free.
+	call  *call
+	calls int
+	talk  time.Duration
+}
+
+// device and conn name the line by its instrument.
+func (l *line) device() Device { return Device{ID: l.inst, Type: DeviceIdentifier} }
+
+func (l *line) conn(id uint32) Connection {
+	return Connection{CallID: id, DeviceIDType: ConnectionStatic, DeviceID: l.inst}
+}
+
+// LineStatus is a snapshot of one line of Config.Lines.
+type LineStatus struct {
+	Extension  string
+	Instrument string
+	// CallID is the call connected to the line, 0 when the line is free.
+	CallID uint32
+	// Calls counts the connected calls that ended; Talk is the connected
+	// time of those and of the current call.
+	Calls int
+	Talk  time.Duration
+}
+
 // PG is the emulated CallManager PG.
 type PG struct {
 	cfg     Config
@@ -268,6 +337,8 @@ type PG struct {
 	byID    map[string]*agent
 	byDev   map[string]*agent
 	byICM   map[uint32]*agent
+	lines   []*line
+	byLine  map[string]*line
 
 	calls    map[uint32]*call
 	ended    map[uint32]bool
@@ -286,7 +357,7 @@ func New(cfg Config) (*PG, error) {
 	}
 	p := &PG{cfg: cfg, sched: cfg.Scheduler, periph: cfg.PeripheralID, ptype: cfg.PeripheralType,
 		sgs: map[uint32]SkillGroupConfig{}, byID: map[string]*agent{}, byDev: map[string]*agent{},
-		byICM: map[uint32]*agent{}, calls: map[uint32]*call{}, ended: map[uint32]bool{}, online: true,
+		byICM: map[uint32]*agent{}, byLine: map[string]*line{}, calls: map[uint32]*call{}, ended: map[uint32]bool{}, online: true,
 		nextCall: 16777216}
 	if p.periph == 0 {
 		p.periph = DefaultPeripheralID
@@ -323,6 +394,15 @@ func New(cfg Config) (*PG, error) {
 		p.byDev[ac.Extension] = a
 		p.byDev[inst] = a
 		p.byICM[ac.ICMAgentID] = a
+	}
+	for _, lc := range cfg.Lines {
+		l := &line{ext: lc.Extension, inst: lc.Instrument}
+		if l.inst == "" {
+			l.inst = lc.Extension
+		}
+		p.lines = append(p.lines, l)
+		p.byLine[l.ext] = l
+		p.byLine[l.inst] = l
 	}
 	return p, nil
 }
@@ -387,6 +467,21 @@ func (p *PG) Agents() []AgentStatus {
 	out := make([]AgentStatus, len(p.agents))
 	for i, a := range p.agents {
 		out[i] = p.status(a)
+	}
+	return out
+}
+
+// Lines lists the configured lines without an ICM agent in configuration
+// order.
+func (p *PG) Lines() []LineStatus {
+	now := p.sched.Now()
+	out := make([]LineStatus, len(p.lines))
+	for i, l := range p.lines {
+		out[i] = LineStatus{Extension: l.ext, Instrument: l.inst, Calls: l.calls, Talk: l.talk}
+		if l.call != nil {
+			out[i].CallID = l.call.id
+			out[i].Talk += now.Sub(l.call.answered)
+		}
 	}
 	return out
 }

@@ -18,6 +18,9 @@ type rig struct {
 	rona    []uint32
 	handled []uint32
 	dials   []DialRequest
+	changed int
+	// answered counts CallAnswered hook calls.
+	answered int
 }
 
 func newRig(t *testing.T, desk DeskSettings) *rig {
@@ -30,12 +33,16 @@ func newRig(t *testing.T, desk DeskSettings) *rig {
 			{AgentID: "1001", Extension: "2001", ICMAgentID: 101001, Password: "pw", SkillGroups: []Membership{{SkillGroup: 100}, {SkillGroup: 200}}},
 			{AgentID: "1002", Extension: "2002", ICMAgentID: 101002, SkillGroups: []Membership{{SkillGroup: 100}}},
 		},
-		Desk: desk,
-		Emit: func(e Event) { r.events = append(r.events, e) },
+		// Outbound-only agents' phones: lines with no ICM agent.
+		Lines: []LineConfig{{Extension: "2301"}, {Extension: "2302", Instrument: "SEP2302"}},
+		Desk:  desk,
+		Emit:  func(e Event) { r.events = append(r.events, e) },
 		Hooks: Hooks{
 			RingNoAnswer: func(id uint32, _ AgentStatus) { r.rona = append(r.rona, id) },
 			CallHandled:  func(id uint32, _, _ time.Duration) { r.handled = append(r.handled, id) },
 			Dial:         func(d DialRequest) { r.dials = append(r.dials, d) },
+			AgentChanged: func(AgentStatus) { r.changed++ },
+			CallAnswered: func(uint32, AgentStatus) { r.answered++ },
 		},
 	})
 	if err != nil {
@@ -495,5 +502,184 @@ func TestSetCallDataAndRelease(t *testing.T) {
 	ags := r.pg.Agents()
 	if len(ags) != 2 || ags[0].AgentID != "1001" || len(ags[0].SkillGroups) != 2 || ags[0].SkillGroups[1].ID != 5200 {
 		t.Fatalf("listing %+v", ags)
+	}
+}
+
+// TestLinePredictiveEventOrder: a predictive call from a line without an ICM
+// agent (an outbound-only agent's phone) has the call events of §5.9(c) with
+// the line's instrument as its device, and never an AGENT_STATE_EVENT; the
+// person at the line hangs up through ClearConnection.
+func TestLinePredictiveEventOrder(t *testing.T) {
+	r := newRig(t, DeskSettings{})
+	r.events, r.changed = nil, 0
+	id, err := r.pg.MakePredictiveCall(PredictiveCallRequest{DialedNumber: "15550100", OriginatingDevice: "2302",
+		RingTimeout: 20 * time.Second, CallVariables: [10]string{"", "camp-1"}, SkillGroup: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.events) != 0 {
+		t.Fatal("events before the confirmation")
+	}
+	r.run(0)
+	if len(r.dials) != 1 || r.dials[0].CallID != id {
+		t.Fatalf("dial hook %v", r.dials)
+	}
+	r.run(time.Second)
+	r.pg.TrunkAlerting(id)
+	r.run(5 * time.Second)
+	if !r.pg.TrunkAnswered(id) {
+		t.Fatal("line not connected")
+	}
+	if ci, ok := r.pg.Call(id); !ok || ci.Phase != "connected" || ci.Line != "SEP2302" || ci.AgentID != "" {
+		t.Fatalf("call snapshot %+v", ci)
+	}
+	if ls := r.pg.Lines(); len(ls) != 2 || ls[1].CallID != id || ls[0].CallID != 0 {
+		t.Fatalf("lines %+v", ls)
+	}
+	r.run(90 * time.Second)
+	if err := r.pg.ClearConnection(id, "SEP2302"); err != nil { // the person at the line hangs up
+		t.Fatal(err)
+	}
+	c := itoa(id)
+	golden(t, r.transcript(), []string{
+		"BEGIN_CALL_EVENT conn=" + c + "@15550100 calltype=7 ani= dnis=15550100 dn=15550100 key=0/0/0 cv2=\"camp-1\"",
+		"CALL_ORIGINATED_EVENT conn=" + c + "@15550100 calling=SEP2302 called=15550100 lcs=1",
+		"CALL_DELIVERED_EVENT conn=" + c + "@15550100 alerting=15550100 calling=SEP2302 called=15550100 lcs=2 cause=22 sg=100",
+		"CALL_ESTABLISHED_EVENT conn=" + c + "@15550100 answering=15550100 calling=SEP2302 called=15550100 lcs=3 cause=65535",
+		"CALL_DELIVERED_EVENT conn=" + c + "@SEP2302 alerting=SEP2302 calling=15550100 called=SEP2302 lcs=2 cause=22 sg=100",
+		"CALL_ESTABLISHED_EVENT conn=" + c + "@SEP2302 answering=SEP2302 calling=15550100 called=SEP2302 lcs=3 cause=65535",
+		"CALL_CONNECTION_CLEARED_EVENT conn=" + c + "@SEP2302 releasing=SEP2302 lcs=0 cause=65535",
+		"CALL_CLEARED_EVENT conn=" + c + "@SEP2302 lcs=0 cause=65535",
+		"END_CALL_EVENT conn=" + c + "@15550100",
+	})
+	if r.changed != 0 || r.answered != 0 || len(r.handled) != 0 {
+		t.Fatalf("ICM hooks called for a line: changed %d answered %d handled %v", r.changed, r.answered, r.handled)
+	}
+	if ls := r.pg.Lines(); ls[1].CallID != 0 || ls[1].Calls != 1 || ls[1].Talk != 90*time.Second {
+		t.Fatalf("line after the call %+v", ls[1])
+	}
+	if _, live := r.pg.Call(id); live || r.pg.ActiveCalls() != 0 {
+		t.Fatal("call still alive")
+	}
+	// The customer hanging up and CLEAR_CALL end a line's call the same way.
+	for _, end := range []func(id uint32){
+		func(id uint32) { r.pg.TrunkDisconnected(id) },
+		func(id uint32) {
+			if err := r.pg.ClearCall(id); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		id, _ = r.pg.MakePredictiveCall(PredictiveCallRequest{DialedNumber: "15550109", OriginatingDevice: "2301"})
+		r.run(0)
+		if !r.pg.TrunkAnswered(id) {
+			t.Fatal("free line not connected")
+		}
+		r.events = nil
+		end(id)
+		c = itoa(id)
+		got := r.transcript()
+		if len(got) != 3 || !strings.HasPrefix(got[0], "CALL_CONNECTION_CLEARED_EVENT") ||
+			got[1] != "CALL_CLEARED_EVENT conn="+c+"@2301 lcs=0 cause=65535" || got[2] != "END_CALL_EVENT conn="+c+"@15550109" {
+			t.Fatalf("end of a line's call:\n%s", strings.Join(got, "\n"))
+		}
+	}
+	if r.changed != 0 || r.pg.ActiveCalls() != 0 {
+		t.Fatalf("changed %d, active %d", r.changed, r.pg.ActiveCalls())
+	}
+}
+
+// TestLineBusyAbandon: a customer answering while the line is on another
+// call is abandoned exactly as for a busy agent (CEC_NO_AVAILABLE_AGENTS).
+func TestLineBusyAbandon(t *testing.T) {
+	r := newRig(t, DeskSettings{})
+	a, _ := r.pg.MakePredictiveCall(PredictiveCallRequest{DialedNumber: "15550102", OriginatingDevice: "2301"})
+	b, err := r.pg.MakePredictiveCall(PredictiveCallRequest{DialedNumber: "15550103", OriginatingDevice: "2301"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.run(0)
+	if !r.pg.TrunkAnswered(a) {
+		t.Fatal("first answer must connect")
+	}
+	r.events = nil
+	if r.pg.TrunkAnswered(b) {
+		t.Fatal("second answer must be abandoned: the line is busy")
+	}
+	c := itoa(b)
+	golden(t, r.transcript(), []string{
+		"CALL_ESTABLISHED_EVENT conn=" + c + "@15550103 answering=15550103 calling=2301 called=15550103 lcs=3 cause=65535",
+		"CALL_CONNECTION_CLEARED_EVENT conn=" + c + "@15550103 releasing=15550103 lcs=0 cause=23",
+		"CALL_CLEARED_EVENT conn=" + c + "@15550103 lcs=0 cause=23",
+		"END_CALL_EVENT conn=" + c + "@15550103",
+	})
+	if _, live := r.pg.Call(b); live {
+		t.Fatal("abandoned call still alive")
+	}
+	if ls := r.pg.Lines(); ls[0].CallID != a {
+		t.Fatalf("the abandon disturbed the line's call: %+v", ls[0])
+	}
+	// Free again after the call: the next answer connects.
+	if err := r.pg.ClearConnection(a, "2301"); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := r.pg.MakePredictiveCall(PredictiveCallRequest{DialedNumber: "15550104", OriginatingDevice: "2301"})
+	r.run(0)
+	if !r.pg.TrunkAnswered(d) {
+		t.Fatal("line free again but not connected")
+	}
+	if r.changed != 0 {
+		t.Fatalf("AgentChanged called %d times for a line", r.changed)
+	}
+}
+
+// TestLineIsNoICMAgent: ICM does not know the person at a line: agent
+// queries and state requests fail (the controller relies on that), and the
+// line is no calling device for anything but predictive calls.
+func TestLineIsNoICMAgent(t *testing.T) {
+	r := newRig(t, DeskSettings{})
+	if _, err := r.pg.QueryAgentState(AgentSelector{AgentID: "1301"}); code(err) != CFInvalidAgentID {
+		t.Fatalf("query by the outbound-only agent's ID: %v", err)
+	}
+	if _, err := r.pg.QueryAgentState(AgentSelector{Instrument: "SEP2302"}); code(err) != CFInvalidDeviceID {
+		t.Fatalf("query by the line's instrument: %v", err)
+	}
+	if err := r.set("1301", StateAvailable, 0); code(err) != CFInvalidAgentID {
+		t.Fatalf("set state by the outbound-only agent's ID: %v", err)
+	}
+	if err := r.pg.SetAgentState(SetAgentStateRequest{AgentID: "1301", Instrument: "2301", State: StateLogin}); code(err) != CFInvalidAgentIDOrPassword {
+		t.Fatalf("login of the outbound-only agent: %v", err)
+	}
+	if err := r.pg.SetAgentState(SetAgentStateRequest{AgentID: "1002", Instrument: "2301", State: StateLogin}); code(err) != CFInvalidLogonDevice {
+		t.Fatalf("ICM agent logging in on a line: %v", err)
+	}
+	if _, err := r.pg.MakePredictiveCall(PredictiveCallRequest{DialedNumber: "1", OriginatingDevice: "2999"}); code(err) != CFInvalidCallingDevice {
+		t.Fatalf("neither agent nor line: %v", err)
+	}
+	if ags := r.pg.Agents(); len(ags) != 2 {
+		t.Fatalf("lines listed as agents: %+v", ags)
+	}
+	if len(r.events) != 0 || r.changed != 0 {
+		t.Fatalf("events %v, changed %d", r.transcript(), r.changed)
+	}
+}
+
+func TestLineConfigCollisions(t *testing.T) {
+	agentsCfg := []AgentConfig{{AgentID: "1", Extension: "2001", Instrument: "SEP2001", ICMAgentID: 1}}
+	cases := []struct {
+		lines []LineConfig
+		want  string
+	}{
+		{[]LineConfig{{Extension: "2301"}, {Extension: "2001"}}, `lines[1].extension: device "2001" already used by agents[0]`},
+		{[]LineConfig{{Extension: "2301", Instrument: "SEP2001"}}, `lines[0].instrument: device "SEP2001" already used by agents[0]`},
+		{[]LineConfig{{Extension: "2301"}, {Extension: "2302", Instrument: "2301"}}, `lines[1].instrument: device "2301" already used by lines[0]`},
+		{[]LineConfig{{Extension: "2301"}, {Extension: "2301"}}, `lines[1].extension: device "2301" already used by lines[0]`},
+		{[]LineConfig{{Instrument: "SEP2301"}}, "lines[0].extension: required"},
+	}
+	for _, tc := range cases {
+		_, err := New(Config{Scheduler: sim.NewLoop(epoch), Agents: agentsCfg, Lines: tc.lines})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("got %v\nwant %s", err, tc.want)
+		}
 	}
 }

@@ -1,0 +1,449 @@
+package ctiserver_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ipcclab/ipcclab/emulator/agents"
+	"github.com/ipcclab/ipcclab/emulator/centre"
+	"github.com/ipcclab/ipcclab/emulator/ctiserver"
+	"github.com/ipcclab/ipcclab/emulator/icm"
+	"github.com/ipcclab/ipcclab/emulator/pstn"
+	"github.com/ipcclab/ipcclab/internal/sim"
+	"github.com/ipcclab/ipcclab/protocol/cti"
+)
+
+var epoch = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+
+// fixture is a tiny centre (no generated traffic) behind a CTI Server.
+type fixture struct {
+	loop *sim.Loop
+	cen  *centre.Centre
+	srv  *ctiserver.Server
+}
+
+func newFixture(t *testing.T, perHour float64) *fixture {
+	t.Helper()
+	loop := sim.NewLoop(epoch)
+	var arrivals pstn.Profile
+	if perHour > 0 {
+		arrivals = pstn.Profile{PerHour: []float64{perHour}}
+	}
+	cfg := centre.Config{
+		SkillGroups: []icm.SkillGroupConfig{{Number: 100, ID: 5100, Name: "Sales", ServiceLevelThreshold: 20 * time.Second, ServiceLevelType: 2}},
+		CallTypes: []centre.CallType{{ID: 1, Name: "SalesIn", DialedNumber: "8005550100",
+			Targets: []icm.Target{{SkillGroup: 100, Priority: 5}}, Arrivals: arrivals}},
+		Agents: []centre.AgentGroup{
+			{Name: "sales", Role: agents.RoleInbound, Count: 2, FirstAgentID: 1001, FirstExtension: 2001, SkillGroups: []uint32{100},
+				AnswerDelay: pstn.Dist{Mean: time.Second}},
+			{Name: "blended", Role: agents.RoleBlended, Count: 1, FirstAgentID: 1201, FirstExtension: 2201, SkillGroups: []uint32{100}},
+		},
+		Callers:  centre.Callers{Talk: pstn.Dist{Mean: 30 * time.Second}},
+		Outbound: centre.Outbound{Enabled: true, Answer: 1, SetupDelay: pstn.Dist{Mean: time.Second}, RingTime: pstn.Dist{Mean: 2 * time.Second}, Talk: pstn.Dist{Mean: 20 * time.Second}},
+	}
+	cen, err := centre.New(cfg, loop, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ctiserver.New(ctiserver.DefaultConfig(), loop, cen.PG(), cen.Router())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cen.Subscribe(srv.PGEvent)
+	cen.Start()
+	loop.RunVirtual(epoch.Add(time.Second))
+	return &fixture{loop: loop, cen: cen, srv: srv}
+}
+
+// client is a fake connection that records what the server sends.
+type client struct {
+	t      *testing.T
+	pv     cti.ProtocolVersion
+	sess   *ctiserver.Session
+	frames [][]byte
+	closed bool
+}
+
+func (c *client) Send(frame []byte) { c.frames = append(c.frames, append([]byte(nil), frame...)) }
+func (c *client) Close()            { c.closed = true }
+
+func (f *fixture) connect(t *testing.T, pv cti.ProtocolVersion) *client {
+	c := &client{t: t, pv: pv}
+	c.sess = f.srv.Accept(c, "test")
+	return c
+}
+
+func (c *client) send(m cti.Message) {
+	c.t.Helper()
+	b, err := cti.AppendMessage(nil, m, c.pv)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.sess.Receive(b)
+}
+
+// received decodes and drops everything received so far.
+func (c *client) received() []cti.Message {
+	c.t.Helper()
+	var out []cti.Message
+	for _, f := range c.frames {
+		m, err := cti.DecodeMessage(f, c.pv)
+		if err != nil {
+			c.t.Fatalf("server sent an undecodable frame % x: %v", f, err)
+		}
+		out = append(out, m)
+	}
+	c.frames = nil
+	return out
+}
+
+func openReq(pv cti.ProtocolVersion) *cti.OpenReq {
+	r := &cti.OpenReq{InvokeID: 7, VersionNumber: uint32(pv), IdleTimeout: 0xFFFFFFFF, PeripheralID: 0xFFFFFFFF,
+		ServicesRequested: cti.ServiceAllEvents | cti.ServiceClientControl, CallMsgMask: 0xFFFFFFFF, AgentStateMask: 0x3FF,
+		ClientID: "test", ClientPassword: []byte{}}
+	r.SetPresent(cti.TagClientPassword)
+	return r
+}
+
+func (c *client) open(req *cti.OpenReq) *cti.OpenConf {
+	c.t.Helper()
+	c.send(req)
+	msgs := c.received()
+	if len(msgs) == 0 {
+		c.t.Fatal("no answer to OPEN_REQ")
+	}
+	conf, ok := msgs[0].(*cti.OpenConf)
+	if !ok {
+		c.t.Fatalf("OPEN_REQ answered with %T %+v", msgs[0], msgs[0])
+	}
+	return conf
+}
+
+func TestOpenAtEachVersionThenSystemEvent(t *testing.T) {
+	for _, pv := range []cti.ProtocolVersion{13, 15, 19, 20, 24} {
+		t.Run(fmt.Sprint("PV", pv), func(t *testing.T) {
+			f := newFixture(t, 0)
+			c := f.connect(t, pv)
+			c.send(openReq(pv))
+			if len(c.frames) != 2 {
+				t.Fatalf("want OPEN_CONF and one SYSTEM_EVENT, got %d frames", len(c.frames))
+			}
+			// §3.1: OPEN_CONF fixed body 26 bytes below PV19, 30 for PV19-23, 32 from PV24.
+			want := map[bool]int{true: 26}[pv < 19]
+			switch {
+			case pv >= 24:
+				want = 32
+			case pv >= 19:
+				want = 30
+			}
+			var conf cti.OpenConf
+			if got := conf.FixedSize(pv); got != want {
+				t.Fatalf("OPEN_CONF fixed size %d, want %d", got, want)
+			}
+			msgs := c.received()
+			oc := msgs[0].(*cti.OpenConf)
+			if oc.InvokeID != 7 || oc.ServicesGranted != cti.ServiceAllEvents|cti.ServiceClientControl || !oc.PeripheralOnline || oc.AgentState != cti.AgentStateUnknown {
+				t.Fatalf("OPEN_CONF %+v", oc)
+			}
+			se, ok := msgs[1].(*cti.SystemEvent)
+			if !ok || se.SystemEventID != cti.SysPeripheralOnline || se.SystemEventArg1 != 5000 || se.EventDeviceType != cti.DevIDNone {
+				t.Fatalf("after OPEN_CONF: %T %+v", msgs[1], msgs[1])
+			}
+		})
+	}
+}
+
+func TestOpenRefusals(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*cti.OpenReq)
+		want cti.Status
+	}{
+		{"version too old", func(r *cti.OpenReq) { r.VersionNumber = 12 }, cti.StatusInvalidVersion},
+		{"version too new", func(r *cti.OpenReq) { r.VersionNumber = 26 }, cti.StatusInvalidVersion},
+		{"no client ID", func(r *cti.OpenReq) { r.ClientID = "" }, cti.StatusRequiredDataMissing},
+		{"idle timeout below 20 s", func(r *cti.OpenReq) { r.IdleTimeout = 19 }, cti.StatusInvalidTimeout},
+		{"reserved field set", func(r *cti.OpenReq) { r.Reserved2 = 1 }, cti.StatusInvalidReservedField},
+		{"unknown service bit", func(r *cti.OpenReq) { r.ServicesRequested |= 0x4000 }, cti.StatusInvalidServiceMask},
+		{"unknown agent state mask bit", func(r *cti.OpenReq) { r.AgentStateMask |= 0x8000 }, cti.StatusInvalidAgentStateMask},
+		{"foreign peripheral", func(r *cti.OpenReq) { r.PeripheralID = 42 }, cti.StatusInvalidPeripheralID},
+		{"nothing grantable", func(r *cti.OpenReq) { r.ServicesRequested = cti.ServiceClientEvents }, cti.StatusFunctionNotAvailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, 0)
+			c := f.connect(t, 24)
+			req := openReq(24)
+			tc.edit(req)
+			if req.VersionNumber != 24 {
+				c.pv = cti.ProtocolVersion(req.VersionNumber)
+				if c.pv < 13 {
+					c.pv = 13
+				}
+				if c.pv > 24 {
+					c.pv = 24
+				}
+			}
+			c.send(req)
+			msgs := c.received()
+			fc, ok := msgs[0].(*cti.FailureConf)
+			if len(msgs) != 1 || !ok || fc.InvokeID != 7 || fc.Status != tc.want {
+				t.Fatalf("want one FAILURE_CONF(7, %v), got %d messages, first %T %+v", tc.want, len(msgs), msgs[0], msgs[0])
+			}
+			if c.closed {
+				t.Fatal("a refused OPEN_REQ must leave the connection for a corrected retry")
+			}
+			// The corrected retry opens the session.
+			c.pv = 24
+			c.open(openReq(24))
+		})
+	}
+}
+
+func TestRequestsBeforeAndAfterOpen(t *testing.T) {
+	f := newFixture(t, 0)
+	c := f.connect(t, 24)
+	c.send(&cti.HeartbeatReq{InvokeID: 3})
+	if fc, ok := c.received()[0].(*cti.FailureConf); !ok || fc.Status != cti.StatusSessionNotOpen || fc.InvokeID != 3 {
+		t.Fatalf("heartbeat before OPEN: %+v", fc)
+	}
+	c.open(openReq(24))
+	c.received()
+	c.send(&cti.HeartbeatReq{InvokeID: 99})
+	if hc, ok := c.received()[0].(*cti.HeartbeatConf); !ok || hc.InvokeID != 99 {
+		t.Fatal("HEARTBEAT_CONF must echo the InvokeID")
+	}
+	c.send(openReq(24))
+	if fc, ok := c.received()[0].(*cti.FailureConf); !ok || fc.Status != cti.StatusSessionAlreadyOpen {
+		t.Fatal("second OPEN_REQ must be refused with E_CTI_SESSION_ALREADY_OPEN")
+	}
+	c.send(&cti.CloseReq{InvokeID: 5})
+	if cc, ok := c.received()[0].(*cti.CloseConf); !ok || cc.InvokeID != 5 || !c.closed {
+		t.Fatal("CLOSE_REQ must get CLOSE_CONF and close the connection")
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	f := newFixture(t, 0)
+	short := f.connect(t, 24)
+	req := openReq(24)
+	req.IdleTimeout = 20
+	short.open(req)
+	forever := f.connect(t, 15)
+	req = openReq(15)
+	req.IdleTimeout = 0x7FFFFFFF // the CTI OS Server's "infinite" (§5.4)
+	forever.open(req)
+
+	// Traffic resets the timer.
+	f.loop.RunVirtual(f.loop.Now().Add(15 * time.Second))
+	short.send(&cti.HeartbeatReq{InvokeID: 1})
+	f.loop.RunVirtual(f.loop.Now().Add(15 * time.Second))
+	if short.closed {
+		t.Fatal("closed although a heartbeat arrived within IdleTimeout")
+	}
+	f.loop.RunVirtual(f.loop.Now().Add(6 * time.Second))
+	if !short.closed {
+		t.Fatal("session silent beyond IdleTimeout was not closed")
+	}
+	f.loop.RunVirtual(f.loop.Now().Add(2 * time.Hour))
+	if forever.closed {
+		t.Fatal("a client that asked for no idle supervision was dropped")
+	}
+	if f.srv.Counters().IdleTimeouts != 1 {
+		t.Fatalf("idle timeouts %d", f.srv.Counters().IdleTimeouts)
+	}
+}
+
+func TestMalformedInput(t *testing.T) {
+	f := newFixture(t, 0)
+	bystander := f.connect(t, 24)
+	bystander.open(openReq(24))
+
+	// A frame whose MessageLength disagrees with its size cannot be
+	// resynchronised: FAILURE_CONF, then close.
+	bad := f.connect(t, 24)
+	bad.sess.Receive([]byte{0, 0, 0, 0x40, 0, 0, 0, 3, 1, 2})
+	if !bad.closed {
+		t.Fatal("unframeable input did not close the connection")
+	}
+	// A well-framed but malformed request on an open session is refused and
+	// the session stays up.
+	c := f.connect(t, 24)
+	c.open(openReq(24))
+	c.received()
+	frame := make([]byte, 8+6)
+	binary.BigEndian.PutUint32(frame, 6)
+	binary.BigEndian.PutUint32(frame[4:], uint32(cti.MsgSetAgentStateReq))
+	binary.BigEndian.PutUint32(frame[8:], 0x0A0B0C0D)
+	c.sess.Receive(frame)
+	msgs := c.received()
+	if fc, ok := msgs[0].(*cti.FailureConf); !ok || fc.InvokeID != 0x0A0B0C0D || fc.Status != cti.StatusInvalidMessageLength {
+		t.Fatalf("truncated SET_AGENT_STATE_REQ: %T %+v", msgs[0], msgs[0])
+	}
+	if c.closed {
+		t.Fatal("a malformed request must not end the session")
+	}
+	bystander.received()
+	bystander.send(&cti.HeartbeatReq{InvokeID: 11})
+	if hc, ok := bystander.received()[0].(*cti.HeartbeatConf); !ok || hc.InvokeID != 11 || bystander.closed {
+		t.Fatal("another session was disturbed by malformed input")
+	}
+}
+
+func TestMasksSelectEvents(t *testing.T) {
+	f := newFixture(t, 0)
+	all := f.connect(t, 24)
+	all.open(openReq(24))
+	only := f.connect(t, 20)
+	req := openReq(20)
+	req.AgentStateMask = cti.AgentAvailableMask
+	req.CallMsgMask = 0
+	only.open(req)
+	all.received()
+	only.received()
+
+	ctl := f.connect(t, 24)
+	ctl.open(openReq(24))
+	ctl.received()
+	ctl.send(&cti.SetAgentStateReq{InvokeID: 1, PeripheralID: 5000, AgentID: "1201", AgentState: cti.AgentStateAvailable})
+	ctl.send(&cti.SetAgentStateReq{InvokeID: 2, PeripheralID: 5000, AgentID: "1201", AgentState: cti.AgentStateNotReady, EventReasonCode: 101})
+	f.loop.RunVirtual(f.loop.Now().Add(time.Second))
+
+	count := func(msgs []cti.Message) (avail, notReady int) {
+		for _, m := range msgs {
+			if e, ok := m.(*cti.AgentStateEvent); ok && e.AgentID == "1201" {
+				switch e.AgentState {
+				case cti.AgentStateAvailable:
+					avail++
+				case cti.AgentStateNotReady:
+					notReady++
+					if e.EventReasonCode != 101 {
+						t.Errorf("NOT_READY reason %d, want 101", e.EventReasonCode)
+					}
+				}
+			}
+		}
+		return
+	}
+	if a, n := count(all.received()); a != 1 || n != 1 {
+		t.Fatalf("ALL_EVENTS session saw %d AVAILABLE, %d NOT_READY; want 1 and 1", a, n)
+	}
+	if a, n := count(only.received()); a != 1 || n != 0 {
+		t.Fatalf("AgentStateMask=AVAILABLE session saw %d AVAILABLE, %d NOT_READY; want 1 and 0", a, n)
+	}
+	msgs := ctl.received()
+	if c, ok := msgs[0].(*cti.SetAgentStateConf); !ok || c.InvokeID != 1 {
+		t.Fatalf("first answer %T %+v", msgs[0], msgs[0])
+	}
+}
+
+func TestControlNeedsAGrantAndFailuresCarryTheCode(t *testing.T) {
+	f := newFixture(t, 0)
+	mon := f.connect(t, 24)
+	req := openReq(24)
+	req.ServicesRequested = cti.ServiceAllEvents
+	mon.open(req)
+	mon.received()
+	mon.send(&cti.SetAgentStateReq{InvokeID: 4, PeripheralID: 5000, AgentID: "1201", AgentState: cti.AgentStateAvailable})
+	if fc, ok := mon.received()[0].(*cti.FailureConf); !ok || fc.InvokeID != 4 || fc.Status != cti.StatusFunctionNotAvailable {
+		t.Fatal("control without CLIENT_CONTROL must be refused")
+	}
+	ctl := f.connect(t, 24)
+	ctl.open(openReq(24))
+	ctl.received()
+	ctl.send(&cti.SetAgentStateReq{InvokeID: 5, PeripheralID: 5000, AgentID: "9999", AgentState: cti.AgentStateAvailable})
+	if cf, ok := ctl.received()[0].(*cti.ControlFailureConf); !ok || cf.InvokeID != 5 || cf.FailureCode == 0 {
+		t.Fatal("an unknown agent must get CONTROL_FAILURE_CONF with a failure code")
+	}
+	ctl.send(&cti.QueryAgentStateReq{InvokeID: 6, PeripheralID: 5000, AgentID: "1001"})
+	qc, ok := ctl.received()[0].(*cti.QueryAgentStateConf)
+	if !ok || qc.InvokeID != 6 || qc.AgentID != "1001" || len(qc.SkillGroups) != 1 || qc.SkillGroups[0].SkillGroupNumber != 100 {
+		t.Fatalf("QUERY_AGENT_STATE_CONF %+v", qc)
+	}
+	ctl.send(&cti.QuerySkillGroupStatisticsReq{InvokeID: 8, PeripheralID: 5000, SkillGroupNumber: 100})
+	sg, ok := ctl.received()[0].(*cti.QuerySkillGroupStatisticsConf)
+	if !ok || sg.InvokeID != 8 || sg.SkillGroupID != 5100 || sg.AgentsLoggedOn != 3 {
+		t.Fatalf("QUERY_SKILL_GROUP_STATISTICS_CONF %+v", sg)
+	}
+	ctl.send(&cti.QuerySkillGroupStatisticsReq{InvokeID: 9, PeripheralID: 5000, SkillGroupNumber: 999})
+	if fc, ok := ctl.received()[0].(*cti.FailureConf); !ok || fc.Status != cti.StatusInvalidSkillGroup {
+		t.Fatal("unknown skill group must be refused with E_CTI_INVALID_SKILL_GROUP")
+	}
+}
+
+// §5.9(c): the MAKE_PREDICTIVE_CALL_CONF comes before the call's events, and
+// the call runs BEGIN_CALL first ... END_CALL last.
+func TestPredictiveCallConfirmationPrecedesItsEvents(t *testing.T) {
+	f := newFixture(t, 0)
+	c := f.connect(t, 24)
+	c.open(openReq(24))
+	c.received()
+	c.send(&cti.MakePredictiveCallReq{InvokeID: 21, PeripheralID: 5000, OriginatingDeviceID: "2201", DialedNumber: "15550001"})
+	f.loop.RunVirtual(f.loop.Now().Add(2 * time.Minute))
+	msgs := c.received()
+	conf, ok := msgs[0].(*cti.MakePredictiveCallConf)
+	if !ok || conf.InvokeID != 21 {
+		t.Fatalf("first answer %T %+v", msgs[0], msgs[0])
+	}
+	var seq []cti.MessageType
+	for _, m := range msgs[1:] {
+		switch e := m.(type) {
+		case *cti.BeginCallEvent, *cti.EndCallEvent, *cti.CallEstablishedEvent, *cti.CallDeliveredEvent, *cti.CallOriginatedEvent, *cti.CallClearedEvent:
+			seq = append(seq, e.MessageType())
+		}
+	}
+	if len(seq) < 4 || seq[0] != cti.MsgBeginCallEvent || seq[len(seq)-1] != cti.MsgEndCallEvent {
+		t.Fatalf("call events %v", seq)
+	}
+}
+
+// FuzzServerSession feeds arbitrary bytes to a session as a TCP stream would
+// deliver them: the server must never panic, must answer or close, and must
+// keep serving another open session.
+func FuzzServerSession(f *testing.F) {
+	good, _ := cti.AppendMessage(nil, openReq(24), 24)
+	hb, _ := cti.AppendMessage(nil, &cti.HeartbeatReq{InvokeID: 1}, 24)
+	f.Add(append(append([]byte{}, good...), hb...))
+	f.Add([]byte{0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 1})
+	f.Add([]byte{0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 3})
+	f.Add(bytes.Repeat([]byte{0xff}, 64))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fx := newFixture(t, 0)
+		bystander := fx.connect(t, 15)
+		req := openReq(15)
+		bystander.open(req)
+		c := fx.connect(t, 24)
+		r := bytes.NewReader(data)
+		buf := make([]byte, 512)
+		for !c.closed {
+			mt, body, err := cti.ReadFrame(r, buf)
+			if err != nil {
+				if _, ok := err.(*cti.Error); ok {
+					c.sess.FramingError(err)
+				}
+				break
+			}
+			frame := make([]byte, 8+len(body))
+			binary.BigEndian.PutUint32(frame, uint32(len(body)))
+			binary.BigEndian.PutUint32(frame[4:], uint32(mt))
+			copy(frame[8:], body)
+			c.sess.Receive(frame)
+		}
+		fx.loop.RunVirtual(fx.loop.Now().Add(time.Minute))
+		bystander.received()
+		bystander.send(&cti.HeartbeatReq{InvokeID: 77})
+		msgs := bystander.received()
+		found := false
+		for _, m := range msgs {
+			if hc, ok := m.(*cti.HeartbeatConf); ok && hc.InvokeID == 77 {
+				found = true
+			}
+		}
+		if !found || bystander.closed {
+			t.Fatal("the other session stopped being served")
+		}
+	})
+}
