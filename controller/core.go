@@ -71,6 +71,8 @@ type Core struct {
 	pacer  *dialer.Pacer
 
 	hbTimer, pollTimer sim.Timer
+	paceTimer          sim.Timer
+	paceArmed          bool
 	statsOut           int
 	dialSeq            uint64
 
@@ -197,6 +199,8 @@ func (c *Core) Closed() {
 	c.t = nil
 	c.sched.Cancel(c.hbTimer)
 	c.sched.Cancel(c.pollTimer)
+	c.sched.Cancel(c.paceTimer)
+	c.paceArmed = false
 	// Outbound calls in flight are no longer observable: forget them so
 	// their agents are not held forever; the PG clears them on its side.
 	for id, oc := range c.calls {
@@ -394,6 +398,9 @@ func (c *Core) agentState(e *cti.AgentStateEvent, now time.Time) {
 	}
 	a.state = e.AgentState
 	a.loggedOn = e.AgentState != cti.AgentStateLogout
+	if a.state == cti.AgentStateNotReady && a.outCall == 0 {
+		c.paceSoon()
+	}
 }
 
 // preCall is step 4: ICM tells the controller which agent takes a call. It
@@ -561,6 +568,32 @@ func (c *Core) apply(act blend.Action, now time.Time) {
 	c.request(req, pending{kind: reqSetState, agent: a.cfg.AgentID})
 }
 
+// paceDelay is how soon after an outbound agent frees up the pacer runs:
+// progressive dialing should not leave an agent idle until the next poll,
+// and a short delay lets a burst of events settle into one decision.
+const paceDelay = 250 * time.Millisecond
+
+// paceSoon runs the pacer shortly, once however many agents free up.
+func (c *Core) paceSoon() {
+	if (c.pacer == nil && c.policy == nil) || c.paceArmed || !c.open {
+		return
+	}
+	c.paceArmed = true
+	c.paceTimer = sim.After(c.sched, paceDelay, func(now time.Time) {
+		c.paceArmed = false
+		if !c.open {
+			return
+		}
+		if c.behind {
+			// Inbound is behind: an agent who just freed up is a candidate
+			// to lend before it is a candidate to dial for (step 2).
+			c.decide(now)
+			return
+		}
+		c.pace(now, nil)
+	})
+}
+
 // pace launches progressive calls for idle outbound agents.
 func (c *Core) pace(now time.Time, lent map[string]bool) {
 	if c.pacer == nil {
@@ -638,6 +671,9 @@ func (c *Core) endCall(id uint32, now time.Time) {
 		a.outCall = 0
 		if !a.inICM {
 			a.busyTill = now.Add(c.cfg.AfterCallWork)
+			c.sched.At(a.busyTill, func(time.Time) { c.paceSoon() })
+		} else {
+			c.paceSoon()
 		}
 		a.since = now
 	}

@@ -112,6 +112,7 @@ func newSimulate() *cobra.Command {
 		opts         lab.SimOptions
 		hours        float64
 		asJSON       bool
+		logLines     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate",
@@ -133,6 +134,10 @@ seed always give the same report (apart from wall_seconds).`,
 				}
 				opts.Duration = time.Duration(hours * float64(time.Hour))
 			}
+			if logLines {
+				errOut := cmd.ErrOrStderr()
+				opts.Logf = func(format string, args ...any) { fmt.Fprintf(errOut, format+"\n", args...) }
+			}
 			rep, err := lab.Simulate(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -152,6 +157,7 @@ seed always give the same report (apart from wall_seconds).`,
 	f.Uint64Var(&opts.Seed, "seed", 0, "random seed (default: the scenario's)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	f.BoolVar(&opts.NoBlend, "no-blend", false, "disable blending (for comparison)")
+	f.BoolVar(&logLines, "log", false, "print the controller's and CTI Server's log lines (virtual time) on stderr")
 	return cmd
 }
 
