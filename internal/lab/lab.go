@@ -227,7 +227,9 @@ func (r *Running) Stop() error {
 
 // Up runs Start and prints what it serves, until ctx is done.
 func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
-	r, err := Start(ctx, opts)
+	// The centre runs on its own context so that the closing summary can
+	// still be read after ctx ends; Stop ends it.
+	r, err := Start(context.WithoutCancel(ctx), opts)
 	if err != nil {
 		return err
 	}
@@ -248,6 +250,8 @@ func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
 		select {
 		case <-ctx.Done():
 			printSummary(out, r)
+			r.Stop()
+			fmt.Fprintln(out, "stopped")
 			return ctx.Err()
 		case <-tick.C:
 			printSummary(out, r)
