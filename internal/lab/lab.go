@@ -108,7 +108,8 @@ func buildReport(name string, seed uint64, cr centre.Report, st controller.Statu
 			Busy:      cr.Outbound.Busy,
 			NoAnswer:  cr.Outbound.NoAnswer,
 		},
-		Agents:     AgentsReport{LoggedOn: cr.Agents.LoggedOn, Occupancy: round(cr.Agents.Occupancy, 4)},
+		Agents: AgentsReport{LoggedOn: cr.Agents.LoggedOn, Occupancy: round(cr.Agents.Occupancy, 4),
+			Lines: cr.Agents.Lines, LineOccupancy: round(cr.Agents.LineOccupancy, 4)},
 		Blending:   BlendReport{Enabled: blendOn, MovesToInbound: st.Report.MovesToInbound, MovesToOutbound: st.Report.MovesToOutbound},
 		Mismatches: append([]string{}, st.Report.Mismatches...),
 	}

@@ -73,9 +73,15 @@ type OutboundReport struct {
 // AgentsReport covers agent utilisation.
 type AgentsReport struct {
 	LoggedOn int `json:"logged_on"`
-	// Occupancy is talk + wrap-up time over logged-on time not spent idle
-	// in NOT_READY for reasons other than outbound work.
+	// Occupancy is ICM's percent utilisation of the ICM agents (inbound and
+	// blended): talking + hold + wrap-up time over logged-on time minus Not
+	// Ready time (ipcc-behaviour.md §1.3).
 	Occupancy float64 `json:"occupancy"`
+	// Lines counts the outbound-only agents (CallManager lines without an
+	// ICM agent); LineOccupancy is their talk time over their time at the
+	// phone.
+	Lines         int     `json:"lines"`
+	LineOccupancy float64 `json:"line_occupancy"`
 }
 
 // BlendReport counts the controller's blending moves.
@@ -106,7 +112,8 @@ func (r *Report) WriteText(w io.Writer) {
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\noutbound: %d attempts, %d connects, %d abandoned, %d busy, %d no answer\n",
 		r.Outbound.Attempts, r.Outbound.Connects, r.Outbound.Abandoned, r.Outbound.Busy, r.Outbound.NoAnswer)
-	fmt.Fprintf(w, "agents: %d logged on, occupancy %.1f %%\n", r.Agents.LoggedOn, 100*r.Agents.Occupancy)
+	fmt.Fprintf(w, "agents: %d ICM agents logged on, utilisation %.1f %%; %d outbound-only lines, talk share %.1f %%\n",
+		r.Agents.LoggedOn, 100*r.Agents.Occupancy, r.Agents.Lines, 100*r.Agents.LineOccupancy)
 	if r.Blending.Enabled {
 		fmt.Fprintf(w, "blending: %d moves to inbound, %d back to outbound\n", r.Blending.MovesToInbound, r.Blending.MovesToOutbound)
 	} else {
