@@ -45,9 +45,10 @@ const QueueFrames = 8192
 
 func newConn(c net.Conn) *Conn {
 	if tc, ok := c.(*net.TCPConn); ok {
-		// §1.1: Nagle off, linger 0 so a reset is immediate.
+		// §1.1: Nagle off. (SO_LINGER 0, also recommended there, would turn
+		// every close into a reset that can discard a CLOSE_CONF or
+		// FAILURE_CONF still on its way; the close is graceful instead.)
 		_ = tc.SetNoDelay(true)
-		_ = tc.SetLinger(0)
 	}
 	return &Conn{c: c, out: make(chan []byte, QueueFrames), done: make(chan struct{}), Remote: c.RemoteAddr().String()}
 }
@@ -56,23 +57,31 @@ func newConn(c net.Conn) *Conn {
 func (c *Conn) Send(frame []byte) {
 	b := append([]byte(nil), frame...)
 	select {
-	case c.out <- b:
 	case <-c.done:
+		return
+	default:
+	}
+	select {
+	case c.out <- b:
 	default:
 		// The peer is not reading: drop it rather than block the loop.
 		c.Close()
 	}
 }
 
-// Close closes the connection; it is safe to call more than once.
+// Close ends the connection once the frames already queued are written (at
+// most flushTimeout more); it is safe to call more than once.
 func (c *Conn) Close() {
-	c.once.Do(func() {
-		close(c.done)
-		_ = c.c.Close()
-	})
+	c.once.Do(func() { close(c.done) })
 }
 
+// flushTimeout bounds how long a closing connection waits for a peer that
+// does not read.
+const flushTimeout = time.Second
+
+// writeLoop owns the socket's write side and closes the socket when done.
 func (c *Conn) writeLoop() {
+	defer c.c.Close()
 	for {
 		select {
 		case b := <-c.out:
@@ -81,12 +90,10 @@ func (c *Conn) writeLoop() {
 				return
 			}
 		case <-c.done:
-			// Flush what was queued before the close (a CLOSE_CONF, a
-			// FAILURE_CONF), best effort.
+			_ = c.c.SetWriteDeadline(time.Now().Add(flushTimeout))
 			for {
 				select {
 				case b := <-c.out:
-					_ = c.c.SetWriteDeadline(time.Now().Add(time.Second))
 					if _, err := c.c.Write(b); err != nil {
 						return
 					}
