@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ipcclab/ipcclab/internal/testutil"
 	"io"
 	"net"
 	"os"
@@ -57,7 +58,7 @@ const (
 // Then it sends SIGINT and expects a clean exit (status 0) within 10 s.
 func TestUpAcceptance(t *testing.T) {
 	python := needPython(t)
-	root := moduleRoot(t)
+	root := testutil.ModuleRoot(t)
 	probe := filepath.Join(root, "internal", "acceptance", "testdata", "cti_probe.py")
 	if _, err := os.Stat(probe); err != nil {
 		t.Fatalf("probe script: %v", err)
@@ -110,7 +111,7 @@ func TestUpAcceptance(t *testing.T) {
 // run means something. It needs no server.
 func TestProbeSelfTest(t *testing.T) {
 	python := needPython(t)
-	probe := filepath.Join(moduleRoot(t), "internal", "acceptance", "testdata", "cti_probe.py")
+	probe := filepath.Join(testutil.ModuleRoot(t), "internal", "acceptance", "testdata", "cti_probe.py")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, python, probe, "--self-test").CombinedOutput()
@@ -271,24 +272,6 @@ func needPython(t *testing.T) string {
 	}
 	t.Skip("python3 is not on PATH: skipping the acceptance test (with CI set this is a failure)")
 	return ""
-}
-
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
 }
 
 func buildCLI(t *testing.T, root string) string {

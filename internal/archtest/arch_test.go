@@ -5,6 +5,7 @@
 package archtest
 
 import (
+	"github.com/ipcclab/ipcclab/internal/testutil"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -41,24 +42,6 @@ var forbidden = map[string][]string{
 	"os":           {"*"},
 }
 
-func root(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 func goFiles(t *testing.T, dir string, tests bool) []string {
 	t.Helper()
 	var files []string
@@ -78,7 +61,7 @@ func goFiles(t *testing.T, dir string, tests bool) []string {
 }
 
 func TestArchitecturePureCores(t *testing.T) {
-	top := root(t)
+	top := testutil.ModuleRoot(t)
 	fset := token.NewFileSet()
 	for _, d := range pureDirs {
 		for _, f := range goFiles(t, filepath.Join(top, d), false) {
@@ -148,7 +131,7 @@ func imports(t *testing.T, files []string) map[string][]string {
 }
 
 func TestArchitectureControllerNeverImportsEmulator(t *testing.T) {
-	top := root(t)
+	top := testutil.ModuleRoot(t)
 	for f, list := range imports(t, goFiles(t, filepath.Join(top, "controller"), true)) {
 		for _, p := range list {
 			if strings.HasPrefix(p, module+"/emulator") {
@@ -159,7 +142,7 @@ func TestArchitectureControllerNeverImportsEmulator(t *testing.T) {
 }
 
 func TestArchitectureConformanceSpecsSpeakOnlyTheWire(t *testing.T) {
-	top := root(t)
+	top := testutil.ModuleRoot(t)
 	for f, list := range imports(t, goFiles(t, filepath.Join(top, "conformance"), true)) {
 		if strings.Contains(filepath.ToSlash(f), "/conformance/target/") {
 			continue // only the in-process target may start the emulator
@@ -173,7 +156,7 @@ func TestArchitectureConformanceSpecsSpeakOnlyTheWire(t *testing.T) {
 }
 
 func TestArchitectureProtocolImportsNothingOfOurs(t *testing.T) {
-	top := root(t)
+	top := testutil.ModuleRoot(t)
 	for f, list := range imports(t, goFiles(t, filepath.Join(top, "protocol"), false)) {
 		for _, p := range list {
 			if strings.HasPrefix(p, module) && !strings.HasPrefix(p, module+"/protocol") {
