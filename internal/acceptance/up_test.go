@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ipcclab/ipcclab/internal/testutil"
 	"io"
 	"net"
 	"os"
@@ -31,6 +30,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ipcclab/ipcclab/internal/testutil"
 )
 
 const (

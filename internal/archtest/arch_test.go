@@ -5,7 +5,6 @@
 package archtest
 
 import (
-	"github.com/ipcclab/ipcclab/internal/testutil"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ipcclab/ipcclab/internal/testutil"
 )
 
 const module = "github.com/ipcclab/ipcclab"
