@@ -1,0 +1,70 @@
+package target
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ipcclab/ipcclab/internal/lab"
+	"github.com/ipcclab/ipcclab/scenarios"
+)
+
+// InProcess is the emulated IPCC and our controller on loopback, started
+// through internal/lab. This file is the only one of the conformance suite
+// allowed to import internal/lab (internal/archtest enforces it).
+type InProcess struct {
+	run     *lab.Running
+	sc      *scenarios.Scenario
+	log     *logRing
+	started time.Time
+}
+
+// StartInProcess starts the emulator and the controller for opts.Scenario on
+// a free loopback port. It returns once the CTI Server listens and the
+// controller has been started.
+func StartInProcess(ctx context.Context, opts Options) (*InProcess, error) {
+	if opts.Scenario == nil {
+		return nil, fmt.Errorf("target: a scenario is required")
+	}
+	ring := newLogRing()
+	run, err := lab.Start(ctx, lab.UpOptions{
+		Scenario: opts.Scenario,
+		Seed:     opts.Seed,
+		CTIAddr:  "127.0.0.1:0",
+		Logf:     ring.Logf,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("target: starting the in-process lab: %w", err)
+	}
+	if run.Controller() == nil {
+		_ = run.Stop()
+		return nil, fmt.Errorf("target: the in-process lab started without a controller")
+	}
+	return &InProcess{run: run, sc: opts.Scenario, log: ring, started: time.Now()}, nil
+}
+
+// Name implements Target.
+func (t *InProcess) Name() string { return "inproc" }
+
+// CTIAddr implements Target.
+func (t *InProcess) CTIAddr() string { return t.run.CTIAddr() }
+
+// Controller implements Target.
+func (t *InProcess) Controller() ControllerProbe { return t.run.Controller() }
+
+// Capabilities implements Target.
+func (t *InProcess) Capabilities() Capabilities {
+	return Capabilities{ScenarioTraffic: true, SecondLab: true}
+}
+
+// Scenario implements Target.
+func (t *InProcess) Scenario() *scenarios.Scenario { return t.sc }
+
+// Started implements Target.
+func (t *InProcess) Started() time.Time { return t.started }
+
+// Log implements Target.
+func (t *InProcess) Log() []string { return t.log.Lines() }
+
+// Stop implements Target.
+func (t *InProcess) Stop() error { return stopWithin(StopTimeout, t.run.Stop) }
