@@ -97,6 +97,8 @@ func startFixture(name string, t target.Target) (*fixture, error) {
 			f.initial[id] = conf.AgentState
 		}
 	}
+	// Both recordings are open: let the traffic start.
+	t.Begin()
 	f.wg.Add(2)
 	go f.sampleStats()
 	go f.sampleStatus()

@@ -302,6 +302,10 @@ var _ = Describe("IPCC integration call flow", Ordered, ContinueOnFailure, Label
 				Expect(deliveredCallData(d)).To(Equal(preCallData(t.Pre)), "CALL_DELIVERED call data differs from AGENT_PRE_CALL_EVENT: %s", t)
 				Expect(beginCallData(t.Begin)).To(Equal(preCallData(t.Pre)), "BEGIN_CALL call data differs from AGENT_PRE_CALL_EVENT: %s", t)
 				Expect(t.Begin.DNIS).To(Equal(d.DNIS), "BEGIN_CALL and CALL_DELIVERED DNIS: %s", t)
+				// Step 5: the data for the screen pop travels with the call —
+				// what the caller keyed in at the IVR and the call variables
+				// the routing script set.
+				Expect(screenPop(d)).NotTo(BeEmpty(), "CALL_DELIVERED carries no call data for a screen pop: %s", t)
 			}
 			Expect(n).To(BeNumerically(">", 0))
 		})
@@ -532,3 +536,19 @@ func dialedNumbers(sc *scenarios.Scenario) []string {
 
 // evidence prints what a spec saw, for -v runs and JUnit system-out.
 func evidence(format string, args ...any) { GinkgoWriter.Printf(format+"\n", args...) }
+
+// screenPop lists the non-empty call context of a delivered call: caller-
+// entered digits, call variables and ECC variables.
+func screenPop(d *cti.CallDeliveredEvent) []string {
+	var out []string
+	for i, v := range []string{d.CallerEnteredDigits, d.CallVariable1, d.CallVariable2, d.CallVariable3, d.CallVariable4, d.CallVariable5,
+		d.CallVariable6, d.CallVariable7, d.CallVariable8, d.CallVariable9, d.CallVariable10} {
+		if v != "" {
+			out = append(out, fmt.Sprintf("%d=%s", i, v))
+		}
+	}
+	for _, nv := range d.NamedVariables {
+		out = append(out, nv.Name+"="+nv.Value)
+	}
+	return out
+}

@@ -28,10 +28,11 @@ func StartInProcess(ctx context.Context, opts Options) (*InProcess, error) {
 	}
 	ring := newLogRing()
 	run, err := lab.Start(ctx, lab.UpOptions{
-		Scenario: opts.Scenario,
-		Seed:     opts.Seed,
-		CTIAddr:  "127.0.0.1:0",
-		Logf:     ring.Logf,
+		Scenario:    opts.Scenario,
+		Seed:        opts.Seed,
+		CTIAddr:     "127.0.0.1:0",
+		Logf:        ring.Logf,
+		HoldTraffic: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("target: starting the in-process lab: %w", err)
@@ -59,6 +60,13 @@ func (t *InProcess) Capabilities() Capabilities {
 
 // Scenario implements Target.
 func (t *InProcess) Scenario() *scenarios.Scenario { return t.sc }
+
+// Begin implements Target: the agents log in and the arrival profile starts
+// now.
+func (t *InProcess) Begin() {
+	t.started = time.Now()
+	t.run.Begin()
+}
 
 // Started implements Target.
 func (t *InProcess) Started() time.Time { return t.started }

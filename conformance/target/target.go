@@ -50,6 +50,10 @@ type Target interface {
 	// Started is when traffic started (in-process: when the lab was up);
 	// the scenario's arrival segments count from here.
 	Started() time.Time
+	// Begin starts the traffic once the specs' recording sessions are open
+	// (in-process: agents log in and callers arrive only now, so the
+	// recordings hold the centre's first events; remote: nothing to do).
+	Begin()
 	// Log returns the most recent log lines of the lab and the controller.
 	Log() []string
 	// Stop stops everything the target started.

@@ -8,6 +8,7 @@ package centre
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -247,6 +248,10 @@ type Centre struct {
 	start   time.Time
 	list    []AgentInfo
 	started bool
+
+	// ivr draws what callers key in at the IVR (their account number).
+	ivr       *rand.Rand
+	typeNames map[uint32]string
 }
 
 // New validates cfg and builds the centre on sched; seed selects the random
@@ -348,6 +353,11 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pstn: %w", err)
 	}
+	c.ivr = sim.Stream(seed, "ivr")
+	c.typeNames = map[uint32]string{}
+	for _, ct := range cfg.CallTypes {
+		c.typeNames[ct.ID] = ct.Name
+	}
 	c.people, err = agents.New(agents.Config{Scheduler: sched, Rand: sim.Stream(seed, "agents"), PG: c.pg, Groups: groups})
 	if err != nil {
 		return nil, fmt.Errorf("agents: %w", err)
@@ -399,7 +409,14 @@ func (c *Centre) fanOut(e pg.Event) {
 }
 
 func (c *Centre) arrival(cl *pstn.Caller) {
-	id := c.pg.TrunkIncoming(pg.Incoming{ANI: cl.ANI, DNIS: cl.DNIS, DialedNumber: cl.DialedNumber})
+	// The caller keys an account number at the IVR; the routing script
+	// puts the call type and the account in the call variables, which is
+	// what the agent's screen pop is built from (step 5 of the call flow).
+	account := fmt.Sprintf("%08d", c.ivr.IntN(100_000_000))
+	in := pg.Incoming{ANI: cl.ANI, DNIS: cl.DNIS, DialedNumber: cl.DialedNumber, CallerEnteredDigits: account}
+	in.CallVariables[0] = c.typeNames[cl.CallTypeID]
+	in.CallVariables[1] = account
+	id := c.pg.TrunkIncoming(in)
 	cl.CallID = id
 	c.callers[id] = cl
 	if _, err := c.router.NewCall(icm.NewCallRequest{CallID: id, DialedNumber: cl.DialedNumber, CallTypeID: cl.CallTypeID}); err != nil {

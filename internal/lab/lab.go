@@ -135,6 +135,7 @@ type Running struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
+	begin  sync.Once
 }
 
 // Start brings up the emulated IPCC with its CTI Server listening on
@@ -179,7 +180,9 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel}
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
-	loop.Post(func(time.Time) { cen.Start() })
+	if !opts.HoldTraffic {
+		r.Begin()
+	}
 	go func() {
 		defer r.wg.Done()
 		_ = ctitcp.Serve(ctx, ln, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return srv.Accept(c, c.Remote) })
@@ -193,6 +196,12 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		r.ctrl = h
 	}
 	return r, nil
+}
+
+// Begin logs the agents in and starts the arrivals (at once unless
+// UpOptions.HoldTraffic); calling it again does nothing.
+func (r *Running) Begin() {
+	r.begin.Do(func() { r.loop.Post(func(time.Time) { r.cen.Start() }) })
 }
 
 // CTIAddr is the address the CTI Server listens on.

@@ -34,6 +34,10 @@ type UpOptions struct {
 	// NoController runs the emulator only.
 	NoController bool
 	NoBlend      bool
+	// HoldTraffic keeps agents logged out and callers away until
+	// Running.Begin, so that test clients can connect first and see the
+	// centre's very first events (logins, NOT_READY reason codes).
+	HoldTraffic bool
 	// Logf receives log lines; nil discards them.
 	Logf func(format string, args ...any)
 }
