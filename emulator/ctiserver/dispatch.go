@@ -39,6 +39,10 @@ func (s *Server) dispatch(ss *Session, msg cti.Message) {
 			ss.noControl(m.InvokeID, "SET_AGENT_STATE_REQ")
 			return
 		}
+		if err := ss.ownDesk(&m.AgentID, &m.AgentInstrument); err != nil {
+			ss.controlFailed(m.InvokeID, &pg.ControlFailure{Code: pg.CFInvalidDeviceID, Msg: err.Error()})
+			return
+		}
 		err := s.pg.SetAgentState(pg.SetAgentStateRequest{
 			AgentID:    m.AgentID,
 			Instrument: m.AgentInstrument,

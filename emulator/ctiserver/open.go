@@ -1,11 +1,13 @@
 package ctiserver
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/ipcclab/ipcclab/emulator/pg"
 	"github.com/ipcclab/ipcclab/protocol/cti"
 )
 
@@ -22,11 +24,23 @@ const knownServices = cti.ServiceClientEvents | cti.ServiceCallDataUpdate | cti.
 // server may grant fewer services than requested; a client that asked for
 // nothing we can give is refused with E_CTI_FUNCTION_NOT_AVAILABLE.
 // CLIENT_EVENTS (agent desktops) arrives with the complete CTI Server.
-const grantable = cti.ServiceAllEvents | cti.ServiceClientControl | cti.ServiceAgentStateControlOnly |
+const grantable = cti.ServiceAllEvents | cti.ServiceClientEvents | cti.ServiceClientControl | cti.ServiceAgentStateControlOnly |
 	cti.ServiceCallDataUpdate | cti.ServiceIgnoreDuplicateAgentEvents | cti.ServiceIgnoreConf | 0x200 | cti.ServiceConfigEvents
 
 // knownAgentStateMask covers AGENT_LOGIN_MASK .. AGENT_NOT_ACTIVE_MASK (§4.3).
 const knownAgentStateMask cti.AgentStateMask = 0x3FFF
+
+// pgAgent is the PG's view of the desktop's agent.
+type pgAgent = pg.AgentStatus
+
+// cutNUL drops everything from the first NUL (§1.5: passwords arrive with
+// and without a trailing NUL).
+func cutNUL(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
 
 // infiniteIdle are the two "no heartbeats" forms seen on the wire (§5.4,
 // §8 #21): 0xFFFFFFFF and the CTI OS Server's 0x7FFFFFFF.
@@ -91,13 +105,39 @@ func (ss *Session) handleOpen(body []byte) {
 		ss.refuse(inv, cti.StatusInvalidPeripheralID, pv, fmt.Sprintf("peripheral %d is not served here (%d is)", req.PeripheralID, s.pg.PeripheralID()))
 		return
 	}
+	if len(s.cfg.Clients) > 0 {
+		acc, known := s.cfg.Clients[req.ClientID]
+		if !known || string(cutNUL(req.ClientPassword)) != acc.Password {
+			ss.refuse(inv, cti.StatusInvalidPassword, pv, fmt.Sprintf("client %q is unknown or its password is wrong", req.ClientID))
+			return
+		}
+	}
 	granted := req.ServicesRequested & grantable
+	if acc, ok := s.cfg.Clients[req.ClientID]; ok && acc.AgentStateControlOnly && granted&cti.ServiceClientControl != 0 {
+		granted = granted&^cti.ServiceClientControl | cti.ServiceAgentStateControlOnly
+	}
+	var d *desk
+	var agent pgAgent
+	if granted&cti.ServiceClientEvents != 0 {
+		var st cti.Status
+		var why string
+		d, agent, st, why = s.bindDesk(&req)
+		if st == cti.StatusNoError {
+			st, why = s.deskConflict(d, req.ClientID)
+		}
+		if st != cti.StatusNoError {
+			ss.refuse(inv, st, pv, why)
+			return
+		}
+		s.nextMonitor++
+		d.monitorID = s.nextMonitor
+	}
 	// CLIENT_CONTROL and AGENT_STATE_CONTROL_ONLY together: the larger wins.
 	if granted&cti.ServiceClientControl != 0 {
 		granted &^= cti.ServiceAgentStateControlOnly
 	}
-	if granted&(cti.ServiceAllEvents|cti.ServiceClientControl|cti.ServiceAgentStateControlOnly) == 0 {
-		ss.refuse(inv, cti.StatusFunctionNotAvailable, pv, fmt.Sprintf("none of the requested services %v is offered (ALL_EVENTS, CLIENT_CONTROL, AGENT_STATE_CONTROL_ONLY are)", req.ServicesRequested))
+	if granted&(cti.ServiceAllEvents|cti.ServiceClientEvents|cti.ServiceClientControl|cti.ServiceAgentStateControlOnly) == 0 {
+		ss.refuse(inv, cti.StatusFunctionNotAvailable, pv, fmt.Sprintf("none of the requested services %v is offered (ALL_EVENTS, CLIENT_EVENTS, CLIENT_CONTROL, AGENT_STATE_CONTROL_ONLY are)", req.ServicesRequested))
 		return
 	}
 	ss.pv = pv
@@ -128,10 +168,22 @@ func (ss *Session) handleOpen(body []byte) {
 		// PV15 OPEN_CONF of §7.
 		Peripherals: []cti.PeripheralLine{{FltPeripheralID: s.pg.PeripheralID(), Present: 1 << 1}},
 	}
+	if d != nil {
+		ss.desk = d
+		conf.MonitorID = d.monitorID
+		conf.AgentState = cti.AgentState(agent.State)
+		if !agent.LoggedOn {
+			conf.AgentState = cti.AgentStateLogout
+		}
+		conf.AgentExtension, conf.AgentID, conf.AgentInstrument = agent.Extension, agent.AgentID, d.instrument
+		// §3.1: NumPeripherals is 0 (absent) when the OPEN_REQ named the
+		// peripheral, as CLIENT_EVENTS must.
+		conf.NumPeripherals, conf.Peripherals = 0, nil
+	}
 	ss.send(conf, pv)
 	s.logf("cti session %d (%s, %s): open at PV%d, services %v, idle timeout %v", ss.id, ss.remote, ss.clientID, pv, granted, ss.idle)
 	ss.armIdle()
-	if granted&cti.ServiceAllEvents != 0 {
+	if granted&(cti.ServiceAllEvents|cti.ServiceClientEvents) != 0 {
 		// §5.3: one SYSTEM_EVENT per peripheral after an ALL_EVENTS open.
 		id := cti.SysPeripheralOnline
 		if !online {

@@ -16,15 +16,27 @@ func (s *Server) PGEvent(ev pg.Event) {
 		return
 	}
 	if len(s.order) == 0 {
+		if e, ok := ev.(*pg.EndCallEvent); ok {
+			delete(s.begins, e.Connection.CallID)
+		}
 		return
 	}
 	msg, callBit, agentState, isAgent := render(ev)
 	if msg == nil {
 		return
 	}
+	if b, ok := msg.(*cti.BeginCallEvent); ok {
+		s.begins[b.ConnectionCallID] = b
+	}
+	if e, ok := ev.(*pg.EndCallEvent); ok {
+		defer delete(s.begins, e.Connection.CallID)
+	}
 	s.enc.reset(msg)
 	for _, ss := range s.order {
 		if ss.services&cti.ServiceAllEvents == 0 {
+			if ss.desk != nil {
+				s.deskEvent(ss, ev, msg, callBit, agentState, isAgent)
+			}
 			continue
 		}
 		if isAgent {

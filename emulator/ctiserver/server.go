@@ -40,14 +40,29 @@ type Config struct {
 	MinVersion, MaxVersion cti.ProtocolVersion
 	// MinIdleTimeout is the smallest finite IdleTimeout accepted (§5.4: 20 s).
 	MinIdleTimeout time.Duration
+	// Clients, when not empty, lists the CTI clients allowed to open a
+	// session, by ClientID. Unknown clients and wrong passwords are refused
+	// with E_CTI_INVALID_PASSWORD (§5.2).
+	Clients map[string]ClientAccess
 	// Logf receives one line per noteworthy session event (refusals, idle
 	// timeouts, malformed input). Nil discards.
 	Logf func(format string, args ...any)
 }
 
-// DefaultConfig accepts protocol versions 13 to 24.
+// ClientAccess is what one CTI client may do.
+type ClientAccess struct {
+	// Password must match the OPEN_REQ ClientPassword (its text up to the
+	// first NUL; empty, a lone NUL and no password at all are the same).
+	Password string
+	// AgentStateControlOnly grants CTI_AGENT_STATE_CONTROL_ONLY instead of
+	// CLIENT_CONTROL: the client may change agent states but not control
+	// calls (§5.2: services granted may be fewer than requested).
+	AgentStateControlOnly bool
+}
+
+// DefaultConfig accepts protocol versions 13 to 25.
 func DefaultConfig() Config {
-	return Config{MinVersion: 13, MaxVersion: 24, MinIdleTimeout: 20 * time.Second}
+	return Config{MinVersion: 13, MaxVersion: 25, MinIdleTimeout: 20 * time.Second}
 }
 
 func (c Config) validate() error {
@@ -92,6 +107,10 @@ type Server struct {
 	held      []pg.Event
 
 	enc encodeCache
+	// begins holds each live call's BEGIN_CALL_EVENT so that a desktop
+	// session that joins the call later still gets it first.
+	begins      map[uint32]*cti.BeginCallEvent
+	nextMonitor uint32
 }
 
 // New returns a CTI Server for the PG p. Wire p's event sink to
@@ -103,7 +122,7 @@ func New(cfg Config, sched sim.Scheduler, p *pg.PG, stats Stats) (*Server, error
 	if sched == nil || p == nil || stats == nil {
 		return nil, errors.New("ctiserver: New needs a scheduler, a PG and router statistics")
 	}
-	return &Server{cfg: cfg, sched: sched, pg: p, stats: stats, sessions: map[uint32]*Session{}}, nil
+	return &Server{cfg: cfg, sched: sched, pg: p, stats: stats, sessions: map[uint32]*Session{}, begins: map[uint32]*cti.BeginCallEvent{}}, nil
 }
 
 // Counters returns the server's counters.
@@ -144,6 +163,7 @@ type Session struct {
 	idleT    sim.Timer
 	lastSent map[string]pg.AgentState // for IGNORE_DUPLICATE_AGENT_EVENTS
 	buf      []byte
+	desk     *desk // CLIENT_EVENTS sessions only
 }
 
 // Accept registers a new client connection. remote names it in logs.
@@ -186,6 +206,18 @@ func (ss *Session) teardown(why string) {
 	}
 	s.logf("cti session %d (%s, %s): closed: %s", ss.id, ss.remote, ss.clientID, why)
 	ss.conn.Close()
+}
+
+// Shutdown tells every open session that the CTI Server is going away with
+// an unsolicited FAILURE_EVENT E_CTI_CTI_SERVER_OFFLINE (§5.5) and closes it.
+func (s *Server) Shutdown() {
+	for _, ss := range append([]*Session(nil), s.order...) {
+		ss.send(&cti.FailureEvent{Status: cti.StatusCTIServerOffline}, ss.pv)
+		ss.teardown("CTI Server shutting down")
+	}
+	for _, ss := range s.sessions {
+		ss.teardown("CTI Server shutting down")
+	}
 }
 
 // FramingError reports that the adapter could not frame the byte stream (an

@@ -25,7 +25,7 @@ type fixture struct {
 	srv  *ctiserver.Server
 }
 
-func newFixture(t *testing.T, perHour float64) *fixture {
+func newFixture(t *testing.T, perHour float64, edits ...func(*ctiserver.Config)) *fixture {
 	t.Helper()
 	loop := sim.NewLoop(epoch)
 	var arrivals pstn.Profile
@@ -48,7 +48,11 @@ func newFixture(t *testing.T, perHour float64) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := ctiserver.New(ctiserver.DefaultConfig(), loop, cen.PG(), cen.Router())
+	scfg := ctiserver.DefaultConfig()
+	for _, e := range edits {
+		e(&scfg)
+	}
+	srv, err := ctiserver.New(scfg, loop, cen.PG(), cen.Router())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +174,15 @@ func TestOpenRefusals(t *testing.T) {
 		{"unknown service bit", func(r *cti.OpenReq) { r.ServicesRequested |= 0x4000 }, cti.StatusInvalidServiceMask},
 		{"unknown agent state mask bit", func(r *cti.OpenReq) { r.AgentStateMask |= 0x8000 }, cti.StatusInvalidAgentStateMask},
 		{"foreign peripheral", func(r *cti.OpenReq) { r.PeripheralID = 42 }, cti.StatusInvalidPeripheralID},
-		{"nothing grantable", func(r *cti.OpenReq) { r.ServicesRequested = cti.ServiceClientEvents }, cti.StatusFunctionNotAvailable},
+		{"nothing grantable", func(r *cti.OpenReq) { r.ServicesRequested = cti.ServiceSupervisor }, cti.StatusFunctionNotAvailable},
+		{"CLIENT_EVENTS without a peripheral", func(r *cti.OpenReq) { r.ServicesRequested = cti.ServiceClientEvents; r.AgentExtension = "2001" }, cti.StatusRequiredDataMissing},
+		{"CLIENT_EVENTS without an agent", func(r *cti.OpenReq) { r.ServicesRequested = cti.ServiceClientEvents; r.PeripheralID = 5000 }, cti.StatusRequiredDataMissing},
+		{"CLIENT_EVENTS for an unknown agent", func(r *cti.OpenReq) {
+			r.ServicesRequested, r.PeripheralID, r.AgentID = cti.ServiceClientEvents, 5000, "4242"
+		}, cti.StatusInvalidAgentData},
+		{"CLIENT_EVENTS with inconsistent agent data", func(r *cti.OpenReq) {
+			r.ServicesRequested, r.PeripheralID, r.AgentID, r.AgentInstrument = cti.ServiceClientEvents, 5000, "1001", "2002"
+		}, cti.StatusInconsistentAgentData},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -446,4 +458,126 @@ func FuzzServerSession(f *testing.F) {
 			t.Fatal("the other session stopped being served")
 		}
 	})
+}
+
+func deskReq(client, ext string, pv cti.ProtocolVersion) *cti.OpenReq {
+	r := openReq(pv)
+	r.ClientID = client
+	r.ServicesRequested = cti.ServiceClientEvents | cti.ServiceClientControl
+	r.PeripheralID = 5000
+	r.AgentExtension = ext
+	return r
+}
+
+// An agent desktop (CLIENT_EVENTS) session sees its own agent and the calls
+// at its device, each event carrying its MonitorID, and controls its own
+// agent without naming it.
+func TestDesktopSessionSeesItsOwnAgentAndCalls(t *testing.T) {
+	f := newFixture(t, 0)
+	desk := f.connect(t, 24)
+	conf := desk.open(deskReq("desktop-1201", "2201", 24))
+	if conf.MonitorID == 0 || conf.AgentID != "1201" || conf.AgentInstrument != "2201" || conf.AgentState != cti.AgentStateNotReady || len(conf.Peripherals) != 0 {
+		t.Fatalf("OPEN_CONF for a desktop %+v", conf)
+	}
+	desk.received()
+	desk.send(&cti.SetAgentStateReq{InvokeID: 3, PeripheralID: 5000, AgentState: cti.AgentStateAvailable})
+	other := f.connect(t, 24)
+	other.open(openReq(24))
+	other.send(&cti.SetAgentStateReq{InvokeID: 4, PeripheralID: 5000, AgentID: "1001", AgentState: cti.AgentStateNotReady, EventReasonCode: 7})
+	other.send(&cti.MakePredictiveCallReq{InvokeID: 5, PeripheralID: 5000, OriginatingDeviceID: "2201", DialedNumber: "15550009"})
+	f.loop.RunVirtual(f.loop.Now().Add(3 * time.Minute))
+	msgs := desk.received()
+	if c, ok := msgs[0].(*cti.SetAgentStateConf); !ok || c.InvokeID != 3 {
+		t.Fatalf("first answer %T %+v", msgs[0], msgs[0])
+	}
+	var calls []cti.MessageType
+	sawAvailable := false
+	for _, m := range msgs[1:] {
+		switch e := m.(type) {
+		case *cti.AgentStateEvent:
+			if e.AgentID != "1201" {
+				t.Fatalf("desktop of 1201 got agent %s's state", e.AgentID)
+			}
+			if e.MonitorID != conf.MonitorID || e.SessionID != desk.sess.ID() {
+				t.Fatalf("AGENT_STATE_EVENT MonitorID %d SessionID %d, want %d %d", e.MonitorID, e.SessionID, conf.MonitorID, desk.sess.ID())
+			}
+			sawAvailable = sawAvailable || e.AgentState == cti.AgentStateAvailable
+		case *cti.BeginCallEvent:
+			if e.MonitorID != conf.MonitorID {
+				t.Fatalf("BEGIN_CALL MonitorID %d", e.MonitorID)
+			}
+			calls = append(calls, e.MessageType())
+		case *cti.CallDeliveredEvent, *cti.CallEstablishedEvent, *cti.CallOriginatedEvent, *cti.CallClearedEvent, *cti.CallConnectionClearedEvent, *cti.EndCallEvent, *cti.CallFailedEvent:
+			calls = append(calls, m.MessageType())
+		}
+	}
+	if !sawAvailable {
+		t.Fatal("the desktop did not see its agent go AVAILABLE")
+	}
+	if len(calls) < 3 || calls[0] != cti.MsgBeginCallEvent || calls[len(calls)-1] != cti.MsgEndCallEvent {
+		t.Fatalf("call events at the desktop: %v (BEGIN_CALL must come first, END_CALL last)", calls)
+	}
+}
+
+func TestDesktopDeviceInUseAndReplacement(t *testing.T) {
+	f := newFixture(t, 0)
+	first := f.connect(t, 24)
+	first.open(deskReq("desk-a", "2001", 24))
+	intruder := f.connect(t, 24)
+	intruder.send(deskReq("desk-b", "2001", 24))
+	if fc, ok := intruder.received()[0].(*cti.FailureConf); !ok || fc.Status != cti.StatusDeviceInUse {
+		t.Fatal("a second client on a bound device must get E_CTI_DEVICE_IN_USE")
+	}
+	again := f.connect(t, 15)
+	again.open(deskReq("desk-a", "2001", 15))
+	msgs := first.received()
+	if fe, ok := msgs[len(msgs)-1].(*cti.FailureEvent); !ok || fe.Status != cti.StatusNewSessionOpened || !first.closed {
+		t.Fatalf("the replaced session must get FAILURE_EVENT E_CTI_NEW_SESSION_OPENED and be closed; got %T closed=%v", msgs[len(msgs)-1], first.closed)
+	}
+}
+
+func TestClientAuthorisationAndReducedGrant(t *testing.T) {
+	f := newFixture(t, 0, func(c *ctiserver.Config) {
+		c.Clients = map[string]ctiserver.ClientAccess{"supervisor": {Password: "s3cret", AgentStateControlOnly: true}, "test": {}}
+	})
+	bad := f.connect(t, 24)
+	req := openReq(24)
+	req.ClientID, req.ClientPassword = "supervisor", []byte("wrong\x00")
+	bad.send(req)
+	if fc, ok := bad.received()[0].(*cti.FailureConf); !ok || fc.Status != cti.StatusInvalidPassword {
+		t.Fatal("a wrong password must get E_CTI_INVALID_PASSWORD")
+	}
+	sup := f.connect(t, 24)
+	req.ClientPassword = []byte("s3cret\x00") // trailing NUL as CTI OS sends it (§1.5)
+	conf := sup.open(req)
+	if conf.ServicesGranted != cti.ServiceAllEvents|cti.ServiceAgentStateControlOnly {
+		t.Fatalf("granted %v, want ALL_EVENTS|AGENT_STATE_CONTROL_ONLY", conf.ServicesGranted)
+	}
+	sup.received()
+	sup.send(&cti.SetAgentStateReq{InvokeID: 1, PeripheralID: 5000, AgentID: "1201", AgentState: cti.AgentStateAvailable})
+	sup.send(&cti.MakePredictiveCallReq{InvokeID: 2, PeripheralID: 5000, OriginatingDeviceID: "2201", DialedNumber: "1555"})
+	var gotConf, gotRefusal bool
+	for _, m := range sup.received() {
+		switch e := m.(type) {
+		case *cti.SetAgentStateConf:
+			gotConf = e.InvokeID == 1
+		case *cti.FailureConf:
+			gotRefusal = e.InvokeID == 2 && e.Status == cti.StatusFunctionNotAvailable
+		}
+	}
+	if !gotConf || !gotRefusal {
+		t.Fatalf("AGENT_STATE_CONTROL_ONLY: agent state allowed=%v, call control refused=%v", gotConf, gotRefusal)
+	}
+}
+
+func TestShutdownSendsFailureEvent(t *testing.T) {
+	f := newFixture(t, 0)
+	c := f.connect(t, 24)
+	c.open(openReq(24))
+	c.received()
+	f.srv.Shutdown()
+	msgs := c.received()
+	if fe, ok := msgs[0].(*cti.FailureEvent); !ok || fe.Status != cti.StatusCTIServerOffline || !c.closed {
+		t.Fatal("shutdown must send FAILURE_EVENT E_CTI_CTI_SERVER_OFFLINE and close")
+	}
 }

@@ -229,6 +229,14 @@ func (r *Running) Stop() error {
 		if r.ctrl != nil {
 			r.ctrl.Stop()
 		}
+		// Clients are told the CTI Server is going away (FAILURE_EVENT,
+		// §5.5) before their connections close.
+		done := make(chan struct{})
+		r.loop.Post(func(time.Time) { r.srv.Shutdown(); close(done) })
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
 		r.cancel()
 		r.wg.Wait()
 	})
