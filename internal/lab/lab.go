@@ -254,7 +254,8 @@ func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
 	defer r.Stop()
 	sc := opts.Scenario
 	fmt.Fprintf(out, "ipcclab up: scenario %q, seed %d\n", sc.Name, opts.Seed)
-	fmt.Fprintf(out, "  CTI Server (side A)   %s   GED-188, protocol versions 13-24, peripheral %d\n", r.CTIAddr(), sc.ICM.PeripheralID)
+	dc := ctiserver.DefaultConfig()
+	fmt.Fprintf(out, "  CTI Server (side A)   %s   GED-188, protocol versions %d-%d, peripheral %d\n", r.CTIAddr(), dc.MinVersion, dc.MaxVersion, sc.ICM.PeripheralID)
 	for _, ct := range sc.ICM.CallTypes {
 		fmt.Fprintf(out, "  inbound call type     %-14s dialed number %s\n", ct.Name, ct.DialedNumber)
 	}
