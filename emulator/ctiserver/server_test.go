@@ -581,3 +581,59 @@ func TestShutdownSendsFailureEvent(t *testing.T) {
 		t.Fatal("shutdown must send FAILURE_EVENT E_CTI_CTI_SERVER_OFFLINE and close")
 	}
 }
+
+// §5.7: a message type newer than the session's version is refused with
+// E_CTI_INVALID_MSG_TYPE_FOR_VERSION, an unknown type with status 2; with
+// CTI_SERVICE_IGNORE_CONF positive confirmations are not sent, failures are.
+func TestVersionGatingAndIgnoreConf(t *testing.T) {
+	f := newFixture(t, 0)
+	c := f.connect(t, 15)
+	req := openReq(15)
+	req.ServicesRequested |= cti.ServiceIgnoreConf
+	c.open(req)
+	c.received()
+	raw := func(mt uint32) []byte {
+		b := make([]byte, 12)
+		binary.BigEndian.PutUint32(b, 4)
+		binary.BigEndian.PutUint32(b[4:], mt)
+		binary.BigEndian.PutUint32(b[8:], 0x51)
+		return b
+	}
+	var newer uint32
+	for mt := cti.MessageType(1); mt < 400; mt++ {
+		if since, ok := mt.Since(); ok && since > 15 {
+			newer = uint32(mt)
+			break
+		}
+	}
+	if newer == 0 {
+		t.Fatal("no message type newer than PV15 in the table")
+	}
+	c.sess.Receive(raw(newer))
+	c.sess.Receive(raw(9999))
+	c.send(&cti.SetAgentStateReq{InvokeID: 0x52, PeripheralID: 5000, AgentID: "1201", AgentState: cti.AgentStateAvailable})
+	c.send(&cti.SetAgentStateReq{InvokeID: 0x53, PeripheralID: 5000, AgentID: "9999", AgentState: cti.AgentStateAvailable})
+	c.send(&cti.HeartbeatReq{InvokeID: 0x54})
+	var got []string
+	for _, m := range c.received() {
+		switch e := m.(type) {
+		case *cti.FailureConf:
+			got = append(got, fmt.Sprintf("FAILURE_CONF %#x %v", e.InvokeID, e.Status))
+		case *cti.ControlFailureConf:
+			got = append(got, fmt.Sprintf("CONTROL_FAILURE_CONF %#x", e.InvokeID))
+		case *cti.SetAgentStateConf:
+			got = append(got, "SET_AGENT_STATE_CONF")
+		case *cti.HeartbeatConf:
+			got = append(got, "HEARTBEAT_CONF")
+		}
+	}
+	want := []string{
+		fmt.Sprintf("FAILURE_CONF 0x51 %v", cti.StatusInvalidMsgTypeForVersion),
+		fmt.Sprintf("FAILURE_CONF 0x51 %v", cti.StatusInvalidMessageLength),
+		"CONTROL_FAILURE_CONF 0x53",
+		"HEARTBEAT_CONF",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+}
