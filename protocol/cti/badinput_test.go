@@ -181,16 +181,35 @@ func TestReadFrame(t *testing.T) {
 	}
 }
 
-// fuzzSeeds are the golden vectors at their version and at the other tag
-// width, plus the round-trip samples.
+// fuzzSeeds are the golden vectors, then one round-trip sample of every
+// laid-out message type that no vector contains (at PV15, or at the first
+// version of the type when it is newer). FuzzDecodeFrame also tries each
+// seed at the other tag width.
 func fuzzSeeds(t testing.TB) (frames [][]byte, pvs []uint8) {
 	files, _ := filepath.Glob("testdata/vectors/*.hex")
+	inVectors := map[MessageType]bool{}
 	for _, path := range files {
 		pv, fs := parseVectors(t, path)
 		for _, f := range fs {
 			frames = append(frames, f)
 			pvs = append(pvs, uint8(pv))
+			inVectors[MessageType(binary.BigEndian.Uint32(f[4:]))] = true
 		}
+	}
+	for _, m := range roundTripTable() {
+		mt := MessageType(m.Type)
+		if inVectors[mt] {
+			continue
+		}
+		pv, _ := mt.Since()
+		pv = max(pv, 15)
+		in, _ := sample(t, m, pv)
+		f, err := AppendMessage(nil, in, pv)
+		if err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		frames = append(frames, f)
+		pvs = append(pvs, uint8(pv))
 	}
 	return frames, pvs
 }

@@ -433,6 +433,7 @@ type decoder struct {
 	gseen   uint32 // members seen in the element
 	greq    uint32 // members required in every element
 	gfield  string
+	gsubEnd int // last member of an open nested element, 0 = none
 	ignFrom ProtocolVersion
 }
 
@@ -669,10 +670,11 @@ func (d *decoder) fnamedArray(field string) NamedArray {
 
 // gclose ends the open group element, checking its required members.
 func (d *decoder) gclose() {
-	if d.grp != 0 && d.gseen&d.greq != d.greq {
+	if d.grp != 0 && (d.gseen&d.greq != d.greq || d.gsubEnd != 0) {
 		d.fail(StatusBadMessageFormat, d.gfield, d.tag, d.start, "incomplete %s element", d.gfield)
 	}
 	d.grp = 0
+	d.gsubEnd = 0
 }
 
 // gstart opens a new element of group id (first member read).
@@ -684,12 +686,43 @@ func (d *decoder) gstart(id int, req uint32, field string) {
 // gmember accepts member k (> 0) of group id: it must follow the earlier
 // members of the same element (§1.3).
 func (d *decoder) gmember(id, k int, field string) bool {
-	if d.grp != id || k <= d.gidx {
+	if d.grp != id || k <= d.gidx || d.gsubEnd != 0 {
 		d.fail(StatusBadMessageFormat, field, d.tag, d.start, "%s out of order in its group", field)
 		return false
 	}
 	d.gidx = k
 	d.gseen |= 1 << k
+	return true
+}
+
+// gsub starts an element of a list nested in the open element of group id:
+// k is the list's first member, last its last one. It may follow the
+// members before the list or a complete element of the same list.
+func (d *decoder) gsub(id, k, last int, field string) bool {
+	if d.grp != id || (d.gidx >= k && d.gidx != last) || d.gsubEnd != 0 {
+		d.fail(StatusBadMessageFormat, field, d.tag, d.start, "%s out of order in its group", field)
+		return false
+	}
+	d.gidx = k
+	d.gseen |= 1 << k
+	if last > k {
+		d.gsubEnd = last
+	}
+	return true
+}
+
+// gsubMember accepts member k of the open nested element: it must follow
+// member k-1 directly.
+func (d *decoder) gsubMember(id, k int, field string) bool {
+	if d.grp != id || d.gidx != k-1 || d.gsubEnd < k {
+		d.fail(StatusBadMessageFormat, field, d.tag, d.start, "%s out of order in its group", field)
+		return false
+	}
+	d.gidx = k
+	d.gseen |= 1 << k
+	if k == d.gsubEnd {
+		d.gsubEnd = 0
+	}
 	return true
 }
 

@@ -2660,3 +2660,619 @@ func (v DeskSettingsMask) String() string {
 	}
 	return s[1:]
 }
+
+// ConsultType values (§4.16).
+type ConsultType uint16
+
+const (
+	ConsultUnspecified ConsultType = 0x0 // CT_UNSPECIFIED
+	ConsultTransfer    ConsultType = 0x1 // CT_TRANSFER
+	ConsultConference  ConsultType = 0x2 // CT_CONFERENCE
+)
+
+// String returns the reference name of v.
+func (v ConsultType) String() string {
+	switch v {
+	case ConsultUnspecified:
+		return "CT_UNSPECIFIED"
+	case ConsultTransfer:
+		return "CT_TRANSFER"
+	case ConsultConference:
+		return "CT_CONFERENCE"
+	}
+	return "ConsultType(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// RTPDirection values (§4.16). RTP_STARTED/STOPPED_EVENT.Direction; names ours
+type RTPDirection uint16
+
+const (
+	RTPDirectionInput         RTPDirection = 0x0 // RTP_DIRECTION_INPUT
+	RTPDirectionOutput        RTPDirection = 0x1 // RTP_DIRECTION_OUTPUT
+	RTPDirectionBidirectional RTPDirection = 0x2 // RTP_DIRECTION_BIDIRECTIONAL
+)
+
+// String returns the reference name of v.
+func (v RTPDirection) String() string {
+	switch v {
+	case RTPDirectionInput:
+		return "RTP_DIRECTION_INPUT"
+	case RTPDirectionOutput:
+		return "RTP_DIRECTION_OUTPUT"
+	case RTPDirectionBidirectional:
+		return "RTP_DIRECTION_BIDIRECTIONAL"
+	}
+	return "RTPDirection(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// RTPType values (§4.16). names ours
+type RTPType uint16
+
+const (
+	RTPTypeAudio RTPType = 0x0 // RTP_TYPE_AUDIO
+	RTPTypeVideo RTPType = 0x1 // RTP_TYPE_VIDEO
+	RTPTypeData  RTPType = 0x2 // RTP_TYPE_DATA
+)
+
+// String returns the reference name of v.
+func (v RTPType) String() string {
+	switch v {
+	case RTPTypeAudio:
+		return "RTP_TYPE_AUDIO"
+	case RTPTypeVideo:
+		return "RTP_TYPE_VIDEO"
+	case RTPTypeData:
+		return "RTP_TYPE_DATA"
+	}
+	return "RTPType(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// Distribution values (§4.16). USER_MESSAGE_*
+type Distribution uint16
+
+const (
+	DistributeToClient     Distribution = 0x0 // DISTRIBUTE_TO_CLIENT
+	DistributeToSupervisor Distribution = 0x1 // DISTRIBUTE_TO_SUPERVISOR
+	DistributeToTeam       Distribution = 0x2 // DISTRIBUTE_TO_TEAM
+	DistributeToAll        Distribution = 0x3 // DISTRIBUTE_TO_ALL
+)
+
+// String returns the reference name of v.
+func (v Distribution) String() string {
+	switch v {
+	case DistributeToClient:
+		return "DISTRIBUTE_TO_CLIENT"
+	case DistributeToSupervisor:
+		return "DISTRIBUTE_TO_SUPERVISOR"
+	case DistributeToTeam:
+		return "DISTRIBUTE_TO_TEAM"
+	case DistributeToAll:
+		return "DISTRIBUTE_TO_ALL"
+	}
+	return "Distribution(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// SupervisoryAction values (§4.16).
+type SupervisoryAction uint16
+
+const (
+	SupervisorClear     SupervisoryAction = 0x0 // SUPERVISOR_CLEAR
+	SupervisorMonitor   SupervisoryAction = 0x1 // SUPERVISOR_MONITOR
+	SupervisorWhisper   SupervisoryAction = 0x2 // SUPERVISOR_WHISPER
+	SupervisorBargeIn   SupervisoryAction = 0x3 // SUPERVISOR_BARGE_IN
+	SupervisorIntercept SupervisoryAction = 0x4 // SUPERVISOR_INTERCEPT
+)
+
+// String returns the reference name of v.
+func (v SupervisoryAction) String() string {
+	switch v {
+	case SupervisorClear:
+		return "SUPERVISOR_CLEAR"
+	case SupervisorMonitor:
+		return "SUPERVISOR_MONITOR"
+	case SupervisorWhisper:
+		return "SUPERVISOR_WHISPER"
+	case SupervisorBargeIn:
+		return "SUPERVISOR_BARGE_IN"
+	case SupervisorIntercept:
+		return "SUPERVISOR_INTERCEPT"
+	}
+	return "SupervisoryAction(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// TypeOfDevice values (§4.16).
+type TypeOfDevice uint16
+
+const (
+	DeviceTypeStation       TypeOfDevice = 0x0  // DEVT_STATION
+	DeviceTypeLine          TypeOfDevice = 0x1  // DEVT_LINE
+	DeviceTypeButton        TypeOfDevice = 0x2  // DEVT_BUTTON
+	DeviceTypeACD           TypeOfDevice = 0x3  // DEVT_ACD
+	DeviceTypeTrunk         TypeOfDevice = 0x4  // DEVT_TRUNK
+	DeviceTypeOperator      TypeOfDevice = 0x5  // DEVT_OPERATOR
+	DeviceTypeStationGroup  TypeOfDevice = 0x10 // DEVT_STATION_GROUP
+	DeviceTypeLineGroup     TypeOfDevice = 0x11 // DEVT_LINE_GROUP
+	DeviceTypeButtonGroup   TypeOfDevice = 0x12 // DEVT_BUTTON_GROUP
+	DeviceTypeACDGroup      TypeOfDevice = 0x13 // DEVT_ACD_GROUP
+	DeviceTypeTrunkGroup    TypeOfDevice = 0x14 // DEVT_TRUNK_GROUP
+	DeviceTypeOperatorGroup TypeOfDevice = 0x15 // DEVT_OPERATOR_GROUP
+	DeviceTypeCTIPortSccp   TypeOfDevice = 0x16 // DEVT_CTI_PORT_SCCP
+	DeviceTypeCTIPortSip    TypeOfDevice = 0x17 // DEVT_CTI_PORT_SIP
+	DeviceTypeOther         TypeOfDevice = 0xff // DEVT_OTHER
+)
+
+// String returns the reference name of v.
+func (v TypeOfDevice) String() string {
+	switch v {
+	case DeviceTypeStation:
+		return "DEVT_STATION"
+	case DeviceTypeLine:
+		return "DEVT_LINE"
+	case DeviceTypeButton:
+		return "DEVT_BUTTON"
+	case DeviceTypeACD:
+		return "DEVT_ACD"
+	case DeviceTypeTrunk:
+		return "DEVT_TRUNK"
+	case DeviceTypeOperator:
+		return "DEVT_OPERATOR"
+	case DeviceTypeStationGroup:
+		return "DEVT_STATION_GROUP"
+	case DeviceTypeLineGroup:
+		return "DEVT_LINE_GROUP"
+	case DeviceTypeButtonGroup:
+		return "DEVT_BUTTON_GROUP"
+	case DeviceTypeACDGroup:
+		return "DEVT_ACD_GROUP"
+	case DeviceTypeTrunkGroup:
+		return "DEVT_TRUNK_GROUP"
+	case DeviceTypeOperatorGroup:
+		return "DEVT_OPERATOR_GROUP"
+	case DeviceTypeCTIPortSccp:
+		return "DEVT_CTI_PORT_SCCP"
+	case DeviceTypeCTIPortSip:
+		return "DEVT_CTI_PORT_SIP"
+	case DeviceTypeOther:
+		return "DEVT_OTHER"
+	}
+	return "TypeOfDevice(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// ClassOfDevice values (§4.16, bit mask).
+type ClassOfDevice uint16
+
+const (
+	DeviceClassOther ClassOfDevice = 0x10 // DEVC_OTHER
+	DeviceClassImage ClassOfDevice = 0x20 // DEVC_IMAGE
+	DeviceClassData  ClassOfDevice = 0x40 // DEVC_DATA
+	DeviceClassVoice ClassOfDevice = 0x80 // DEVC_VOICE
+)
+
+// String returns the reference name of v.
+func (v ClassOfDevice) String() string {
+	if v == 0 {
+		return "0"
+	}
+	var s string
+	rest := v
+	if v&DeviceClassOther != 0 {
+		s += "|DEVC_OTHER"
+		rest &^= DeviceClassOther
+	}
+	if v&DeviceClassImage != 0 {
+		s += "|DEVC_IMAGE"
+		rest &^= DeviceClassImage
+	}
+	if v&DeviceClassData != 0 {
+		s += "|DEVC_DATA"
+		rest &^= DeviceClassData
+	}
+	if v&DeviceClassVoice != 0 {
+		s += "|DEVC_VOICE"
+		rest &^= DeviceClassVoice
+	}
+	if rest != 0 {
+		s += "|0x" + strconv.FormatUint(uint64(rest), 16)
+	}
+	return s[1:]
+}
+
+// SilentMonitorStatus values (§4.16). names ours
+type SilentMonitorStatus uint16
+
+const (
+	SilentMonitorNone      SilentMonitorStatus = 0x0 // SILENT_MONITOR_NONE
+	SilentMonitorInitiator SilentMonitorStatus = 0x1 // SILENT_MONITOR_INITIATOR
+	SilentMonitorTarget    SilentMonitorStatus = 0x2 // SILENT_MONITOR_TARGET
+)
+
+// String returns the reference name of v.
+func (v SilentMonitorStatus) String() string {
+	switch v {
+	case SilentMonitorNone:
+		return "SILENT_MONITOR_NONE"
+	case SilentMonitorInitiator:
+		return "SILENT_MONITOR_INITIATOR"
+	case SilentMonitorTarget:
+		return "SILENT_MONITOR_TARGET"
+	}
+	return "SilentMonitorStatus(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// ServerMode values (§4.16). REGISTER_SERVICE_REQ; names ours
+type ServerMode uint16
+
+const (
+	ServerModeExclusive  ServerMode = 0x0 // SERVER_MODE_EXCLUSIVE
+	ServerModeRoundRobin ServerMode = 0x1 // SERVER_MODE_ROUND_ROBIN
+	ServerModeParallel   ServerMode = 0x2 // SERVER_MODE_PARALLEL
+)
+
+// String returns the reference name of v.
+func (v ServerMode) String() string {
+	switch v {
+	case ServerModeExclusive:
+		return "SERVER_MODE_EXCLUSIVE"
+	case ServerModeRoundRobin:
+		return "SERVER_MODE_ROUND_ROBIN"
+	case ServerModeParallel:
+		return "SERVER_MODE_PARALLEL"
+	}
+	return "ServerMode(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// RecordType values (§4.16). config records (tag 183); names ours
+type RecordType uint16
+
+const (
+	ConfigRecordAdd    RecordType = 0x0 // CONFIG_RECORD_ADD
+	ConfigRecordChange RecordType = 0x1 // CONFIG_RECORD_CHANGE
+	ConfigRecordDelete RecordType = 0x2 // CONFIG_RECORD_DELETE
+)
+
+// String returns the reference name of v.
+func (v RecordType) String() string {
+	switch v {
+	case ConfigRecordAdd:
+		return "CONFIG_RECORD_ADD"
+	case ConfigRecordChange:
+		return "CONFIG_RECORD_CHANGE"
+	case ConfigRecordDelete:
+		return "CONFIG_RECORD_DELETE"
+	}
+	return "RecordType(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// AgentType values (§4.16). config agent records (tag 189, [HS]); names ours
+type AgentType uint16
+
+const (
+	AgentTypeAgent      AgentType = 0x0 // AGENT_TYPE_AGENT
+	AgentTypeSupervisor AgentType = 0x1 // AGENT_TYPE_SUPERVISOR
+)
+
+// String returns the reference name of v.
+func (v AgentType) String() string {
+	switch v {
+	case AgentTypeAgent:
+		return "AGENT_TYPE_AGENT"
+	case AgentTypeSupervisor:
+		return "AGENT_TYPE_SUPERVISOR"
+	}
+	return "AgentType(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// CallControlMask values (§4.16, bit mask). QUERY_DEVICE_INFO_CONF.CallControlSupported
+type CallControlMask uint32
+
+const (
+	ControlQueryAgentState    CallControlMask = 0x1     // CONTROL_QUERY_AGENT_STATE
+	ControlSetAgentState      CallControlMask = 0x2     // CONTROL_SET_AGENT_STATE
+	ControlAlternateCall      CallControlMask = 0x4     // CONTROL_ALTERNATE_CALL
+	ControlAnswerCall         CallControlMask = 0x8     // CONTROL_ANSWER_CALL
+	ControlClearCall          CallControlMask = 0x10    // CONTROL_CLEAR_CALL
+	ControlClearConnection    CallControlMask = 0x20    // CONTROL_CLEAR_CONNECTION
+	ControlConferenceCall     CallControlMask = 0x40    // CONTROL_CONFERENCE_CALL
+	ControlConsultationCall   CallControlMask = 0x80    // CONTROL_CONSULTATION_CALL
+	ControlDeflectCall        CallControlMask = 0x100   // CONTROL_DEFLECT_CALL
+	ControlHoldCall           CallControlMask = 0x200   // CONTROL_HOLD_CALL
+	ControlMakeCall           CallControlMask = 0x400   // CONTROL_MAKE_CALL
+	ControlMakePredictiveCall CallControlMask = 0x800   // CONTROL_MAKE_PREDICTIVE_CALL
+	ControlReconnectCall      CallControlMask = 0x1000  // CONTROL_RECONNECT_CALL
+	ControlRetrieveCall       CallControlMask = 0x2000  // CONTROL_RETRIEVE_CALL
+	ControlTransferCall       CallControlMask = 0x4000  // CONTROL_TRANSFER_CALL
+	ControlQueryDeviceInfo    CallControlMask = 0x8000  // CONTROL_QUERY_DEVICE_INFO
+	ControlSnapshotCall       CallControlMask = 0x10000 // CONTROL_SNAPSHOT_CALL
+	ControlSnapshotDevice     CallControlMask = 0x20000 // CONTROL_SNAPSHOT_DEVICE
+	ControlSendDTMFSignal     CallControlMask = 0x40000 // CONTROL_SEND_DTMF_SIGNAL
+)
+
+// String returns the reference name of v.
+func (v CallControlMask) String() string {
+	if v == 0 {
+		return "0"
+	}
+	var s string
+	rest := v
+	if v&ControlQueryAgentState != 0 {
+		s += "|CONTROL_QUERY_AGENT_STATE"
+		rest &^= ControlQueryAgentState
+	}
+	if v&ControlSetAgentState != 0 {
+		s += "|CONTROL_SET_AGENT_STATE"
+		rest &^= ControlSetAgentState
+	}
+	if v&ControlAlternateCall != 0 {
+		s += "|CONTROL_ALTERNATE_CALL"
+		rest &^= ControlAlternateCall
+	}
+	if v&ControlAnswerCall != 0 {
+		s += "|CONTROL_ANSWER_CALL"
+		rest &^= ControlAnswerCall
+	}
+	if v&ControlClearCall != 0 {
+		s += "|CONTROL_CLEAR_CALL"
+		rest &^= ControlClearCall
+	}
+	if v&ControlClearConnection != 0 {
+		s += "|CONTROL_CLEAR_CONNECTION"
+		rest &^= ControlClearConnection
+	}
+	if v&ControlConferenceCall != 0 {
+		s += "|CONTROL_CONFERENCE_CALL"
+		rest &^= ControlConferenceCall
+	}
+	if v&ControlConsultationCall != 0 {
+		s += "|CONTROL_CONSULTATION_CALL"
+		rest &^= ControlConsultationCall
+	}
+	if v&ControlDeflectCall != 0 {
+		s += "|CONTROL_DEFLECT_CALL"
+		rest &^= ControlDeflectCall
+	}
+	if v&ControlHoldCall != 0 {
+		s += "|CONTROL_HOLD_CALL"
+		rest &^= ControlHoldCall
+	}
+	if v&ControlMakeCall != 0 {
+		s += "|CONTROL_MAKE_CALL"
+		rest &^= ControlMakeCall
+	}
+	if v&ControlMakePredictiveCall != 0 {
+		s += "|CONTROL_MAKE_PREDICTIVE_CALL"
+		rest &^= ControlMakePredictiveCall
+	}
+	if v&ControlReconnectCall != 0 {
+		s += "|CONTROL_RECONNECT_CALL"
+		rest &^= ControlReconnectCall
+	}
+	if v&ControlRetrieveCall != 0 {
+		s += "|CONTROL_RETRIEVE_CALL"
+		rest &^= ControlRetrieveCall
+	}
+	if v&ControlTransferCall != 0 {
+		s += "|CONTROL_TRANSFER_CALL"
+		rest &^= ControlTransferCall
+	}
+	if v&ControlQueryDeviceInfo != 0 {
+		s += "|CONTROL_QUERY_DEVICE_INFO"
+		rest &^= ControlQueryDeviceInfo
+	}
+	if v&ControlSnapshotCall != 0 {
+		s += "|CONTROL_SNAPSHOT_CALL"
+		rest &^= ControlSnapshotCall
+	}
+	if v&ControlSnapshotDevice != 0 {
+		s += "|CONTROL_SNAPSHOT_DEVICE"
+		rest &^= ControlSnapshotDevice
+	}
+	if v&ControlSendDTMFSignal != 0 {
+		s += "|CONTROL_SEND_DTMF_SIGNAL"
+		rest &^= ControlSendDTMFSignal
+	}
+	if rest != 0 {
+		s += "|0x" + strconv.FormatUint(uint64(rest), 16)
+	}
+	return s[1:]
+}
+
+// OtherFeatureMask values (§4.16, bit mask).
+type OtherFeatureMask uint32
+
+const (
+	FeaturePostRoute           OtherFeatureMask = 0x1 // FEATURE_POST_ROUTE
+	FeatureUniqueConsultCallID OtherFeatureMask = 0x2 // FEATURE_UNIQUE_CONSULT_CALLID
+)
+
+// String returns the reference name of v.
+func (v OtherFeatureMask) String() string {
+	if v == 0 {
+		return "0"
+	}
+	var s string
+	rest := v
+	if v&FeaturePostRoute != 0 {
+		s += "|FEATURE_POST_ROUTE"
+		rest &^= FeaturePostRoute
+	}
+	if v&FeatureUniqueConsultCallID != 0 {
+		s += "|FEATURE_UNIQUE_CONSULT_CALLID"
+		rest &^= FeatureUniqueConsultCallID
+	}
+	if rest != 0 {
+		s += "|0x" + strconv.FormatUint(uint64(rest), 16)
+	}
+	return s[1:]
+}
+
+// TransferConferenceSetupMask values (§4.16, bit mask).
+type TransferConferenceSetupMask uint32
+
+const (
+	ConfSetupConsultSpecific TransferConferenceSetupMask = 0x1  // CONF_SETUP_CONSULT_SPECIFIC
+	ConfSetupConsultAny      TransferConferenceSetupMask = 0x2  // CONF_SETUP_CONSULT_ANY
+	ConfSetupConnHeld        TransferConferenceSetupMask = 0x4  // CONF_SETUP_CONN_HELD
+	ConfSetupAnyTwoCalls     TransferConferenceSetupMask = 0x8  // CONF_SETUP_ANY_TWO_CALLS
+	ConfSetupSingleACDCall   TransferConferenceSetupMask = 0x10 // CONF_SETUP_SINGLE_ACD_CALL
+	TransSetupSingleACDCall  TransferConferenceSetupMask = 0x20 // TRANS_SETUP_SINGLE_ACD_CALL
+	ConfSetupAnySingleCall   TransferConferenceSetupMask = 0x40 // CONF_SETUP_ANY_SINGLE_CALL
+	TransSetupAnySingleCall  TransferConferenceSetupMask = 0x80 // TRANS_SETUP_ANY_SINGLE_CALL
+)
+
+// String returns the reference name of v.
+func (v TransferConferenceSetupMask) String() string {
+	if v == 0 {
+		return "0"
+	}
+	var s string
+	rest := v
+	if v&ConfSetupConsultSpecific != 0 {
+		s += "|CONF_SETUP_CONSULT_SPECIFIC"
+		rest &^= ConfSetupConsultSpecific
+	}
+	if v&ConfSetupConsultAny != 0 {
+		s += "|CONF_SETUP_CONSULT_ANY"
+		rest &^= ConfSetupConsultAny
+	}
+	if v&ConfSetupConnHeld != 0 {
+		s += "|CONF_SETUP_CONN_HELD"
+		rest &^= ConfSetupConnHeld
+	}
+	if v&ConfSetupAnyTwoCalls != 0 {
+		s += "|CONF_SETUP_ANY_TWO_CALLS"
+		rest &^= ConfSetupAnyTwoCalls
+	}
+	if v&ConfSetupSingleACDCall != 0 {
+		s += "|CONF_SETUP_SINGLE_ACD_CALL"
+		rest &^= ConfSetupSingleACDCall
+	}
+	if v&TransSetupSingleACDCall != 0 {
+		s += "|TRANS_SETUP_SINGLE_ACD_CALL"
+		rest &^= TransSetupSingleACDCall
+	}
+	if v&ConfSetupAnySingleCall != 0 {
+		s += "|CONF_SETUP_ANY_SINGLE_CALL"
+		rest &^= ConfSetupAnySingleCall
+	}
+	if v&TransSetupAnySingleCall != 0 {
+		s += "|TRANS_SETUP_ANY_SINGLE_CALL"
+		rest &^= TransSetupAnySingleCall
+	}
+	if rest != 0 {
+		s += "|0x" + strconv.FormatUint(uint64(rest), 16)
+	}
+	return s[1:]
+}
+
+// CallVariableMask values (§4.16, bit mask). REGISTER_VARIABLES_REQ; names ours
+type CallVariableMask uint16
+
+const (
+	CallVar1Mask  CallVariableMask = 0x1   // CALL_VAR_1_MASK
+	CallVar2Mask  CallVariableMask = 0x2   // CALL_VAR_2_MASK
+	CallVar3Mask  CallVariableMask = 0x4   // CALL_VAR_3_MASK
+	CallVar4Mask  CallVariableMask = 0x8   // CALL_VAR_4_MASK
+	CallVar5Mask  CallVariableMask = 0x10  // CALL_VAR_5_MASK
+	CallVar6Mask  CallVariableMask = 0x20  // CALL_VAR_6_MASK
+	CallVar7Mask  CallVariableMask = 0x40  // CALL_VAR_7_MASK
+	CallVar8Mask  CallVariableMask = 0x80  // CALL_VAR_8_MASK
+	CallVar9Mask  CallVariableMask = 0x100 // CALL_VAR_9_MASK
+	CallVar10Mask CallVariableMask = 0x200 // CALL_VAR_10_MASK
+)
+
+// String returns the reference name of v.
+func (v CallVariableMask) String() string {
+	if v == 0 {
+		return "0"
+	}
+	var s string
+	rest := v
+	if v&CallVar1Mask != 0 {
+		s += "|CALL_VAR_1_MASK"
+		rest &^= CallVar1Mask
+	}
+	if v&CallVar2Mask != 0 {
+		s += "|CALL_VAR_2_MASK"
+		rest &^= CallVar2Mask
+	}
+	if v&CallVar3Mask != 0 {
+		s += "|CALL_VAR_3_MASK"
+		rest &^= CallVar3Mask
+	}
+	if v&CallVar4Mask != 0 {
+		s += "|CALL_VAR_4_MASK"
+		rest &^= CallVar4Mask
+	}
+	if v&CallVar5Mask != 0 {
+		s += "|CALL_VAR_5_MASK"
+		rest &^= CallVar5Mask
+	}
+	if v&CallVar6Mask != 0 {
+		s += "|CALL_VAR_6_MASK"
+		rest &^= CallVar6Mask
+	}
+	if v&CallVar7Mask != 0 {
+		s += "|CALL_VAR_7_MASK"
+		rest &^= CallVar7Mask
+	}
+	if v&CallVar8Mask != 0 {
+		s += "|CALL_VAR_8_MASK"
+		rest &^= CallVar8Mask
+	}
+	if v&CallVar9Mask != 0 {
+		s += "|CALL_VAR_9_MASK"
+		rest &^= CallVar9Mask
+	}
+	if v&CallVar10Mask != 0 {
+		s += "|CALL_VAR_10_MASK"
+		rest &^= CallVar10Mask
+	}
+	if rest != 0 {
+		s += "|0x" + strconv.FormatUint(uint64(rest), 16)
+	}
+	return s[1:]
+}
+
+// GreetingAction values (§3.2 AGENT_GREETING_CONTROL_REQ). AgentAction; names ours
+type GreetingAction uint16
+
+const (
+	GreetingActionStop    GreetingAction = 0x0 // GREETING_ACTION_STOP
+	GreetingActionDisable GreetingAction = 0x1 // GREETING_ACTION_DISABLE
+	GreetingActionEnable  GreetingAction = 0x2 // GREETING_ACTION_ENABLE
+)
+
+// String returns the reference name of v.
+func (v GreetingAction) String() string {
+	switch v {
+	case GreetingActionStop:
+		return "GREETING_ACTION_STOP"
+	case GreetingActionDisable:
+		return "GREETING_ACTION_DISABLE"
+	case GreetingActionEnable:
+		return "GREETING_ACTION_ENABLE"
+	}
+	return "GreetingAction(" + strconv.FormatInt(int64(v), 10) + ")"
+}
+
+// GreetingEventCode values (§3.2 CALL_AGENT_GREETING_EVENT). names ours
+type GreetingEventCode uint16
+
+const (
+	GreetingStarted GreetingEventCode = 0x0 // GREETING_STARTED
+	GreetingEnded   GreetingEventCode = 0x1 // GREETING_ENDED
+	GreetingFailed  GreetingEventCode = 0x2 // GREETING_FAILED
+)
+
+// String returns the reference name of v.
+func (v GreetingEventCode) String() string {
+	switch v {
+	case GreetingStarted:
+		return "GREETING_STARTED"
+	case GreetingEnded:
+		return "GREETING_ENDED"
+	case GreetingFailed:
+		return "GREETING_FAILED"
+	}
+	return "GreetingEventCode(" + strconv.FormatInt(int64(v), 10) + ")"
+}

@@ -234,6 +234,11 @@ func TestFixedSizes(t *testing.T) {
 		{&MakePredictiveCallReq{}, 24, 42}, {&MakeCallReq{}, 24, 32}, {&MakeCallReq{}, 13, 28},
 		{&ControlFailureConf{}, 24, 10}, {&FailureConf{}, 24, 8},
 		{&QuerySkillGroupStatisticsConf{}, 24, 596},
+		{&CallQueuedEvent{}, 24, 40}, {&CallConferencedEvent{}, 24, 46}, {&CallServiceInitiatedEvent{}, 24, 44},
+		{&ConferenceCallReq{}, 24, 40}, {&TransferCallReq{}, 24, 40}, {&ConsultationCallReq{}, 24, 36},
+		{&ClearConnectionReq{}, 13, 14}, {&ClearConnectionReq{}, 14, 16},
+		{&SendDTMFSignalReq{}, 9, 18}, {&SendDTMFSignalReq{}, 10, 20},
+		{&RTPStartedEvent{}, 24, 34}, {&QueryDeviceInfoConf{}, 24, 40}, {&QueryAgentStatisticsConf{}, 24, 344},
 	}
 	for _, c := range cases {
 		if got := c.m.FixedSize(c.pv); got != c.want {

@@ -526,7 +526,7 @@ func (t MessageType) Since() (ProtocolVersion, bool) {
 // (the others decode as *RawMessage).
 func (t MessageType) HasLayout() bool {
 	switch t {
-	case MsgFailureConf, MsgFailureEvent, MsgOpenReq, MsgOpenConf, MsgHeartbeatReq, MsgHeartbeatConf, MsgCloseReq, MsgCloseConf, MsgCallDeliveredEvent, MsgCallEstablishedEvent, MsgCallHeldEvent, MsgCallRetrievedEvent, MsgCallClearedEvent, MsgCallConnectionClearedEvent, MsgCallOriginatedEvent, MsgCallFailedEvent, MsgBeginCallEvent, MsgEndCallEvent, MsgCallDataUpdateEvent, MsgSetCallDataReq, MsgSetCallDataConf, MsgReleaseCallReq, MsgReleaseCallConf, MsgAgentStateEvent, MsgSystemEvent, MsgClientEventReportReq, MsgClientEventReportConf, MsgCallReachedNetworkEvent, MsgControlFailureConf, MsgQueryAgentStateReq, MsgQueryAgentStateConf, MsgSetAgentStateReq, MsgSetAgentStateConf, MsgAnswerCallReq, MsgAnswerCallConf, MsgClearCallReq, MsgClearCallConf, MsgHoldCallReq, MsgHoldCallConf, MsgMakeCallReq, MsgMakeCallConf, MsgMakePredictiveCallReq, MsgMakePredictiveCallConf, MsgRetrieveCallReq, MsgRetrieveCallConf, MsgAgentPreCallEvent, MsgAgentPreCallAbortEvent, MsgQuerySkillGroupStatisticsReq, MsgQuerySkillGroupStatisticsConf, MsgAgentTeamConfigEvent, MsgAgentDeskSettingsReq, MsgAgentDeskSettingsConf, MsgConfigRequestKeyEvent, MsgConfigKeyEvent, MsgConfigRequestEvent, MsgConfigBeginEvent, MsgConfigEndEvent:
+	case MsgFailureConf, MsgFailureEvent, MsgOpenReq, MsgOpenConf, MsgHeartbeatReq, MsgHeartbeatConf, MsgCloseReq, MsgCloseConf, MsgCallDeliveredEvent, MsgCallEstablishedEvent, MsgCallHeldEvent, MsgCallRetrievedEvent, MsgCallClearedEvent, MsgCallConnectionClearedEvent, MsgCallOriginatedEvent, MsgCallFailedEvent, MsgCallConferencedEvent, MsgCallTransferredEvent, MsgCallDivertedEvent, MsgCallServiceInitiatedEvent, MsgCallQueuedEvent, MsgCallTranslationRouteEvent, MsgBeginCallEvent, MsgEndCallEvent, MsgCallDataUpdateEvent, MsgSetCallDataReq, MsgSetCallDataConf, MsgReleaseCallReq, MsgReleaseCallConf, MsgAgentStateEvent, MsgSystemEvent, MsgClientEventReportReq, MsgClientEventReportConf, MsgCallReachedNetworkEvent, MsgControlFailureConf, MsgQueryAgentStateReq, MsgQueryAgentStateConf, MsgSetAgentStateReq, MsgSetAgentStateConf, MsgAlternateCallReq, MsgAlternateCallConf, MsgAnswerCallReq, MsgAnswerCallConf, MsgClearCallReq, MsgClearCallConf, MsgClearConnectionReq, MsgClearConnectionConf, MsgConferenceCallReq, MsgConferenceCallConf, MsgConsultationCallReq, MsgConsultationCallConf, MsgDeflectCallReq, MsgDeflectCallConf, MsgHoldCallReq, MsgHoldCallConf, MsgMakeCallReq, MsgMakeCallConf, MsgMakePredictiveCallReq, MsgMakePredictiveCallConf, MsgReconnectCallReq, MsgReconnectCallConf, MsgRetrieveCallReq, MsgRetrieveCallConf, MsgTransferCallReq, MsgTransferCallConf, MsgQueryDeviceInfoReq, MsgQueryDeviceInfoConf, MsgSnapshotCallReq, MsgSnapshotCallConf, MsgSnapshotDeviceReq, MsgSnapshotDeviceConf, MsgCallDequeuedEvent, MsgSendDTMFSignalReq, MsgSendDTMFSignalConf, MsgMonitorStartReq, MsgMonitorStartConf, MsgMonitorStopReq, MsgMonitorStopConf, MsgChangeMonitorMaskReq, MsgChangeMonitorMaskConf, MsgClientSessionOpenedEvent, MsgClientSessionClosedEvent, MsgSessionMonitorStartReq, MsgSessionMonitorStartConf, MsgSessionMonitorStopReq, MsgSessionMonitorStopConf, MsgAgentPreCallEvent, MsgAgentPreCallAbortEvent, MsgUserMessageReq, MsgUserMessageConf, MsgUserMessageEvent, MsgRegisterVariablesReq, MsgRegisterVariablesConf, MsgQueryAgentStatisticsReq, MsgQueryAgentStatisticsConf, MsgQuerySkillGroupStatisticsReq, MsgQuerySkillGroupStatisticsConf, MsgRTPStartedEvent, MsgRTPStoppedEvent, MsgSupervisorAssistReq, MsgSupervisorAssistConf, MsgEmergencyCallReq, MsgEmergencyCallConf, MsgEmergencyCallEvent, MsgSuperviseCallReq, MsgSuperviseCallConf, MsgAgentTeamConfigEvent, MsgSetAppDataReq, MsgSetAppDataConf, MsgAgentDeskSettingsReq, MsgAgentDeskSettingsConf, MsgListAgentTeamReq, MsgListAgentTeamConf, MsgMonitorAgentTeamStartReq, MsgMonitorAgentTeamStartConf, MsgMonitorAgentTeamStopReq, MsgMonitorAgentTeamStopConf, MsgBadCallReq, MsgBadCallConf, MsgSetDeviceAttributesReq, MsgSetDeviceAttributesConf, MsgRegisterServiceReq, MsgRegisterServiceConf, MsgUnregisterServiceReq, MsgUnregisterServiceConf, MsgStartRecordingConf, MsgConfigRequestKeyEvent, MsgConfigKeyEvent, MsgConfigRequestEvent, MsgConfigBeginEvent, MsgConfigEndEvent, MsgConfigServiceEvent, MsgConfigSkillGroupEvent, MsgConfigAgentEvent, MsgConfigDeviceEvent, MsgConfigCallTypeEvent, MsgCallAgentGreetingEvent, MsgAgentGreetingControlReq, MsgAgentGreetingControlConf, MsgConfigMRDEvent, MsgConfigPeripheralEvent, MsgConfigAgentDeskSettingsEvent, MsgConfigTerminalEvent, MsgActiveMaintenanceReqMsg, MsgActiveMaintenanceRespMsg, MsgActiveMaintenanceEventMsg:
 		return true
 	}
 	return false
@@ -566,6 +566,18 @@ func newMessage(t MessageType) Message {
 		return new(CallOriginatedEvent)
 	case MsgCallFailedEvent:
 		return new(CallFailedEvent)
+	case MsgCallConferencedEvent:
+		return new(CallConferencedEvent)
+	case MsgCallTransferredEvent:
+		return new(CallTransferredEvent)
+	case MsgCallDivertedEvent:
+		return new(CallDivertedEvent)
+	case MsgCallServiceInitiatedEvent:
+		return new(CallServiceInitiatedEvent)
+	case MsgCallQueuedEvent:
+		return new(CallQueuedEvent)
+	case MsgCallTranslationRouteEvent:
+		return new(CallTranslationRouteEvent)
 	case MsgBeginCallEvent:
 		return new(BeginCallEvent)
 	case MsgEndCallEvent:
@@ -600,6 +612,10 @@ func newMessage(t MessageType) Message {
 		return new(SetAgentStateReq)
 	case MsgSetAgentStateConf:
 		return new(SetAgentStateConf)
+	case MsgAlternateCallReq:
+		return new(AlternateCallReq)
+	case MsgAlternateCallConf:
+		return new(AlternateCallConf)
 	case MsgAnswerCallReq:
 		return new(AnswerCallReq)
 	case MsgAnswerCallConf:
@@ -608,6 +624,22 @@ func newMessage(t MessageType) Message {
 		return new(ClearCallReq)
 	case MsgClearCallConf:
 		return new(ClearCallConf)
+	case MsgClearConnectionReq:
+		return new(ClearConnectionReq)
+	case MsgClearConnectionConf:
+		return new(ClearConnectionConf)
+	case MsgConferenceCallReq:
+		return new(ConferenceCallReq)
+	case MsgConferenceCallConf:
+		return new(ConferenceCallConf)
+	case MsgConsultationCallReq:
+		return new(ConsultationCallReq)
+	case MsgConsultationCallConf:
+		return new(ConsultationCallConf)
+	case MsgDeflectCallReq:
+		return new(DeflectCallReq)
+	case MsgDeflectCallConf:
+		return new(DeflectCallConf)
 	case MsgHoldCallReq:
 		return new(HoldCallReq)
 	case MsgHoldCallConf:
@@ -620,24 +652,140 @@ func newMessage(t MessageType) Message {
 		return new(MakePredictiveCallReq)
 	case MsgMakePredictiveCallConf:
 		return new(MakePredictiveCallConf)
+	case MsgReconnectCallReq:
+		return new(ReconnectCallReq)
+	case MsgReconnectCallConf:
+		return new(ReconnectCallConf)
 	case MsgRetrieveCallReq:
 		return new(RetrieveCallReq)
 	case MsgRetrieveCallConf:
 		return new(RetrieveCallConf)
+	case MsgTransferCallReq:
+		return new(TransferCallReq)
+	case MsgTransferCallConf:
+		return new(TransferCallConf)
+	case MsgQueryDeviceInfoReq:
+		return new(QueryDeviceInfoReq)
+	case MsgQueryDeviceInfoConf:
+		return new(QueryDeviceInfoConf)
+	case MsgSnapshotCallReq:
+		return new(SnapshotCallReq)
+	case MsgSnapshotCallConf:
+		return new(SnapshotCallConf)
+	case MsgSnapshotDeviceReq:
+		return new(SnapshotDeviceReq)
+	case MsgSnapshotDeviceConf:
+		return new(SnapshotDeviceConf)
+	case MsgCallDequeuedEvent:
+		return new(CallDequeuedEvent)
+	case MsgSendDTMFSignalReq:
+		return new(SendDTMFSignalReq)
+	case MsgSendDTMFSignalConf:
+		return new(SendDTMFSignalConf)
+	case MsgMonitorStartReq:
+		return new(MonitorStartReq)
+	case MsgMonitorStartConf:
+		return new(MonitorStartConf)
+	case MsgMonitorStopReq:
+		return new(MonitorStopReq)
+	case MsgMonitorStopConf:
+		return new(MonitorStopConf)
+	case MsgChangeMonitorMaskReq:
+		return new(ChangeMonitorMaskReq)
+	case MsgChangeMonitorMaskConf:
+		return new(ChangeMonitorMaskConf)
+	case MsgClientSessionOpenedEvent:
+		return new(ClientSessionOpenedEvent)
+	case MsgClientSessionClosedEvent:
+		return new(ClientSessionClosedEvent)
+	case MsgSessionMonitorStartReq:
+		return new(SessionMonitorStartReq)
+	case MsgSessionMonitorStartConf:
+		return new(SessionMonitorStartConf)
+	case MsgSessionMonitorStopReq:
+		return new(SessionMonitorStopReq)
+	case MsgSessionMonitorStopConf:
+		return new(SessionMonitorStopConf)
 	case MsgAgentPreCallEvent:
 		return new(AgentPreCallEvent)
 	case MsgAgentPreCallAbortEvent:
 		return new(AgentPreCallAbortEvent)
+	case MsgUserMessageReq:
+		return new(UserMessageReq)
+	case MsgUserMessageConf:
+		return new(UserMessageConf)
+	case MsgUserMessageEvent:
+		return new(UserMessageEvent)
+	case MsgRegisterVariablesReq:
+		return new(RegisterVariablesReq)
+	case MsgRegisterVariablesConf:
+		return new(RegisterVariablesConf)
+	case MsgQueryAgentStatisticsReq:
+		return new(QueryAgentStatisticsReq)
+	case MsgQueryAgentStatisticsConf:
+		return new(QueryAgentStatisticsConf)
 	case MsgQuerySkillGroupStatisticsReq:
 		return new(QuerySkillGroupStatisticsReq)
 	case MsgQuerySkillGroupStatisticsConf:
 		return new(QuerySkillGroupStatisticsConf)
+	case MsgRTPStartedEvent:
+		return new(RTPStartedEvent)
+	case MsgRTPStoppedEvent:
+		return new(RTPStoppedEvent)
+	case MsgSupervisorAssistReq:
+		return new(SupervisorAssistReq)
+	case MsgSupervisorAssistConf:
+		return new(SupervisorAssistConf)
+	case MsgEmergencyCallReq:
+		return new(EmergencyCallReq)
+	case MsgEmergencyCallConf:
+		return new(EmergencyCallConf)
+	case MsgEmergencyCallEvent:
+		return new(EmergencyCallEvent)
+	case MsgSuperviseCallReq:
+		return new(SuperviseCallReq)
+	case MsgSuperviseCallConf:
+		return new(SuperviseCallConf)
 	case MsgAgentTeamConfigEvent:
 		return new(AgentTeamConfigEvent)
+	case MsgSetAppDataReq:
+		return new(SetAppDataReq)
+	case MsgSetAppDataConf:
+		return new(SetAppDataConf)
 	case MsgAgentDeskSettingsReq:
 		return new(AgentDeskSettingsReq)
 	case MsgAgentDeskSettingsConf:
 		return new(AgentDeskSettingsConf)
+	case MsgListAgentTeamReq:
+		return new(ListAgentTeamReq)
+	case MsgListAgentTeamConf:
+		return new(ListAgentTeamConf)
+	case MsgMonitorAgentTeamStartReq:
+		return new(MonitorAgentTeamStartReq)
+	case MsgMonitorAgentTeamStartConf:
+		return new(MonitorAgentTeamStartConf)
+	case MsgMonitorAgentTeamStopReq:
+		return new(MonitorAgentTeamStopReq)
+	case MsgMonitorAgentTeamStopConf:
+		return new(MonitorAgentTeamStopConf)
+	case MsgBadCallReq:
+		return new(BadCallReq)
+	case MsgBadCallConf:
+		return new(BadCallConf)
+	case MsgSetDeviceAttributesReq:
+		return new(SetDeviceAttributesReq)
+	case MsgSetDeviceAttributesConf:
+		return new(SetDeviceAttributesConf)
+	case MsgRegisterServiceReq:
+		return new(RegisterServiceReq)
+	case MsgRegisterServiceConf:
+		return new(RegisterServiceConf)
+	case MsgUnregisterServiceReq:
+		return new(UnregisterServiceReq)
+	case MsgUnregisterServiceConf:
+		return new(UnregisterServiceConf)
+	case MsgStartRecordingConf:
+		return new(StartRecordingConf)
 	case MsgConfigRequestKeyEvent:
 		return new(ConfigRequestKeyEvent)
 	case MsgConfigKeyEvent:
@@ -648,17 +796,266 @@ func newMessage(t MessageType) Message {
 		return new(ConfigBeginEvent)
 	case MsgConfigEndEvent:
 		return new(ConfigEndEvent)
+	case MsgConfigServiceEvent:
+		return new(ConfigServiceEvent)
+	case MsgConfigSkillGroupEvent:
+		return new(ConfigSkillGroupEvent)
+	case MsgConfigAgentEvent:
+		return new(ConfigAgentEvent)
+	case MsgConfigDeviceEvent:
+		return new(ConfigDeviceEvent)
+	case MsgConfigCallTypeEvent:
+		return new(ConfigCallTypeEvent)
+	case MsgCallAgentGreetingEvent:
+		return new(CallAgentGreetingEvent)
+	case MsgAgentGreetingControlReq:
+		return new(AgentGreetingControlReq)
+	case MsgAgentGreetingControlConf:
+		return new(AgentGreetingControlConf)
+	case MsgConfigMRDEvent:
+		return new(ConfigMRDEvent)
+	case MsgConfigPeripheralEvent:
+		return new(ConfigPeripheralEvent)
+	case MsgConfigAgentDeskSettingsEvent:
+		return new(ConfigAgentDeskSettingsEvent)
+	case MsgConfigTerminalEvent:
+		return new(ConfigTerminalEvent)
+	case MsgActiveMaintenanceReqMsg:
+		return new(ActiveMaintenanceReqMsg)
+	case MsgActiveMaintenanceRespMsg:
+		return new(ActiveMaintenanceRespMsg)
+	case MsgActiveMaintenanceEventMsg:
+		return new(ActiveMaintenanceEventMsg)
 	}
 	return nil
+}
+
+// AgentMRD is an element of a repeated floating-field group.
+type AgentMRD struct {
+	FltAgentMRDID    uint32     // tag 262 UINT
+	FltAgentMRDState AgentState // tag 263 USHORT
 }
 
 // CTIClient is an element of a repeated floating-field group.
 type CTIClient struct {
 	CTIClientSignature string // tag 23 STRING
-	CTIClientTimestamp Time   // tag 24 TIME, optional
+	CTIClientTimestamp Time   // tag 24 TIME, optional (member 1)
 	// Present has bit k set when member k was on the wire (optional members
 	// are also sent when non-zero).
 	Present uint8
+}
+
+// CallDevice is an element of a repeated floating-field group.
+type CallDevice struct {
+	CallConnectionCallID       uint32                 // tag 56 UINT
+	CallConnectionDeviceIDType ConnectionDeviceIDType // tag 57 USHORT
+	CallConnectionDeviceID     string                 // tag 58 STRING
+	CallDeviceType             DeviceIDType           // tag 59 USHORT, optional (member 3)
+	CallDeviceID               string                 // tag 60 STRING, optional (member 4)
+	CallDeviceConnectionState  LocalConnectionState   // tag 61 USHORT
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint8
+}
+
+// ConfigAgentDeskSettingsRecord is an element of a repeated floating-field group.
+type ConfigAgentDeskSettingsRecord struct {
+	RecordType                        RecordType // tag 183 USHORT
+	AgentDeskSettingsID               uint32     // tag 267 UINT, optional (member 1), PV22+
+	FltDeskSettingsMask               []byte     // tag 273 UNSPEC, optional (member 2), PV22+
+	FltWrapUpDataIncomingMode         []byte     // tag 274 UNSPEC, optional (member 3), PV22+
+	FltWrapUpDataOutgoingMode         []byte     // tag 275 UNSPEC, optional (member 4), PV22+
+	FltLogoutNonActivityTime          []byte     // tag 276 UNSPEC, optional (member 5), PV22+
+	FltQualityRecordingRate           []byte     // tag 277 UNSPEC, optional (member 6), PV22+
+	FltRingNoAnswerTime               []byte     // tag 278 UNSPEC, optional (member 7), PV22+
+	FltSilentMonitorWarningMessage    []byte     // tag 279 UNSPEC, optional (member 8), PV22+
+	FltSilentMonitorAudibleIndication []byte     // tag 280 UNSPEC, optional (member 9), PV22+
+	FltSupervisorAssistCallMethod     []byte     // tag 281 UNSPEC, optional (member 10), PV22+
+	FltEmergencyCallMethod            []byte     // tag 282 UNSPEC, optional (member 11), PV22+
+	FltAutoRecordOnEmergency          []byte     // tag 283 UNSPEC, optional (member 12), PV22+
+	FltRecordingMode                  []byte     // tag 284 UNSPEC, optional (member 13), PV22+
+	FltWorkModeTimer                  []byte     // tag 285 UNSPEC, optional (member 14), PV22+
+	FltRingNoAnswerDNID               []byte     // tag 286 UNSPEC, optional (member 15), PV22+
+	FltDefaultDevicePortAddress       []byte     // tag 287 UNSPEC, optional (member 16), PV22+
+	ACDSharedLineUsage                uint32     // tag 306 UINT, optional (member 17), PV20+
+	PlayZipTone                       uint32     // tag 307 UINT, optional (member 18), PV20+
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint32
+}
+
+// ConfigAgentRecord is an element of a repeated floating-field group.
+type ConfigAgentRecord struct {
+	RecordType          RecordType               // tag 183 USHORT
+	PeripheralID        uint32                   // tag 208 UINT, optional (member 1)
+	AgentType           AgentType                // tag 189 USHORT, optional (member 2)
+	LoginID             string                   // tag 190 STRING, optional (member 3); 2 bytes in the §7 capture; STRING per the tag table
+	LoginName           string                   // tag 207 STRING, optional (member 4)
+	LastName            string                   // tag 138 STRING, optional (member 5)
+	FirstName           string                   // tag 137 STRING, optional (member 6)
+	Extension           string                   // tag 173 STRING, optional (member 7)
+	Description         string                   // tag 134 STRING, optional (member 8)
+	AgentSkillTargetID  uint32                   // tag 141 UINT, optional (member 9)
+	NumSkills           uint16                   // tag 191 USHORT, optional (member 10)
+	Skills              []SkillGroupPriorityPair // tags 62,64, repeated NumSkills times
+	SkillGroup          []byte                   // tag 139 UNSPEC, optional (member 13)
+	AgentSkillTargetID2 uint32                   // tag 185 UINT, optional (member 14)
+	PeripheralNumber    uint32                   // tag 184 UINT, optional (member 15)
+	CurLoginID          string                   // tag 214 STRING, optional (member 16)
+	SSOEnabled          uint16                   // tag 257 USHORT, optional (member 17), PV20+
+	NumMRDs             uint16                   // tag 261 USHORT, optional (member 18), PV20+
+	MRDs                []AgentMRD               // tags 262,263, repeated NumMRDs times
+	AgentDeskSettingsID uint32                   // tag 267 UINT, optional (member 21), PV22+
+	ActiveTerminal      string                   // tag 303 STRING, optional (member 22), PV25+
+	OldPeripheralNumber uint32                   // tag 213 UINT, optional (member 23)
+	MRDomainID          uint32                   // tag 216 UINT, optional (member 24)
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint32
+}
+
+// ConfigCallTypeRecord is an element of a repeated floating-field group.
+type ConfigCallTypeRecord struct {
+	RecordType           RecordType // tag 183 USHORT
+	CallTypeID           uint32     // tag 210 UINT, optional (member 1)
+	CustomerDefinitionID uint32     // tag 211 UINT, optional (member 2)
+	EnterpriseName       string     // tag 212 STRING, optional (member 3)
+	Description          string     // tag 134 STRING, optional (member 4)
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint8
+}
+
+// ConfigDeviceRecord is an element of a repeated floating-field group.
+type ConfigDeviceRecord struct {
+	RecordType          RecordType   // tag 183 USHORT
+	PeripheralID        uint32       // tag 208 UINT, optional (member 1)
+	PeripheralNumber    uint32       // tag 184 UINT, optional (member 2)
+	DeviceType          DeviceIDType // tag 195 USHORT, optional (member 3)
+	Extension           string       // tag 173 STRING, optional (member 4)
+	ServiceID           uint32       // tag 193 UINT, optional (member 5)
+	MaxQueued           uint32       // tag 129 UINT, optional (member 6)
+	PeripheralName      string       // tag 133 STRING, optional (member 7)
+	Description         string       // tag 134 STRING, optional (member 8)
+	OldPeripheralNumber uint32       // tag 213 UINT, optional (member 9)
+	MRDomainID          uint32       // tag 216 UINT, optional (member 10)
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint32
+}
+
+// ConfigMRDRecord is an element of a repeated floating-field group.
+type ConfigMRDRecord struct {
+	RecordType                 RecordType // tag 183 USHORT
+	MRDomainID                 uint32     // tag 216 UINT, optional (member 1)
+	EnterpriseName             string     // tag 212 STRING, optional (member 2)
+	Description                string     // tag 134 STRING, optional (member 3)
+	MaxTaskDuration            uint32     // tag 250 UINT, optional (member 4)
+	Interruptible              bool       // tag 251 BOOL, optional (member 5)
+	FltMRDID                   []byte     // tag 246 UNSPEC, optional (member 6)
+	MediaClassID               []byte     // tag 247 UNSPEC, optional (member 7)
+	TaskLife                   []byte     // tag 248 UNSPEC, optional (member 8)
+	TaskStartTimeout           []byte     // tag 249 UNSPEC, optional (member 9)
+	MaxCallsInQueue            []byte     // tag 252 UNSPEC, optional (member 10)
+	MaxCallsInQueuePerCallType []byte     // tag 253 UNSPEC, optional (member 11)
+	MaxTimeInQueue             []byte     // tag 254 UNSPEC, optional (member 12)
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint32
+}
+
+// ConfigPeripheralRecord is an element of a repeated floating-field group.
+type ConfigPeripheralRecord struct {
+	RecordType                 RecordType // tag 183 USHORT
+	ConfigPeripheralID         []byte     // tag 271 UNSPEC, optional (member 1), PV22+
+	PeripheralName             string     // tag 133 STRING, optional (member 2)
+	Description                string     // tag 134 STRING, optional (member 3)
+	DefaultAgentDeskSettingsID []byte     // tag 272 UNSPEC, optional (member 4), PV22+
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint8
+}
+
+// ConfigServiceRecord is an element of a repeated floating-field group.
+type ConfigServiceRecord struct {
+	RecordType            RecordType      // tag 183 USHORT
+	PeripheralID          uint32          // tag 208 UINT, optional (member 1)
+	PeripheralNumber      uint32          // tag 184 UINT, optional (member 2)
+	ServiceSkillTargetID  uint32          // tag 132 UINT, optional (member 3)
+	PeripheralName        string          // tag 133 STRING, optional (member 4)
+	Description           string          // tag 134 STRING, optional (member 5)
+	Extension             string          // tag 173 STRING, optional (member 6)
+	ServiceLevelThreshold uint32          // tag 174 UINT, optional (member 7)
+	ServiceLevelType      uint32          // tag 175 UINT, optional (member 8)
+	ConfigParam           string          // tag 176 STRING, optional (member 9)
+	MaxQueued             uint32          // tag 129 UINT, optional (member 10)
+	NumServiceMembers     uint16          // tag 186 USHORT, optional (member 11)
+	ServiceMembers        []ServiceMember // tags 187,188, repeated NumServiceMembers times
+	OldPeripheralNumber   uint32          // tag 213 UINT, optional (member 14)
+	MRDomainID            uint32          // tag 216 UINT, optional (member 15)
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint32
+}
+
+// ConfigSkillGroupRecord is an element of a repeated floating-field group.
+type ConfigSkillGroupRecord struct {
+	RecordType              RecordType // tag 183 USHORT
+	PeripheralID            uint32     // tag 208 UINT, optional (member 1)
+	PeripheralNumber        uint32     // tag 184 UINT, optional (member 2)
+	SkillGroupPriority      uint16     // tag 64 USHORT, optional (member 3)
+	SkillGroupSkillTargetID uint32     // tag 192 UINT, optional (member 4)
+	AgentSkillTargetID      uint16     // tag 185 USHORT, optional (member 5); 2 bytes in the §7 capture (the tag table says UINT); meaning in a skill-group record unknown
+	Extension               string     // tag 173 STRING, optional (member 6)
+	PeripheralName          string     // tag 133 STRING, optional (member 7); the skill group's name in the capture
+	Description             string     // tag 134 STRING, optional (member 8)
+	MRDomainID              uint32     // tag 216 UINT, optional (member 9)
+	ConfigParam             string     // tag 176 STRING, optional (member 10)
+	ServiceMemberID         []byte     // tag 135 UNSPEC, optional (member 11)
+	ServiceMemberPriority   []byte     // tag 136 UNSPEC, optional (member 12)
+	OldPeripheralNumber     uint32     // tag 213 UINT, optional (member 13)
+	FltPrecisionQueueID     uint32     // tag 264 UINT, optional (member 14), PV20+
+	FltPrecisionQueueName   string     // tag 265 STRING, optional (member 15), PV20+
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint32
+}
+
+// ConfigTerminalRecord is an element of a repeated floating-field group.
+type ConfigTerminalRecord struct {
+	RecordType        RecordType // tag 183 USHORT
+	FltTermType       []byte     // tag 302 UNSPEC, optional (member 1), PV25+
+	FltTermDeviceName string     // tag 303 STRING, optional (member 2), PV25+
+	FltTermTypeName   []byte     // tag 304 UNSPEC, optional (member 3), PV25+
+	FltNumInstruments []byte     // tag 305 UNSPEC, optional (member 4), PV25+
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint8
+}
+
+// ConnectedParty is an element of a repeated floating-field group.
+type ConnectedParty struct {
+	ConnectedPartyCallID       uint32                 // tag 39 UINT
+	ConnectedPartyDeviceIDType ConnectionDeviceIDType // tag 40 USHORT
+	ConnectedPartyDeviceID     string                 // tag 41 STRING
+}
+
+// DeviceCall is an element of a repeated floating-field group.
+type DeviceCall struct {
+	CallConnectionCallID       uint32                 // tag 56 UINT
+	CallConnectionDeviceIDType ConnectionDeviceIDType // tag 57 USHORT
+	CallConnectionDeviceID     string                 // tag 58 STRING
+	CallState                  LocalConnectionState   // tag 75 USHORT
+	SilentMonitorStatus        SilentMonitorStatus    // tag 218 USHORT, optional (member 4)
+	// Present has bit k set when member k was on the wire (optional members
+	// are also sent when non-zero).
+	Present uint8
+}
+
+// DeviceLine is an element of a repeated floating-field group.
+type DeviceLine struct {
+	LineHandle uint16   // tag 70 USHORT
+	LineType   LineType // tag 71 USHORT
 }
 
 // FltSkillGroup is an element of a repeated floating-field group.
@@ -671,11 +1068,17 @@ type FltSkillGroup struct {
 
 // PeripheralLine is an element of a repeated floating-field group.
 type PeripheralLine struct {
-	FltPeripheralID       uint32                // tag 208 UINT
-	MultilineAgentControl MultilineAgentControl // tag 224 USHORT, optional
+	FltPeripheralID       uint32                // tag 208 UINT, PV14+
+	MultilineAgentControl MultilineAgentControl // tag 224 USHORT, optional (member 1), PV14+
 	// Present has bit k set when member k was on the wire (optional members
 	// are also sent when non-zero).
 	Present uint8
+}
+
+// ServiceMember is an element of a repeated floating-field group.
+type ServiceMember struct {
+	ServiceMemberSkillTargetID uint32 // tag 187 UINT
+	ServicePriority            uint16 // tag 188 USHORT
 }
 
 // SkillGroup is an element of a repeated floating-field group.
@@ -689,6 +1092,13 @@ type SkillGroup struct {
 // SkillGroupPriorityPair is an element of a repeated floating-field group.
 type SkillGroupPriorityPair struct {
 	SkillGroupNumber   int32  // tag 62 INT
+	SkillGroupPriority uint16 // tag 64 USHORT
+}
+
+// SkillGroupTriplet is an element of a repeated floating-field group.
+type SkillGroupTriplet struct {
+	SkillGroupNumber   int32  // tag 62 INT
+	SkillGroupID       uint32 // tag 63 UINT
 	SkillGroupPriority uint16 // tag 64 USHORT
 }
 
@@ -2778,6 +3188,1320 @@ func (m *CallFailedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
 	}
 	if m.Present&(1<<0) == 0 {
 		d.missing("ConnectionDeviceID")
+	}
+	return d.err
+}
+
+// CallConferencedEvent is CALL_CONFERENCED_EVENT (MessageType 17).
+type CallConferencedEvent struct {
+	MonitorID             uint32                 // UINT
+	PeripheralID          uint32                 // UINT
+	PeripheralType        PeripheralType         // USHORT
+	PrimaryDeviceIDType   ConnectionDeviceIDType // USHORT
+	PrimaryCallID         uint32                 // UINT
+	LineHandle            uint16                 // USHORT
+	LineType              LineType               // USHORT
+	SkillGroupNumber      uint32                 // UINT
+	SkillGroupID          uint32                 // UINT
+	SkillGroupPriority    uint16                 // USHORT
+	NumParties            uint16                 // USHORT; ≤ 16
+	SecondaryDeviceIDType ConnectionDeviceIDType // USHORT
+	SecondaryCallID       uint32                 // UINT
+	ControllerDeviceType  DeviceIDType           // USHORT
+	AddedPartyDeviceType  DeviceIDType           // USHORT
+	LocalConnectionState  LocalConnectionState   // USHORT
+	EventCause            EventCause             // USHORT
+
+	// Floating part.
+	PrimaryDeviceID    string           // tag 35 STRING 64, required
+	SecondaryDeviceID  string           // tag 36 STRING 64, required
+	ControllerDeviceID string           // tag 37 STRING 64, optional
+	AddedPartyDeviceID string           // tag 38 STRING 64, optional
+	ConnectedParties   []ConnectedParty // tags 39,40,41, repeated NumParties times
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*CallConferencedEvent) MessageType() MessageType { return MsgCallConferencedEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *CallConferencedEvent) Has(t Tag) bool {
+	switch t {
+	case TagPrimaryDevID:
+		return m.Present&(1<<0) != 0
+	case TagSecondaryDevID:
+		return m.Present&(1<<1) != 0
+	case TagControllerDevID:
+		return m.Present&(1<<2) != 0
+	case TagAddedPartyDevID:
+		return m.Present&(1<<3) != 0
+	case TagPartyCallID:
+		return len(m.ConnectedParties) > 0
+	case TagPartyDevIDType:
+		return len(m.ConnectedParties) > 0
+	case TagPartyDevID:
+		return len(m.ConnectedParties) > 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *CallConferencedEvent) SetPresent(t Tag) {
+	switch t {
+	case TagPrimaryDevID:
+		m.Present |= 1 << 0
+	case TagSecondaryDevID:
+		m.Present |= 1 << 1
+	case TagControllerDevID:
+		m.Present |= 1 << 2
+	case TagAddedPartyDevID:
+		m.Present |= 1 << 3
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*CallConferencedEvent) FixedSize(pv ProtocolVersion) int {
+	return 46
+}
+
+// AppendBody implements Message.
+func (m *CallConferencedEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgCallConferencedEvent)
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.PeripheralType))
+	e.u16(uint16(m.PrimaryDeviceIDType))
+	e.u32(uint32(m.PrimaryCallID))
+	e.u16(uint16(m.LineHandle))
+	e.u16(uint16(m.LineType))
+	e.u32(uint32(m.SkillGroupNumber))
+	e.u32(uint32(m.SkillGroupID))
+	e.u16(uint16(m.SkillGroupPriority))
+	e.u16(uint16(uint16(e.count("NumParties", uint32(m.NumParties), len(m.ConnectedParties), 30))))
+	e.u16(uint16(m.SecondaryDeviceIDType))
+	e.u32(uint32(m.SecondaryCallID))
+	e.u16(uint16(m.ControllerDeviceType))
+	e.u16(uint16(m.AddedPartyDeviceType))
+	e.u16(uint16(m.LocalConnectionState))
+	e.u16(uint16(m.EventCause))
+	e.fstr(TagPrimaryDevID, "PrimaryDeviceID", m.PrimaryDeviceID, 64)
+	e.fstr(TagSecondaryDevID, "SecondaryDeviceID", m.SecondaryDeviceID, 64)
+	if m.Present&(1<<2) != 0 || m.ControllerDeviceID != "" {
+		e.fstr(TagControllerDevID, "ControllerDeviceID", m.ControllerDeviceID, 64)
+	}
+	if m.Present&(1<<3) != 0 || m.AddedPartyDeviceID != "" {
+		e.fstr(TagAddedPartyDevID, "AddedPartyDeviceID", m.AddedPartyDeviceID, 64)
+	}
+	for i := range m.ConnectedParties {
+		el := &m.ConnectedParties[i]
+		e.fu32(TagPartyCallID, "ConnectedPartyCallID", uint32(el.ConnectedPartyCallID))
+		e.fu16(TagPartyDevIDType, "ConnectedPartyDeviceIDType", uint16(el.ConnectedPartyDeviceIDType))
+		e.fstr(TagPartyDevID, "ConnectedPartyDeviceID", el.ConnectedPartyDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *CallConferencedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.ConnectedParties[:0]
+	*m = CallConferencedEvent{}
+	m.ConnectedParties = g0
+	d := newDecoder(body, pv, MsgCallConferencedEvent)
+	if !d.fixed(46) {
+		return d.err
+	}
+	m.MonitorID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.PeripheralType = PeripheralType(d.u16())
+	m.PrimaryDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.PrimaryCallID = uint32(d.u32())
+	m.LineHandle = uint16(d.u16())
+	m.LineType = LineType(d.u16())
+	m.SkillGroupNumber = uint32(d.u32())
+	m.SkillGroupID = uint32(d.u32())
+	m.SkillGroupPriority = uint16(d.u16())
+	m.NumParties = uint16(d.u16())
+	m.SecondaryDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.SecondaryCallID = uint32(d.u32())
+	m.ControllerDeviceType = DeviceIDType(d.u16())
+	m.AddedPartyDeviceType = DeviceIDType(d.u16())
+	m.LocalConnectionState = LocalConnectionState(d.u16())
+	m.EventCause = EventCause(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagPrimaryDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "PrimaryDeviceID") {
+				m.PrimaryDeviceID = d.fstr("PrimaryDeviceID", 64)
+			}
+		case TagSecondaryDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "SecondaryDeviceID") {
+				m.SecondaryDeviceID = d.fstr("SecondaryDeviceID", 64)
+			}
+		case TagControllerDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "ControllerDeviceID") {
+				m.ControllerDeviceID = d.fstr("ControllerDeviceID", 64)
+			}
+		case TagAddedPartyDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AddedPartyDeviceID") {
+				m.AddedPartyDeviceID = d.fstr("AddedPartyDeviceID", 64)
+			}
+		case TagPartyCallID:
+			d.gstart(1, 0x7, "ConnectedParties")
+			m.ConnectedParties = append(m.ConnectedParties, ConnectedParty{})
+			m.ConnectedParties[len(m.ConnectedParties)-1].ConnectedPartyCallID = uint32(d.fu32("ConnectedPartyCallID"))
+		case TagPartyDevIDType:
+			if d.gmember(1, 1, "ConnectedPartyDeviceIDType") {
+				el := &m.ConnectedParties[len(m.ConnectedParties)-1]
+				el.ConnectedPartyDeviceIDType = ConnectionDeviceIDType(d.fu16("ConnectedPartyDeviceIDType"))
+			}
+		case TagPartyDevID:
+			if d.gmember(1, 2, "ConnectedPartyDeviceID") {
+				el := &m.ConnectedParties[len(m.ConnectedParties)-1]
+				el.ConnectedPartyDeviceID = d.fstr("ConnectedPartyDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.ConnectedParties) == 0 {
+		m.ConnectedParties = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("PrimaryDeviceID")
+	}
+	if m.Present&(1<<1) == 0 {
+		d.missing("SecondaryDeviceID")
+	}
+	if int(m.NumParties) != len(m.ConnectedParties) {
+		d.countMismatch("NumParties", 30, uint32(m.NumParties), len(m.ConnectedParties))
+	}
+	return d.err
+}
+
+// CallTransferredEvent is CALL_TRANSFERRED_EVENT (MessageType 18).
+type CallTransferredEvent struct {
+	MonitorID              uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	PeripheralType         PeripheralType         // USHORT
+	PrimaryDeviceIDType    ConnectionDeviceIDType // USHORT
+	PrimaryCallID          uint32                 // UINT
+	LineHandle             uint16                 // USHORT
+	LineType               LineType               // USHORT
+	SkillGroupNumber       uint32                 // UINT
+	SkillGroupID           uint32                 // UINT
+	SkillGroupPriority     uint16                 // USHORT
+	NumParties             uint16                 // USHORT; ≤ 16
+	SecondaryDeviceIDType  ConnectionDeviceIDType // USHORT
+	SecondaryCallID        uint32                 // UINT
+	TransferringDeviceType DeviceIDType           // USHORT
+	TransferredDeviceType  DeviceIDType           // USHORT
+	LocalConnectionState   LocalConnectionState   // USHORT
+	EventCause             EventCause             // USHORT
+
+	// Floating part.
+	PrimaryDeviceID      string           // tag 35 STRING 64, required
+	SecondaryDeviceID    string           // tag 36 STRING 64, required
+	TransferringDeviceID string           // tag 42 STRING 64, optional
+	TransferredDeviceID  string           // tag 43 STRING 64, optional
+	ConnectedParties     []ConnectedParty // tags 39,40,41, repeated NumParties times
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*CallTransferredEvent) MessageType() MessageType { return MsgCallTransferredEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *CallTransferredEvent) Has(t Tag) bool {
+	switch t {
+	case TagPrimaryDevID:
+		return m.Present&(1<<0) != 0
+	case TagSecondaryDevID:
+		return m.Present&(1<<1) != 0
+	case TagTransferringDevID:
+		return m.Present&(1<<2) != 0
+	case TagTransferredDevID:
+		return m.Present&(1<<3) != 0
+	case TagPartyCallID:
+		return len(m.ConnectedParties) > 0
+	case TagPartyDevIDType:
+		return len(m.ConnectedParties) > 0
+	case TagPartyDevID:
+		return len(m.ConnectedParties) > 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *CallTransferredEvent) SetPresent(t Tag) {
+	switch t {
+	case TagPrimaryDevID:
+		m.Present |= 1 << 0
+	case TagSecondaryDevID:
+		m.Present |= 1 << 1
+	case TagTransferringDevID:
+		m.Present |= 1 << 2
+	case TagTransferredDevID:
+		m.Present |= 1 << 3
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*CallTransferredEvent) FixedSize(pv ProtocolVersion) int {
+	return 46
+}
+
+// AppendBody implements Message.
+func (m *CallTransferredEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgCallTransferredEvent)
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.PeripheralType))
+	e.u16(uint16(m.PrimaryDeviceIDType))
+	e.u32(uint32(m.PrimaryCallID))
+	e.u16(uint16(m.LineHandle))
+	e.u16(uint16(m.LineType))
+	e.u32(uint32(m.SkillGroupNumber))
+	e.u32(uint32(m.SkillGroupID))
+	e.u16(uint16(m.SkillGroupPriority))
+	e.u16(uint16(uint16(e.count("NumParties", uint32(m.NumParties), len(m.ConnectedParties), 30))))
+	e.u16(uint16(m.SecondaryDeviceIDType))
+	e.u32(uint32(m.SecondaryCallID))
+	e.u16(uint16(m.TransferringDeviceType))
+	e.u16(uint16(m.TransferredDeviceType))
+	e.u16(uint16(m.LocalConnectionState))
+	e.u16(uint16(m.EventCause))
+	e.fstr(TagPrimaryDevID, "PrimaryDeviceID", m.PrimaryDeviceID, 64)
+	e.fstr(TagSecondaryDevID, "SecondaryDeviceID", m.SecondaryDeviceID, 64)
+	if m.Present&(1<<2) != 0 || m.TransferringDeviceID != "" {
+		e.fstr(TagTransferringDevID, "TransferringDeviceID", m.TransferringDeviceID, 64)
+	}
+	if m.Present&(1<<3) != 0 || m.TransferredDeviceID != "" {
+		e.fstr(TagTransferredDevID, "TransferredDeviceID", m.TransferredDeviceID, 64)
+	}
+	for i := range m.ConnectedParties {
+		el := &m.ConnectedParties[i]
+		e.fu32(TagPartyCallID, "ConnectedPartyCallID", uint32(el.ConnectedPartyCallID))
+		e.fu16(TagPartyDevIDType, "ConnectedPartyDeviceIDType", uint16(el.ConnectedPartyDeviceIDType))
+		e.fstr(TagPartyDevID, "ConnectedPartyDeviceID", el.ConnectedPartyDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *CallTransferredEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.ConnectedParties[:0]
+	*m = CallTransferredEvent{}
+	m.ConnectedParties = g0
+	d := newDecoder(body, pv, MsgCallTransferredEvent)
+	if !d.fixed(46) {
+		return d.err
+	}
+	m.MonitorID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.PeripheralType = PeripheralType(d.u16())
+	m.PrimaryDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.PrimaryCallID = uint32(d.u32())
+	m.LineHandle = uint16(d.u16())
+	m.LineType = LineType(d.u16())
+	m.SkillGroupNumber = uint32(d.u32())
+	m.SkillGroupID = uint32(d.u32())
+	m.SkillGroupPriority = uint16(d.u16())
+	m.NumParties = uint16(d.u16())
+	m.SecondaryDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.SecondaryCallID = uint32(d.u32())
+	m.TransferringDeviceType = DeviceIDType(d.u16())
+	m.TransferredDeviceType = DeviceIDType(d.u16())
+	m.LocalConnectionState = LocalConnectionState(d.u16())
+	m.EventCause = EventCause(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagPrimaryDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "PrimaryDeviceID") {
+				m.PrimaryDeviceID = d.fstr("PrimaryDeviceID", 64)
+			}
+		case TagSecondaryDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "SecondaryDeviceID") {
+				m.SecondaryDeviceID = d.fstr("SecondaryDeviceID", 64)
+			}
+		case TagTransferringDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "TransferringDeviceID") {
+				m.TransferringDeviceID = d.fstr("TransferringDeviceID", 64)
+			}
+		case TagTransferredDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "TransferredDeviceID") {
+				m.TransferredDeviceID = d.fstr("TransferredDeviceID", 64)
+			}
+		case TagPartyCallID:
+			d.gstart(1, 0x7, "ConnectedParties")
+			m.ConnectedParties = append(m.ConnectedParties, ConnectedParty{})
+			m.ConnectedParties[len(m.ConnectedParties)-1].ConnectedPartyCallID = uint32(d.fu32("ConnectedPartyCallID"))
+		case TagPartyDevIDType:
+			if d.gmember(1, 1, "ConnectedPartyDeviceIDType") {
+				el := &m.ConnectedParties[len(m.ConnectedParties)-1]
+				el.ConnectedPartyDeviceIDType = ConnectionDeviceIDType(d.fu16("ConnectedPartyDeviceIDType"))
+			}
+		case TagPartyDevID:
+			if d.gmember(1, 2, "ConnectedPartyDeviceID") {
+				el := &m.ConnectedParties[len(m.ConnectedParties)-1]
+				el.ConnectedPartyDeviceID = d.fstr("ConnectedPartyDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.ConnectedParties) == 0 {
+		m.ConnectedParties = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("PrimaryDeviceID")
+	}
+	if m.Present&(1<<1) == 0 {
+		d.missing("SecondaryDeviceID")
+	}
+	if int(m.NumParties) != len(m.ConnectedParties) {
+		d.countMismatch("NumParties", 30, uint32(m.NumParties), len(m.ConnectedParties))
+	}
+	return d.err
+}
+
+// CallDivertedEvent is CALL_DIVERTED_EVENT (MessageType 19).
+type CallDivertedEvent struct {
+	MonitorID              uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	PeripheralType         PeripheralType         // USHORT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	ConnectionCallID       uint32                 // UINT
+	ServiceNumber          uint32                 // UINT
+	ServiceID              uint32                 // UINT
+	DivertingDeviceType    DeviceIDType           // USHORT
+	CalledDeviceType       DeviceIDType           // USHORT
+	LocalConnectionState   LocalConnectionState   // USHORT
+	EventCause             EventCause             // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, required
+	DivertingDeviceID  string // tag 44 STRING 64, optional
+	CalledDeviceID     string // tag 28 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*CallDivertedEvent) MessageType() MessageType { return MsgCallDivertedEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *CallDivertedEvent) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagDivertingDevID:
+		return m.Present&(1<<1) != 0
+	case TagCalledDevID:
+		return m.Present&(1<<2) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *CallDivertedEvent) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagDivertingDevID:
+		m.Present |= 1 << 1
+	case TagCalledDevID:
+		m.Present |= 1 << 2
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*CallDivertedEvent) FixedSize(pv ProtocolVersion) int {
+	return 32
+}
+
+// AppendBody implements Message.
+func (m *CallDivertedEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgCallDivertedEvent)
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.PeripheralType))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u32(uint32(m.ServiceNumber))
+	e.u32(uint32(m.ServiceID))
+	e.u16(uint16(m.DivertingDeviceType))
+	e.u16(uint16(m.CalledDeviceType))
+	e.u16(uint16(m.LocalConnectionState))
+	e.u16(uint16(m.EventCause))
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.DivertingDeviceID != "" {
+		e.fstr(TagDivertingDevID, "DivertingDeviceID", m.DivertingDeviceID, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.CalledDeviceID != "" {
+		e.fstr(TagCalledDevID, "CalledDeviceID", m.CalledDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *CallDivertedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = CallDivertedEvent{}
+	d := newDecoder(body, pv, MsgCallDivertedEvent)
+	if !d.fixed(32) {
+		return d.err
+	}
+	m.MonitorID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.PeripheralType = PeripheralType(d.u16())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ServiceNumber = uint32(d.u32())
+	m.ServiceID = uint32(d.u32())
+	m.DivertingDeviceType = DeviceIDType(d.u16())
+	m.CalledDeviceType = DeviceIDType(d.u16())
+	m.LocalConnectionState = LocalConnectionState(d.u16())
+	m.EventCause = EventCause(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagDivertingDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "DivertingDeviceID") {
+				m.DivertingDeviceID = d.fstr("DivertingDeviceID", 64)
+			}
+		case TagCalledDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "CalledDeviceID") {
+				m.CalledDeviceID = d.fstr("CalledDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	return d.err
+}
+
+// CallServiceInitiatedEvent is CALL_SERVICE_INITIATED_EVENT (MessageType 20).
+type CallServiceInitiatedEvent struct {
+	MonitorID              uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	PeripheralType         PeripheralType         // USHORT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	ConnectionCallID       uint32                 // UINT
+	LineHandle             uint16                 // USHORT
+	LineType               LineType               // USHORT
+	ServiceNumber          uint32                 // UINT
+	ServiceID              uint32                 // UINT
+	SkillGroupNumber       uint32                 // UINT
+	SkillGroupID           uint32                 // UINT
+	SkillGroupPriority     uint16                 // USHORT
+	CallingDeviceType      DeviceIDType           // USHORT
+	LocalConnectionState   LocalConnectionState   // USHORT
+	EventCause             EventCause             // USHORT
+
+	// Floating part.
+	ConnectionDeviceID            string                 // tag 25 STRING 64, required
+	CallingDeviceID               string                 // tag 27 STRING 64, optional
+	CallReferenceID               []byte                 // tag 223 UNSPEC 32, optional, PV14+
+	COCConnectionCallID           uint32                 // tag 229 UINT, optional, PV14+
+	COCCallConnectionDeviceIDType ConnectionDeviceIDType // tag 230 USHORT, optional, PV14+
+	COCConnectionDeviceID         string                 // tag 231 STRING 64, optional, PV14+
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*CallServiceInitiatedEvent) MessageType() MessageType { return MsgCallServiceInitiatedEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *CallServiceInitiatedEvent) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagCallingDevID:
+		return m.Present&(1<<1) != 0
+	case TagCallReferenceID:
+		return m.Present&(1<<2) != 0
+	case TagCOCConnectionCallID:
+		return m.Present&(1<<3) != 0
+	case TagCOCConnectionDeviceIDType:
+		return m.Present&(1<<4) != 0
+	case TagCOCConnectionDeviceID:
+		return m.Present&(1<<5) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *CallServiceInitiatedEvent) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagCallingDevID:
+		m.Present |= 1 << 1
+	case TagCallReferenceID:
+		m.Present |= 1 << 2
+	case TagCOCConnectionCallID:
+		m.Present |= 1 << 3
+	case TagCOCConnectionDeviceIDType:
+		m.Present |= 1 << 4
+	case TagCOCConnectionDeviceID:
+		m.Present |= 1 << 5
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*CallServiceInitiatedEvent) FixedSize(pv ProtocolVersion) int {
+	return 44
+}
+
+// AppendBody implements Message.
+func (m *CallServiceInitiatedEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgCallServiceInitiatedEvent)
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.PeripheralType))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.LineHandle))
+	e.u16(uint16(m.LineType))
+	e.u32(uint32(m.ServiceNumber))
+	e.u32(uint32(m.ServiceID))
+	e.u32(uint32(m.SkillGroupNumber))
+	e.u32(uint32(m.SkillGroupID))
+	e.u16(uint16(m.SkillGroupPriority))
+	e.u16(uint16(m.CallingDeviceType))
+	e.u16(uint16(m.LocalConnectionState))
+	e.u16(uint16(m.EventCause))
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.CallingDeviceID != "" {
+		e.fstr(TagCallingDevID, "CallingDeviceID", m.CallingDeviceID, 64)
+	}
+	if pv >= 14 && (m.Present&(1<<2) != 0 || len(m.CallReferenceID) > 0) {
+		e.fbytes(TagCallReferenceID, "CallReferenceID", m.CallReferenceID, 32)
+	}
+	if pv >= 14 && (m.Present&(1<<3) != 0 || m.COCConnectionCallID != 0) {
+		e.fu32(TagCOCConnectionCallID, "COCConnectionCallID", uint32(m.COCConnectionCallID))
+	}
+	if pv >= 14 && (m.Present&(1<<4) != 0 || m.COCCallConnectionDeviceIDType != 0) {
+		e.fu16(TagCOCConnectionDeviceIDType, "COCCallConnectionDeviceIDType", uint16(m.COCCallConnectionDeviceIDType))
+	}
+	if pv >= 14 && (m.Present&(1<<5) != 0 || m.COCConnectionDeviceID != "") {
+		e.fstr(TagCOCConnectionDeviceID, "COCConnectionDeviceID", m.COCConnectionDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *CallServiceInitiatedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = CallServiceInitiatedEvent{}
+	d := newDecoder(body, pv, MsgCallServiceInitiatedEvent)
+	if !d.fixed(44) {
+		return d.err
+	}
+	m.MonitorID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.PeripheralType = PeripheralType(d.u16())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ConnectionCallID = uint32(d.u32())
+	m.LineHandle = uint16(d.u16())
+	m.LineType = LineType(d.u16())
+	m.ServiceNumber = uint32(d.u32())
+	m.ServiceID = uint32(d.u32())
+	m.SkillGroupNumber = uint32(d.u32())
+	m.SkillGroupID = uint32(d.u32())
+	m.SkillGroupPriority = uint16(d.u16())
+	m.CallingDeviceType = DeviceIDType(d.u16())
+	m.LocalConnectionState = LocalConnectionState(d.u16())
+	m.EventCause = EventCause(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagCallingDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "CallingDeviceID") {
+				m.CallingDeviceID = d.fstr("CallingDeviceID", 64)
+			}
+		case TagCallReferenceID:
+			if pv < 14 {
+				d.newer("CallReferenceID", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "CallReferenceID") {
+				m.CallReferenceID = d.fbytes("CallReferenceID", 32)
+			}
+		case TagCOCConnectionCallID:
+			if pv < 14 {
+				d.newer("COCConnectionCallID", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "COCConnectionCallID") {
+				m.COCConnectionCallID = uint32(d.fu32("COCConnectionCallID"))
+			}
+		case TagCOCConnectionDeviceIDType:
+			if pv < 14 {
+				d.newer("COCCallConnectionDeviceIDType", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "COCCallConnectionDeviceIDType") {
+				m.COCCallConnectionDeviceIDType = ConnectionDeviceIDType(d.fu16("COCCallConnectionDeviceIDType"))
+			}
+		case TagCOCConnectionDeviceID:
+			if pv < 14 {
+				d.newer("COCConnectionDeviceID", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "COCConnectionDeviceID") {
+				m.COCConnectionDeviceID = d.fstr("COCConnectionDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	return d.err
+}
+
+// CallQueuedEvent is CALL_QUEUED_EVENT (MessageType 21). §3.1: 40-byte fixed body; not generated by a UCCE peripheral.
+type CallQueuedEvent struct {
+	MonitorID              uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	PeripheralType         PeripheralType         // USHORT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	ConnectionCallID       uint32                 // UINT
+	ServiceNumber          uint32                 // UINT
+	ServiceID              uint32                 // UINT
+	QueueDeviceType        DeviceIDType           // USHORT
+	CallingDeviceType      DeviceIDType           // USHORT
+	CalledDeviceType       DeviceIDType           // USHORT
+	LastRedirectDeviceType DeviceIDType           // USHORT
+	NumQueued              uint16                 // USHORT
+	NumSkillGroups         uint16                 // USHORT; ≤ 20
+	LocalConnectionState   LocalConnectionState   // USHORT
+	EventCause             EventCause             // USHORT
+
+	// Floating part.
+	ConnectionDeviceID   string              // tag 25 STRING 64, required
+	QueueDeviceID        string              // tag 45 STRING 64, optional
+	CallingDeviceID      string              // tag 27 STRING 64, optional
+	CalledDeviceID       string              // tag 28 STRING 64, optional
+	LastRedirectDeviceID string              // tag 29 STRING 64, optional
+	SkillGroups          []SkillGroupTriplet // tags 62,63,64, repeated NumSkillGroups times
+	PriorityQueueNumber  []byte              // tag 203 UNSPEC, optional; §4.17 lists CALL_QUEUED_EVENT as its user; not in the §3.1 layout, type undocumented
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*CallQueuedEvent) MessageType() MessageType { return MsgCallQueuedEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *CallQueuedEvent) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagQueueDevID:
+		return m.Present&(1<<1) != 0
+	case TagCallingDevID:
+		return m.Present&(1<<2) != 0
+	case TagCalledDevID:
+		return m.Present&(1<<3) != 0
+	case TagLastRedirectDevID:
+		return m.Present&(1<<4) != 0
+	case TagSkillGroupNumber:
+		return len(m.SkillGroups) > 0
+	case TagSkillGroupID:
+		return len(m.SkillGroups) > 0
+	case TagSkillGroupPriority:
+		return len(m.SkillGroups) > 0
+	case TagPriorityQueueNumber:
+		return m.Present&(1<<5) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *CallQueuedEvent) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagQueueDevID:
+		m.Present |= 1 << 1
+	case TagCallingDevID:
+		m.Present |= 1 << 2
+	case TagCalledDevID:
+		m.Present |= 1 << 3
+	case TagLastRedirectDevID:
+		m.Present |= 1 << 4
+	case TagPriorityQueueNumber:
+		m.Present |= 1 << 5
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*CallQueuedEvent) FixedSize(pv ProtocolVersion) int {
+	return 40
+}
+
+// AppendBody implements Message.
+func (m *CallQueuedEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgCallQueuedEvent)
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.PeripheralType))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u32(uint32(m.ServiceNumber))
+	e.u32(uint32(m.ServiceID))
+	e.u16(uint16(m.QueueDeviceType))
+	e.u16(uint16(m.CallingDeviceType))
+	e.u16(uint16(m.CalledDeviceType))
+	e.u16(uint16(m.LastRedirectDeviceType))
+	e.u16(uint16(m.NumQueued))
+	e.u16(uint16(uint16(e.count("NumSkillGroups", uint32(m.NumSkillGroups), len(m.SkillGroups), 39))))
+	e.u16(uint16(m.LocalConnectionState))
+	e.u16(uint16(m.EventCause))
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.QueueDeviceID != "" {
+		e.fstr(TagQueueDevID, "QueueDeviceID", m.QueueDeviceID, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.CallingDeviceID != "" {
+		e.fstr(TagCallingDevID, "CallingDeviceID", m.CallingDeviceID, 64)
+	}
+	if m.Present&(1<<3) != 0 || m.CalledDeviceID != "" {
+		e.fstr(TagCalledDevID, "CalledDeviceID", m.CalledDeviceID, 64)
+	}
+	if m.Present&(1<<4) != 0 || m.LastRedirectDeviceID != "" {
+		e.fstr(TagLastRedirectDevID, "LastRedirectDeviceID", m.LastRedirectDeviceID, 64)
+	}
+	for i := range m.SkillGroups {
+		el := &m.SkillGroups[i]
+		e.fu32(TagSkillGroupNumber, "SkillGroupNumber", uint32(el.SkillGroupNumber))
+		e.fu32(TagSkillGroupID, "SkillGroupID", uint32(el.SkillGroupID))
+		e.fu16(TagSkillGroupPriority, "SkillGroupPriority", uint16(el.SkillGroupPriority))
+	}
+	if m.Present&(1<<5) != 0 || len(m.PriorityQueueNumber) > 0 {
+		e.fbytes(TagPriorityQueueNumber, "PriorityQueueNumber", m.PriorityQueueNumber, 0)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *CallQueuedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.SkillGroups[:0]
+	*m = CallQueuedEvent{}
+	m.SkillGroups = g0
+	d := newDecoder(body, pv, MsgCallQueuedEvent)
+	if !d.fixed(40) {
+		return d.err
+	}
+	m.MonitorID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.PeripheralType = PeripheralType(d.u16())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ServiceNumber = uint32(d.u32())
+	m.ServiceID = uint32(d.u32())
+	m.QueueDeviceType = DeviceIDType(d.u16())
+	m.CallingDeviceType = DeviceIDType(d.u16())
+	m.CalledDeviceType = DeviceIDType(d.u16())
+	m.LastRedirectDeviceType = DeviceIDType(d.u16())
+	m.NumQueued = uint16(d.u16())
+	m.NumSkillGroups = uint16(d.u16())
+	m.LocalConnectionState = LocalConnectionState(d.u16())
+	m.EventCause = EventCause(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagQueueDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "QueueDeviceID") {
+				m.QueueDeviceID = d.fstr("QueueDeviceID", 64)
+			}
+		case TagCallingDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "CallingDeviceID") {
+				m.CallingDeviceID = d.fstr("CallingDeviceID", 64)
+			}
+		case TagCalledDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "CalledDeviceID") {
+				m.CalledDeviceID = d.fstr("CalledDeviceID", 64)
+			}
+		case TagLastRedirectDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "LastRedirectDeviceID") {
+				m.LastRedirectDeviceID = d.fstr("LastRedirectDeviceID", 64)
+			}
+		case TagSkillGroupNumber:
+			d.gstart(1, 0x7, "SkillGroups")
+			m.SkillGroups = append(m.SkillGroups, SkillGroupTriplet{})
+			m.SkillGroups[len(m.SkillGroups)-1].SkillGroupNumber = int32(d.fu32("SkillGroupNumber"))
+		case TagSkillGroupID:
+			if d.gmember(1, 1, "SkillGroupID") {
+				el := &m.SkillGroups[len(m.SkillGroups)-1]
+				el.SkillGroupID = uint32(d.fu32("SkillGroupID"))
+			}
+		case TagSkillGroupPriority:
+			if d.gmember(1, 2, "SkillGroupPriority") {
+				el := &m.SkillGroups[len(m.SkillGroups)-1]
+				el.SkillGroupPriority = uint16(d.fu16("SkillGroupPriority"))
+			}
+		case TagPriorityQueueNumber:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "PriorityQueueNumber") {
+				m.PriorityQueueNumber = d.fbytes("PriorityQueueNumber", 0)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.SkillGroups) == 0 {
+		m.SkillGroups = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	if int(m.NumSkillGroups) != len(m.SkillGroups) {
+		d.countMismatch("NumSkillGroups", 39, uint32(m.NumSkillGroups), len(m.SkillGroups))
+	}
+	return d.err
+}
+
+// CallTranslationRouteEvent is CALL_TRANSLATION_ROUTE_EVENT (MessageType 22).
+type CallTranslationRouteEvent struct {
+	NumNamedVariables uint16 // USHORT, PV6+
+	NumNamedArrays    uint16 // USHORT, PV6+
+
+	// Floating part.
+	ANI                         string       // tag 8 STRING 40, optional
+	UserToUserInfo              []byte       // tag 9 UNSPEC 131, optional
+	DNIS                        string       // tag 10 STRING 32, required
+	DialedNumber                string       // tag 11 STRING 40, optional
+	CallerEnteredDigits         string       // tag 12 STRING 40, optional
+	RouterCallKeyDay            uint32       // tag 72 UINT, optional
+	RouterCallKeyCallID         uint32       // tag 73 UINT, optional
+	RouterCallKeySequenceNumber uint32       // tag 110 UINT, optional
+	CallVariable1               string       // tag 13 STRING 41, optional
+	CallVariable2               string       // tag 14 STRING 41, optional
+	CallVariable3               string       // tag 15 STRING 41, optional
+	CallVariable4               string       // tag 16 STRING 41, optional
+	CallVariable5               string       // tag 17 STRING 41, optional
+	CallVariable6               string       // tag 18 STRING 41, optional
+	CallVariable7               string       // tag 19 STRING 41, optional
+	CallVariable8               string       // tag 20 STRING 41, optional
+	CallVariable9               string       // tag 21 STRING 41, optional
+	CallVariable10              string       // tag 22 STRING 41, optional
+	NamedVariables              []NamedVar   // tags 82, repeated NumNamedVariables times
+	NamedArrays                 []NamedArray // tags 83, repeated NumNamedArrays times
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*CallTranslationRouteEvent) MessageType() MessageType { return MsgCallTranslationRouteEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *CallTranslationRouteEvent) Has(t Tag) bool {
+	switch t {
+	case TagANI:
+		return m.Present&(1<<0) != 0
+	case TagUUI:
+		return m.Present&(1<<1) != 0
+	case TagDNIS:
+		return m.Present&(1<<2) != 0
+	case TagDialedNumber:
+		return m.Present&(1<<3) != 0
+	case TagCED:
+		return m.Present&(1<<4) != 0
+	case TagRouterCallKeyDay:
+		return m.Present&(1<<5) != 0
+	case TagRouterCallKeyCallID:
+		return m.Present&(1<<6) != 0
+	case TagRouterCallKeySequenceNum:
+		return m.Present&(1<<7) != 0
+	case TagCallVar1:
+		return m.Present&(1<<8) != 0
+	case TagCallVar2:
+		return m.Present&(1<<9) != 0
+	case TagCallVar3:
+		return m.Present&(1<<10) != 0
+	case TagCallVar4:
+		return m.Present&(1<<11) != 0
+	case TagCallVar5:
+		return m.Present&(1<<12) != 0
+	case TagCallVar6:
+		return m.Present&(1<<13) != 0
+	case TagCallVar7:
+		return m.Present&(1<<14) != 0
+	case TagCallVar8:
+		return m.Present&(1<<15) != 0
+	case TagCallVar9:
+		return m.Present&(1<<16) != 0
+	case TagCallVar10:
+		return m.Present&(1<<17) != 0
+	case TagNamedVariable:
+		return len(m.NamedVariables) > 0
+	case TagNamedArray:
+		return len(m.NamedArrays) > 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *CallTranslationRouteEvent) SetPresent(t Tag) {
+	switch t {
+	case TagANI:
+		m.Present |= 1 << 0
+	case TagUUI:
+		m.Present |= 1 << 1
+	case TagDNIS:
+		m.Present |= 1 << 2
+	case TagDialedNumber:
+		m.Present |= 1 << 3
+	case TagCED:
+		m.Present |= 1 << 4
+	case TagRouterCallKeyDay:
+		m.Present |= 1 << 5
+	case TagRouterCallKeyCallID:
+		m.Present |= 1 << 6
+	case TagRouterCallKeySequenceNum:
+		m.Present |= 1 << 7
+	case TagCallVar1:
+		m.Present |= 1 << 8
+	case TagCallVar2:
+		m.Present |= 1 << 9
+	case TagCallVar3:
+		m.Present |= 1 << 10
+	case TagCallVar4:
+		m.Present |= 1 << 11
+	case TagCallVar5:
+		m.Present |= 1 << 12
+	case TagCallVar6:
+		m.Present |= 1 << 13
+	case TagCallVar7:
+		m.Present |= 1 << 14
+	case TagCallVar8:
+		m.Present |= 1 << 15
+	case TagCallVar9:
+		m.Present |= 1 << 16
+	case TagCallVar10:
+		m.Present |= 1 << 17
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*CallTranslationRouteEvent) FixedSize(pv ProtocolVersion) int {
+	n := 0
+	if pv >= 6 {
+		n += 2
+	}
+	if pv >= 6 {
+		n += 2
+	}
+	return n
+}
+
+// AppendBody implements Message.
+func (m *CallTranslationRouteEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgCallTranslationRouteEvent)
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedVariables", uint32(m.NumNamedVariables), len(m.NamedVariables), 77))))
+	}
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedArrays", uint32(m.NumNamedArrays), len(m.NamedArrays), 78))))
+	}
+	if m.Present&(1<<0) != 0 || m.ANI != "" {
+		e.fstr(TagANI, "ANI", m.ANI, 40)
+	}
+	if m.Present&(1<<1) != 0 || len(m.UserToUserInfo) > 0 {
+		e.fbytes(TagUUI, "UserToUserInfo", m.UserToUserInfo, 131)
+	}
+	e.fstr(TagDNIS, "DNIS", m.DNIS, 32)
+	if m.Present&(1<<3) != 0 || m.DialedNumber != "" {
+		e.fstr(TagDialedNumber, "DialedNumber", m.DialedNumber, 40)
+	}
+	if m.Present&(1<<4) != 0 || m.CallerEnteredDigits != "" {
+		e.fstr(TagCED, "CallerEnteredDigits", m.CallerEnteredDigits, 40)
+	}
+	if m.Present&(1<<5) != 0 || m.RouterCallKeyDay != 0 {
+		e.fu32(TagRouterCallKeyDay, "RouterCallKeyDay", uint32(m.RouterCallKeyDay))
+	}
+	if m.Present&(1<<6) != 0 || m.RouterCallKeyCallID != 0 {
+		e.fu32(TagRouterCallKeyCallID, "RouterCallKeyCallID", uint32(m.RouterCallKeyCallID))
+	}
+	if m.Present&(1<<7) != 0 || m.RouterCallKeySequenceNumber != 0 {
+		e.fu32(TagRouterCallKeySequenceNum, "RouterCallKeySequenceNumber", uint32(m.RouterCallKeySequenceNumber))
+	}
+	if m.Present&(1<<8) != 0 || m.CallVariable1 != "" {
+		e.fstr(TagCallVar1, "CallVariable1", m.CallVariable1, 41)
+	}
+	if m.Present&(1<<9) != 0 || m.CallVariable2 != "" {
+		e.fstr(TagCallVar2, "CallVariable2", m.CallVariable2, 41)
+	}
+	if m.Present&(1<<10) != 0 || m.CallVariable3 != "" {
+		e.fstr(TagCallVar3, "CallVariable3", m.CallVariable3, 41)
+	}
+	if m.Present&(1<<11) != 0 || m.CallVariable4 != "" {
+		e.fstr(TagCallVar4, "CallVariable4", m.CallVariable4, 41)
+	}
+	if m.Present&(1<<12) != 0 || m.CallVariable5 != "" {
+		e.fstr(TagCallVar5, "CallVariable5", m.CallVariable5, 41)
+	}
+	if m.Present&(1<<13) != 0 || m.CallVariable6 != "" {
+		e.fstr(TagCallVar6, "CallVariable6", m.CallVariable6, 41)
+	}
+	if m.Present&(1<<14) != 0 || m.CallVariable7 != "" {
+		e.fstr(TagCallVar7, "CallVariable7", m.CallVariable7, 41)
+	}
+	if m.Present&(1<<15) != 0 || m.CallVariable8 != "" {
+		e.fstr(TagCallVar8, "CallVariable8", m.CallVariable8, 41)
+	}
+	if m.Present&(1<<16) != 0 || m.CallVariable9 != "" {
+		e.fstr(TagCallVar9, "CallVariable9", m.CallVariable9, 41)
+	}
+	if m.Present&(1<<17) != 0 || m.CallVariable10 != "" {
+		e.fstr(TagCallVar10, "CallVariable10", m.CallVariable10, 41)
+	}
+	for i := range m.NamedVariables {
+		e.fnamedVar(TagNamedVariable, "NamedVariable", m.NamedVariables[i])
+	}
+	for i := range m.NamedArrays {
+		e.fnamedArray(TagNamedArray, "NamedArray", m.NamedArrays[i])
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *CallTranslationRouteEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.NamedVariables[:0]
+	g1 := m.NamedArrays[:0]
+	*m = CallTranslationRouteEvent{}
+	m.NamedVariables = g0
+	m.NamedArrays = g1
+	d := newDecoder(body, pv, MsgCallTranslationRouteEvent)
+	if !d.fixed(m.FixedSize(pv)) {
+		return d.err
+	}
+	if pv >= 6 {
+		m.NumNamedVariables = uint16(d.u16())
+	}
+	if pv >= 6 {
+		m.NumNamedArrays = uint16(d.u16())
+	}
+	for d.next() {
+		switch d.tag {
+		case TagANI:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ANI") {
+				m.ANI = d.fstr("ANI", 40)
+			}
+		case TagUUI:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "UserToUserInfo") {
+				m.UserToUserInfo = d.fbytes("UserToUserInfo", 131)
+			}
+		case TagDNIS:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "DNIS") {
+				m.DNIS = d.fstr("DNIS", 32)
+			}
+		case TagDialedNumber:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "DialedNumber") {
+				m.DialedNumber = d.fstr("DialedNumber", 40)
+			}
+		case TagCED:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "CallerEnteredDigits") {
+				m.CallerEnteredDigits = d.fstr("CallerEnteredDigits", 40)
+			}
+		case TagRouterCallKeyDay:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "RouterCallKeyDay") {
+				m.RouterCallKeyDay = uint32(d.fu32("RouterCallKeyDay"))
+			}
+		case TagRouterCallKeyCallID:
+			d.gclose()
+			if d.once(&m.Present, 1<<6, "RouterCallKeyCallID") {
+				m.RouterCallKeyCallID = uint32(d.fu32("RouterCallKeyCallID"))
+			}
+		case TagRouterCallKeySequenceNum:
+			d.gclose()
+			if d.once(&m.Present, 1<<7, "RouterCallKeySequenceNumber") {
+				m.RouterCallKeySequenceNumber = uint32(d.fu32("RouterCallKeySequenceNumber"))
+			}
+		case TagCallVar1:
+			d.gclose()
+			if d.once(&m.Present, 1<<8, "CallVariable1") {
+				m.CallVariable1 = d.fstr("CallVariable1", 41)
+			}
+		case TagCallVar2:
+			d.gclose()
+			if d.once(&m.Present, 1<<9, "CallVariable2") {
+				m.CallVariable2 = d.fstr("CallVariable2", 41)
+			}
+		case TagCallVar3:
+			d.gclose()
+			if d.once(&m.Present, 1<<10, "CallVariable3") {
+				m.CallVariable3 = d.fstr("CallVariable3", 41)
+			}
+		case TagCallVar4:
+			d.gclose()
+			if d.once(&m.Present, 1<<11, "CallVariable4") {
+				m.CallVariable4 = d.fstr("CallVariable4", 41)
+			}
+		case TagCallVar5:
+			d.gclose()
+			if d.once(&m.Present, 1<<12, "CallVariable5") {
+				m.CallVariable5 = d.fstr("CallVariable5", 41)
+			}
+		case TagCallVar6:
+			d.gclose()
+			if d.once(&m.Present, 1<<13, "CallVariable6") {
+				m.CallVariable6 = d.fstr("CallVariable6", 41)
+			}
+		case TagCallVar7:
+			d.gclose()
+			if d.once(&m.Present, 1<<14, "CallVariable7") {
+				m.CallVariable7 = d.fstr("CallVariable7", 41)
+			}
+		case TagCallVar8:
+			d.gclose()
+			if d.once(&m.Present, 1<<15, "CallVariable8") {
+				m.CallVariable8 = d.fstr("CallVariable8", 41)
+			}
+		case TagCallVar9:
+			d.gclose()
+			if d.once(&m.Present, 1<<16, "CallVariable9") {
+				m.CallVariable9 = d.fstr("CallVariable9", 41)
+			}
+		case TagCallVar10:
+			d.gclose()
+			if d.once(&m.Present, 1<<17, "CallVariable10") {
+				m.CallVariable10 = d.fstr("CallVariable10", 41)
+			}
+		case TagNamedVariable:
+			d.gclose()
+			m.NamedVariables = append(m.NamedVariables, d.fnamedVar("NamedVariable"))
+		case TagNamedArray:
+			d.gclose()
+			m.NamedArrays = append(m.NamedArrays, d.fnamedArray("NamedArray"))
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.NamedVariables) == 0 {
+		m.NamedVariables = nil
+	}
+	if len(m.NamedArrays) == 0 {
+		m.NamedArrays = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<2) == 0 {
+		d.missing("DNIS")
+	}
+	if int(m.NumNamedVariables) != len(m.NamedVariables) {
+		d.countMismatch("NumNamedVariables", 77, uint32(m.NumNamedVariables), len(m.NamedVariables))
+	}
+	if int(m.NumNamedArrays) != len(m.NamedArrays) {
+		d.countMismatch("NumNamedArrays", 78, uint32(m.NumNamedArrays), len(m.NamedArrays))
 	}
 	return d.err
 }
@@ -5946,6 +7670,175 @@ func (m *SetAgentStateConf) UnmarshalBody(body []byte, pv ProtocolVersion) error
 	return d.err
 }
 
+// AlternateCallReq is ALTERNATE_CALL_REQ (MessageType 40).
+type AlternateCallReq struct {
+	InvokeID                     uint32                 // UINT
+	PeripheralID                 uint32                 // UINT
+	ActiveConnectionCallID       uint32                 // UINT
+	OtherConnectionCallID        uint32                 // UINT
+	ActiveConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	OtherConnectionDeviceIDType  ConnectionDeviceIDType // USHORT
+
+	// Floating part.
+	ActiveConnectionDeviceID string // tag 50 STRING 64, required
+	OtherConnectionDeviceID  string // tag 52 STRING 64, required
+	AgentInstrument          string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*AlternateCallReq) MessageType() MessageType { return MsgAlternateCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *AlternateCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *AlternateCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *AlternateCallReq) Has(t Tag) bool {
+	switch t {
+	case TagActiveConnDevID:
+		return m.Present&(1<<0) != 0
+	case TagOtherConnDevID:
+		return m.Present&(1<<1) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<2) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *AlternateCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagActiveConnDevID:
+		m.Present |= 1 << 0
+	case TagOtherConnDevID:
+		m.Present |= 1 << 1
+	case TagAgentInstrument:
+		m.Present |= 1 << 2
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*AlternateCallReq) FixedSize(pv ProtocolVersion) int {
+	return 20
+}
+
+// AppendBody implements Message.
+func (m *AlternateCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgAlternateCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ActiveConnectionCallID))
+	e.u32(uint32(m.OtherConnectionCallID))
+	e.u16(uint16(m.ActiveConnectionDeviceIDType))
+	e.u16(uint16(m.OtherConnectionDeviceIDType))
+	e.fstr(TagActiveConnDevID, "ActiveConnectionDeviceID", m.ActiveConnectionDeviceID, 64)
+	e.fstr(TagOtherConnDevID, "OtherConnectionDeviceID", m.OtherConnectionDeviceID, 64)
+	if m.Present&(1<<2) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *AlternateCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = AlternateCallReq{}
+	d := newDecoder(body, pv, MsgAlternateCallReq)
+	if !d.fixed(20) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ActiveConnectionCallID = uint32(d.u32())
+	m.OtherConnectionCallID = uint32(d.u32())
+	m.ActiveConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.OtherConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagActiveConnDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ActiveConnectionDeviceID") {
+				m.ActiveConnectionDeviceID = d.fstr("ActiveConnectionDeviceID", 64)
+			}
+		case TagOtherConnDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "OtherConnectionDeviceID") {
+				m.OtherConnectionDeviceID = d.fstr("OtherConnectionDeviceID", 64)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ActiveConnectionDeviceID")
+	}
+	if m.Present&(1<<1) == 0 {
+		d.missing("OtherConnectionDeviceID")
+	}
+	return d.err
+}
+
+// AlternateCallConf is ALTERNATE_CALL_CONF (MessageType 41).
+type AlternateCallConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*AlternateCallConf) MessageType() MessageType { return MsgAlternateCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *AlternateCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *AlternateCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*AlternateCallConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *AlternateCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgAlternateCallConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *AlternateCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = AlternateCallConf{}
+	d := newDecoder(body, pv, MsgAlternateCallConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
 // AnswerCallReq is ANSWER_CALL_REQ (MessageType 42).
 type AnswerCallReq struct {
 	InvokeID               uint32                 // UINT
@@ -6234,6 +8127,1408 @@ func (m *ClearCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, erro
 func (m *ClearCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
 	*m = ClearCallConf{}
 	d := newDecoder(body, pv, MsgClearCallConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ClearConnectionReq is CLEAR_CONNECTION_REQ (MessageType 46). §8 #9: RequestingDeviceIDType fixed (PV14+); floating tag 220 tolerated as FltRequestingDeviceIDType.
+type ClearConnectionReq struct {
+	InvokeID               uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	RequestingDeviceIDType uint16                 // USHORT, PV14+; §8 #9
+
+	// Floating part.
+	ConnectionDeviceID        string // tag 25 STRING 64, required
+	AgentInstrument           string // tag 6 STRING 64, optional
+	RequestingDeviceID        string // tag 219 STRING 64, optional, PV14+
+	FltRequestingDeviceIDType uint16 // tag 220 USHORT, optional, PV14+; §8 #9: tolerated; the fixed RequestingDeviceIDType is authoritative
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*ClearConnectionReq) MessageType() MessageType { return MsgClearConnectionReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ClearConnectionReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ClearConnectionReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ClearConnectionReq) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<1) != 0
+	case TagRequestingDeviceID:
+		return m.Present&(1<<2) != 0
+	case TagRequestingDeviceIDType:
+		return m.Present&(1<<3) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *ClearConnectionReq) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagAgentInstrument:
+		m.Present |= 1 << 1
+	case TagRequestingDeviceID:
+		m.Present |= 1 << 2
+	case TagRequestingDeviceIDType:
+		m.Present |= 1 << 3
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ClearConnectionReq) FixedSize(pv ProtocolVersion) int {
+	n := 14
+	if pv >= 14 {
+		n += 2
+	}
+	return n
+}
+
+// AppendBody implements Message.
+func (m *ClearConnectionReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgClearConnectionReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	if pv >= 14 {
+		e.u16(uint16(m.RequestingDeviceIDType))
+	}
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	if pv >= 14 && (m.Present&(1<<2) != 0 || m.RequestingDeviceID != "") {
+		e.fstr(TagRequestingDeviceID, "RequestingDeviceID", m.RequestingDeviceID, 64)
+	}
+	if pv >= 14 && (m.Present&(1<<3) != 0 || m.FltRequestingDeviceIDType != 0) {
+		e.fu16(TagRequestingDeviceIDType, "FltRequestingDeviceIDType", uint16(m.FltRequestingDeviceIDType))
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ClearConnectionReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ClearConnectionReq{}
+	d := newDecoder(body, pv, MsgClearConnectionReq)
+	if !d.fixed(m.FixedSize(pv)) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	if pv >= 14 {
+		m.RequestingDeviceIDType = uint16(d.u16())
+	}
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		case TagRequestingDeviceID:
+			if pv < 14 {
+				d.newer("RequestingDeviceID", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "RequestingDeviceID") {
+				m.RequestingDeviceID = d.fstr("RequestingDeviceID", 64)
+			}
+		case TagRequestingDeviceIDType:
+			if pv < 14 {
+				d.newer("FltRequestingDeviceIDType", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "FltRequestingDeviceIDType") {
+				m.FltRequestingDeviceIDType = uint16(d.fu16("FltRequestingDeviceIDType"))
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	return d.err
+}
+
+// ClearConnectionConf is CLEAR_CONNECTION_CONF (MessageType 47).
+type ClearConnectionConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*ClearConnectionConf) MessageType() MessageType { return MsgClearConnectionConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ClearConnectionConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ClearConnectionConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ClearConnectionConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *ClearConnectionConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgClearConnectionConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ClearConnectionConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ClearConnectionConf{}
+	d := newDecoder(body, pv, MsgClearConnectionConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ConferenceCallReq is CONFERENCE_CALL_REQ (MessageType 48).
+type ConferenceCallReq struct {
+	InvokeID                     uint32                 // UINT
+	PeripheralID                 uint32                 // UINT
+	HeldConnectionCallID         uint32                 // UINT
+	ActiveConnectionCallID       uint32                 // UINT
+	HeldConnectionDeviceIDType   ConnectionDeviceIDType // USHORT
+	ActiveConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	CallPlacementType            CallPlacementType      // USHORT
+	CallMannerType               CallMannerType         // USHORT
+	AlertRings                   uint16                 // USHORT
+	CallOption                   CallOption             // USHORT
+	FacilityType                 FacilityType           // USHORT
+	AnsweringMachine             AnsweringMachine       // USHORT
+	Priority                     bool                   // BOOL
+	PostRoute                    bool                   // BOOL
+	NumNamedVariables            uint16                 // USHORT, PV6+
+	NumNamedArrays               uint16                 // USHORT, PV6+
+
+	// Floating part.
+	ActiveConnectionDeviceID string       // tag 50 STRING 64, required
+	HeldConnectionDeviceID   string       // tag 53 STRING 64, optional
+	DialedNumber             string       // tag 11 STRING 40, optional
+	AgentInstrument          string       // tag 6 STRING 64, optional
+	UserToUserInfo           []byte       // tag 9 UNSPEC 131, optional
+	CallVariable1            string       // tag 13 STRING 41, optional
+	CallVariable2            string       // tag 14 STRING 41, optional
+	CallVariable3            string       // tag 15 STRING 41, optional
+	CallVariable4            string       // tag 16 STRING 41, optional
+	CallVariable5            string       // tag 17 STRING 41, optional
+	CallVariable6            string       // tag 18 STRING 41, optional
+	CallVariable7            string       // tag 19 STRING 41, optional
+	CallVariable8            string       // tag 20 STRING 41, optional
+	CallVariable9            string       // tag 21 STRING 41, optional
+	CallVariable10           string       // tag 22 STRING 41, optional
+	CallWrapupData           string       // tag 46 STRING 40, optional
+	NamedVariables           []NamedVar   // tags 82, repeated NumNamedVariables times
+	NamedArrays              []NamedArray // tags 83, repeated NumNamedArrays times
+	FacilityCode             string       // tag 51 STRING 40, optional
+	AuthorizationCode        string       // tag 77 STRING 40, optional
+	AccountCode              string       // tag 78 STRING 40, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*ConferenceCallReq) MessageType() MessageType { return MsgConferenceCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ConferenceCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ConferenceCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConferenceCallReq) Has(t Tag) bool {
+	switch t {
+	case TagActiveConnDevID:
+		return m.Present&(1<<0) != 0
+	case TagHeldConnDevID:
+		return m.Present&(1<<1) != 0
+	case TagDialedNumber:
+		return m.Present&(1<<2) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<3) != 0
+	case TagUUI:
+		return m.Present&(1<<4) != 0
+	case TagCallVar1:
+		return m.Present&(1<<5) != 0
+	case TagCallVar2:
+		return m.Present&(1<<6) != 0
+	case TagCallVar3:
+		return m.Present&(1<<7) != 0
+	case TagCallVar4:
+		return m.Present&(1<<8) != 0
+	case TagCallVar5:
+		return m.Present&(1<<9) != 0
+	case TagCallVar6:
+		return m.Present&(1<<10) != 0
+	case TagCallVar7:
+		return m.Present&(1<<11) != 0
+	case TagCallVar8:
+		return m.Present&(1<<12) != 0
+	case TagCallVar9:
+		return m.Present&(1<<13) != 0
+	case TagCallVar10:
+		return m.Present&(1<<14) != 0
+	case TagCallWrapupData:
+		return m.Present&(1<<15) != 0
+	case TagNamedVariable:
+		return len(m.NamedVariables) > 0
+	case TagNamedArray:
+		return len(m.NamedArrays) > 0
+	case TagFacilityCode:
+		return m.Present&(1<<16) != 0
+	case TagAuthorizationCode:
+		return m.Present&(1<<17) != 0
+	case TagAccountCode:
+		return m.Present&(1<<18) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *ConferenceCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagActiveConnDevID:
+		m.Present |= 1 << 0
+	case TagHeldConnDevID:
+		m.Present |= 1 << 1
+	case TagDialedNumber:
+		m.Present |= 1 << 2
+	case TagAgentInstrument:
+		m.Present |= 1 << 3
+	case TagUUI:
+		m.Present |= 1 << 4
+	case TagCallVar1:
+		m.Present |= 1 << 5
+	case TagCallVar2:
+		m.Present |= 1 << 6
+	case TagCallVar3:
+		m.Present |= 1 << 7
+	case TagCallVar4:
+		m.Present |= 1 << 8
+	case TagCallVar5:
+		m.Present |= 1 << 9
+	case TagCallVar6:
+		m.Present |= 1 << 10
+	case TagCallVar7:
+		m.Present |= 1 << 11
+	case TagCallVar8:
+		m.Present |= 1 << 12
+	case TagCallVar9:
+		m.Present |= 1 << 13
+	case TagCallVar10:
+		m.Present |= 1 << 14
+	case TagCallWrapupData:
+		m.Present |= 1 << 15
+	case TagFacilityCode:
+		m.Present |= 1 << 16
+	case TagAuthorizationCode:
+		m.Present |= 1 << 17
+	case TagAccountCode:
+		m.Present |= 1 << 18
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConferenceCallReq) FixedSize(pv ProtocolVersion) int {
+	n := 36
+	if pv >= 6 {
+		n += 2
+	}
+	if pv >= 6 {
+		n += 2
+	}
+	return n
+}
+
+// AppendBody implements Message.
+func (m *ConferenceCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConferenceCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.HeldConnectionCallID))
+	e.u32(uint32(m.ActiveConnectionCallID))
+	e.u16(uint16(m.HeldConnectionDeviceIDType))
+	e.u16(uint16(m.ActiveConnectionDeviceIDType))
+	e.u16(uint16(m.CallPlacementType))
+	e.u16(uint16(m.CallMannerType))
+	e.u16(uint16(m.AlertRings))
+	e.u16(uint16(m.CallOption))
+	e.u16(uint16(m.FacilityType))
+	e.u16(uint16(m.AnsweringMachine))
+	e.boolean(m.Priority)
+	e.boolean(m.PostRoute)
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedVariables", uint32(m.NumNamedVariables), len(m.NamedVariables), 77))))
+	}
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedArrays", uint32(m.NumNamedArrays), len(m.NamedArrays), 78))))
+	}
+	e.fstr(TagActiveConnDevID, "ActiveConnectionDeviceID", m.ActiveConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.HeldConnectionDeviceID != "" {
+		e.fstr(TagHeldConnDevID, "HeldConnectionDeviceID", m.HeldConnectionDeviceID, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.DialedNumber != "" {
+		e.fstr(TagDialedNumber, "DialedNumber", m.DialedNumber, 40)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	if m.Present&(1<<4) != 0 || len(m.UserToUserInfo) > 0 {
+		e.fbytes(TagUUI, "UserToUserInfo", m.UserToUserInfo, 131)
+	}
+	if m.Present&(1<<5) != 0 || m.CallVariable1 != "" {
+		e.fstr(TagCallVar1, "CallVariable1", m.CallVariable1, 41)
+	}
+	if m.Present&(1<<6) != 0 || m.CallVariable2 != "" {
+		e.fstr(TagCallVar2, "CallVariable2", m.CallVariable2, 41)
+	}
+	if m.Present&(1<<7) != 0 || m.CallVariable3 != "" {
+		e.fstr(TagCallVar3, "CallVariable3", m.CallVariable3, 41)
+	}
+	if m.Present&(1<<8) != 0 || m.CallVariable4 != "" {
+		e.fstr(TagCallVar4, "CallVariable4", m.CallVariable4, 41)
+	}
+	if m.Present&(1<<9) != 0 || m.CallVariable5 != "" {
+		e.fstr(TagCallVar5, "CallVariable5", m.CallVariable5, 41)
+	}
+	if m.Present&(1<<10) != 0 || m.CallVariable6 != "" {
+		e.fstr(TagCallVar6, "CallVariable6", m.CallVariable6, 41)
+	}
+	if m.Present&(1<<11) != 0 || m.CallVariable7 != "" {
+		e.fstr(TagCallVar7, "CallVariable7", m.CallVariable7, 41)
+	}
+	if m.Present&(1<<12) != 0 || m.CallVariable8 != "" {
+		e.fstr(TagCallVar8, "CallVariable8", m.CallVariable8, 41)
+	}
+	if m.Present&(1<<13) != 0 || m.CallVariable9 != "" {
+		e.fstr(TagCallVar9, "CallVariable9", m.CallVariable9, 41)
+	}
+	if m.Present&(1<<14) != 0 || m.CallVariable10 != "" {
+		e.fstr(TagCallVar10, "CallVariable10", m.CallVariable10, 41)
+	}
+	if m.Present&(1<<15) != 0 || m.CallWrapupData != "" {
+		e.fstr(TagCallWrapupData, "CallWrapupData", m.CallWrapupData, 40)
+	}
+	for i := range m.NamedVariables {
+		e.fnamedVar(TagNamedVariable, "NamedVariable", m.NamedVariables[i])
+	}
+	for i := range m.NamedArrays {
+		e.fnamedArray(TagNamedArray, "NamedArray", m.NamedArrays[i])
+	}
+	if m.Present&(1<<16) != 0 || m.FacilityCode != "" {
+		e.fstr(TagFacilityCode, "FacilityCode", m.FacilityCode, 40)
+	}
+	if m.Present&(1<<17) != 0 || m.AuthorizationCode != "" {
+		e.fstr(TagAuthorizationCode, "AuthorizationCode", m.AuthorizationCode, 40)
+	}
+	if m.Present&(1<<18) != 0 || m.AccountCode != "" {
+		e.fstr(TagAccountCode, "AccountCode", m.AccountCode, 40)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConferenceCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.NamedVariables[:0]
+	g1 := m.NamedArrays[:0]
+	*m = ConferenceCallReq{}
+	m.NamedVariables = g0
+	m.NamedArrays = g1
+	d := newDecoder(body, pv, MsgConferenceCallReq)
+	if !d.fixed(m.FixedSize(pv)) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.HeldConnectionCallID = uint32(d.u32())
+	m.ActiveConnectionCallID = uint32(d.u32())
+	m.HeldConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ActiveConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.CallPlacementType = CallPlacementType(d.u16())
+	m.CallMannerType = CallMannerType(d.u16())
+	m.AlertRings = uint16(d.u16())
+	m.CallOption = CallOption(d.u16())
+	m.FacilityType = FacilityType(d.u16())
+	m.AnsweringMachine = AnsweringMachine(d.u16())
+	m.Priority = d.u16() != 0
+	m.PostRoute = d.u16() != 0
+	if pv >= 6 {
+		m.NumNamedVariables = uint16(d.u16())
+	}
+	if pv >= 6 {
+		m.NumNamedArrays = uint16(d.u16())
+	}
+	for d.next() {
+		switch d.tag {
+		case TagActiveConnDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ActiveConnectionDeviceID") {
+				m.ActiveConnectionDeviceID = d.fstr("ActiveConnectionDeviceID", 64)
+			}
+		case TagHeldConnDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "HeldConnectionDeviceID") {
+				m.HeldConnectionDeviceID = d.fstr("HeldConnectionDeviceID", 64)
+			}
+		case TagDialedNumber:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "DialedNumber") {
+				m.DialedNumber = d.fstr("DialedNumber", 40)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		case TagUUI:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "UserToUserInfo") {
+				m.UserToUserInfo = d.fbytes("UserToUserInfo", 131)
+			}
+		case TagCallVar1:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "CallVariable1") {
+				m.CallVariable1 = d.fstr("CallVariable1", 41)
+			}
+		case TagCallVar2:
+			d.gclose()
+			if d.once(&m.Present, 1<<6, "CallVariable2") {
+				m.CallVariable2 = d.fstr("CallVariable2", 41)
+			}
+		case TagCallVar3:
+			d.gclose()
+			if d.once(&m.Present, 1<<7, "CallVariable3") {
+				m.CallVariable3 = d.fstr("CallVariable3", 41)
+			}
+		case TagCallVar4:
+			d.gclose()
+			if d.once(&m.Present, 1<<8, "CallVariable4") {
+				m.CallVariable4 = d.fstr("CallVariable4", 41)
+			}
+		case TagCallVar5:
+			d.gclose()
+			if d.once(&m.Present, 1<<9, "CallVariable5") {
+				m.CallVariable5 = d.fstr("CallVariable5", 41)
+			}
+		case TagCallVar6:
+			d.gclose()
+			if d.once(&m.Present, 1<<10, "CallVariable6") {
+				m.CallVariable6 = d.fstr("CallVariable6", 41)
+			}
+		case TagCallVar7:
+			d.gclose()
+			if d.once(&m.Present, 1<<11, "CallVariable7") {
+				m.CallVariable7 = d.fstr("CallVariable7", 41)
+			}
+		case TagCallVar8:
+			d.gclose()
+			if d.once(&m.Present, 1<<12, "CallVariable8") {
+				m.CallVariable8 = d.fstr("CallVariable8", 41)
+			}
+		case TagCallVar9:
+			d.gclose()
+			if d.once(&m.Present, 1<<13, "CallVariable9") {
+				m.CallVariable9 = d.fstr("CallVariable9", 41)
+			}
+		case TagCallVar10:
+			d.gclose()
+			if d.once(&m.Present, 1<<14, "CallVariable10") {
+				m.CallVariable10 = d.fstr("CallVariable10", 41)
+			}
+		case TagCallWrapupData:
+			d.gclose()
+			if d.once(&m.Present, 1<<15, "CallWrapupData") {
+				m.CallWrapupData = d.fstr("CallWrapupData", 40)
+			}
+		case TagNamedVariable:
+			d.gclose()
+			m.NamedVariables = append(m.NamedVariables, d.fnamedVar("NamedVariable"))
+		case TagNamedArray:
+			d.gclose()
+			m.NamedArrays = append(m.NamedArrays, d.fnamedArray("NamedArray"))
+		case TagFacilityCode:
+			d.gclose()
+			if d.once(&m.Present, 1<<16, "FacilityCode") {
+				m.FacilityCode = d.fstr("FacilityCode", 40)
+			}
+		case TagAuthorizationCode:
+			d.gclose()
+			if d.once(&m.Present, 1<<17, "AuthorizationCode") {
+				m.AuthorizationCode = d.fstr("AuthorizationCode", 40)
+			}
+		case TagAccountCode:
+			d.gclose()
+			if d.once(&m.Present, 1<<18, "AccountCode") {
+				m.AccountCode = d.fstr("AccountCode", 40)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.NamedVariables) == 0 {
+		m.NamedVariables = nil
+	}
+	if len(m.NamedArrays) == 0 {
+		m.NamedArrays = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ActiveConnectionDeviceID")
+	}
+	if int(m.NumNamedVariables) != len(m.NamedVariables) {
+		d.countMismatch("NumNamedVariables", 77, uint32(m.NumNamedVariables), len(m.NamedVariables))
+	}
+	if int(m.NumNamedArrays) != len(m.NamedArrays) {
+		d.countMismatch("NumNamedArrays", 78, uint32(m.NumNamedArrays), len(m.NamedArrays))
+	}
+	return d.err
+}
+
+// ConferenceCallConf is CONFERENCE_CALL_CONF (MessageType 49).
+type ConferenceCallConf struct {
+	InvokeID                  uint32                 // UINT
+	NewConnectionCallID       uint32                 // UINT
+	NewConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	NumParties                uint16                 // USHORT
+	LineHandle                uint16                 // USHORT
+	LineType                  LineType               // USHORT
+
+	// Floating part.
+	NewConnectionDeviceID string           // tag 47 STRING 64, required
+	ConnectedParties      []ConnectedParty // tags 39,40,41, repeated NumParties times
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*ConferenceCallConf) MessageType() MessageType { return MsgConferenceCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ConferenceCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ConferenceCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConferenceCallConf) Has(t Tag) bool {
+	switch t {
+	case TagNewConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagPartyCallID:
+		return len(m.ConnectedParties) > 0
+	case TagPartyDevIDType:
+		return len(m.ConnectedParties) > 0
+	case TagPartyDevID:
+		return len(m.ConnectedParties) > 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *ConferenceCallConf) SetPresent(t Tag) {
+	switch t {
+	case TagNewConnectionDevID:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConferenceCallConf) FixedSize(pv ProtocolVersion) int {
+	return 16
+}
+
+// AppendBody implements Message.
+func (m *ConferenceCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConferenceCallConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.NewConnectionCallID))
+	e.u16(uint16(m.NewConnectionDeviceIDType))
+	e.u16(uint16(uint16(e.count("NumParties", uint32(m.NumParties), len(m.ConnectedParties), 30))))
+	e.u16(uint16(m.LineHandle))
+	e.u16(uint16(m.LineType))
+	e.fstr(TagNewConnectionDevID, "NewConnectionDeviceID", m.NewConnectionDeviceID, 64)
+	for i := range m.ConnectedParties {
+		el := &m.ConnectedParties[i]
+		e.fu32(TagPartyCallID, "ConnectedPartyCallID", uint32(el.ConnectedPartyCallID))
+		e.fu16(TagPartyDevIDType, "ConnectedPartyDeviceIDType", uint16(el.ConnectedPartyDeviceIDType))
+		e.fstr(TagPartyDevID, "ConnectedPartyDeviceID", el.ConnectedPartyDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConferenceCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.ConnectedParties[:0]
+	*m = ConferenceCallConf{}
+	m.ConnectedParties = g0
+	d := newDecoder(body, pv, MsgConferenceCallConf)
+	if !d.fixed(16) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.NewConnectionCallID = uint32(d.u32())
+	m.NewConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.NumParties = uint16(d.u16())
+	m.LineHandle = uint16(d.u16())
+	m.LineType = LineType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagNewConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "NewConnectionDeviceID") {
+				m.NewConnectionDeviceID = d.fstr("NewConnectionDeviceID", 64)
+			}
+		case TagPartyCallID:
+			d.gstart(1, 0x7, "ConnectedParties")
+			m.ConnectedParties = append(m.ConnectedParties, ConnectedParty{})
+			m.ConnectedParties[len(m.ConnectedParties)-1].ConnectedPartyCallID = uint32(d.fu32("ConnectedPartyCallID"))
+		case TagPartyDevIDType:
+			if d.gmember(1, 1, "ConnectedPartyDeviceIDType") {
+				el := &m.ConnectedParties[len(m.ConnectedParties)-1]
+				el.ConnectedPartyDeviceIDType = ConnectionDeviceIDType(d.fu16("ConnectedPartyDeviceIDType"))
+			}
+		case TagPartyDevID:
+			if d.gmember(1, 2, "ConnectedPartyDeviceID") {
+				el := &m.ConnectedParties[len(m.ConnectedParties)-1]
+				el.ConnectedPartyDeviceID = d.fstr("ConnectedPartyDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.ConnectedParties) == 0 {
+		m.ConnectedParties = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("NewConnectionDeviceID")
+	}
+	if int(m.NumParties) != len(m.ConnectedParties) {
+		d.countMismatch("NumParties", 30, uint32(m.NumParties), len(m.ConnectedParties))
+	}
+	return d.err
+}
+
+// ConsultationCallReq is CONSULTATION_CALL_REQ (MessageType 50). not allowed on a call that is already held.
+type ConsultationCallReq struct {
+	InvokeID                     uint32                 // UINT
+	PeripheralID                 uint32                 // UINT
+	ActiveConnectionCallID       uint32                 // UINT
+	ActiveConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	CallPlacementType            CallPlacementType      // USHORT
+	CallMannerType               CallMannerType         // USHORT
+	ConsultType                  ConsultType            // USHORT
+	AlertRings                   uint16                 // USHORT
+	CallOption                   CallOption             // USHORT
+	FacilityType                 FacilityType           // USHORT
+	AnsweringMachine             AnsweringMachine       // USHORT
+	Priority                     bool                   // BOOL
+	PostRoute                    bool                   // BOOL
+	NumNamedVariables            uint16                 // USHORT, PV6+
+	NumNamedArrays               uint16                 // USHORT, PV6+
+
+	// Floating part.
+	ActiveConnectionDeviceID string       // tag 50 STRING 64, required
+	DialedNumber             string       // tag 11 STRING 40, optional
+	AgentInstrument          string       // tag 6 STRING 64, optional
+	UserToUserInfo           []byte       // tag 9 UNSPEC 131, optional
+	CallVariable1            string       // tag 13 STRING 41, optional
+	CallVariable2            string       // tag 14 STRING 41, optional
+	CallVariable3            string       // tag 15 STRING 41, optional
+	CallVariable4            string       // tag 16 STRING 41, optional
+	CallVariable5            string       // tag 17 STRING 41, optional
+	CallVariable6            string       // tag 18 STRING 41, optional
+	CallVariable7            string       // tag 19 STRING 41, optional
+	CallVariable8            string       // tag 20 STRING 41, optional
+	CallVariable9            string       // tag 21 STRING 41, optional
+	CallVariable10           string       // tag 22 STRING 41, optional
+	CallWrapupData           string       // tag 46 STRING 40, optional
+	NamedVariables           []NamedVar   // tags 82, repeated NumNamedVariables times
+	NamedArrays              []NamedArray // tags 83, repeated NumNamedArrays times
+	FacilityCode             string       // tag 51 STRING 40, optional
+	AuthorizationCode        string       // tag 77 STRING 40, optional
+	AccountCode              string       // tag 78 STRING 40, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*ConsultationCallReq) MessageType() MessageType { return MsgConsultationCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ConsultationCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ConsultationCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConsultationCallReq) Has(t Tag) bool {
+	switch t {
+	case TagActiveConnDevID:
+		return m.Present&(1<<0) != 0
+	case TagDialedNumber:
+		return m.Present&(1<<1) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<2) != 0
+	case TagUUI:
+		return m.Present&(1<<3) != 0
+	case TagCallVar1:
+		return m.Present&(1<<4) != 0
+	case TagCallVar2:
+		return m.Present&(1<<5) != 0
+	case TagCallVar3:
+		return m.Present&(1<<6) != 0
+	case TagCallVar4:
+		return m.Present&(1<<7) != 0
+	case TagCallVar5:
+		return m.Present&(1<<8) != 0
+	case TagCallVar6:
+		return m.Present&(1<<9) != 0
+	case TagCallVar7:
+		return m.Present&(1<<10) != 0
+	case TagCallVar8:
+		return m.Present&(1<<11) != 0
+	case TagCallVar9:
+		return m.Present&(1<<12) != 0
+	case TagCallVar10:
+		return m.Present&(1<<13) != 0
+	case TagCallWrapupData:
+		return m.Present&(1<<14) != 0
+	case TagNamedVariable:
+		return len(m.NamedVariables) > 0
+	case TagNamedArray:
+		return len(m.NamedArrays) > 0
+	case TagFacilityCode:
+		return m.Present&(1<<15) != 0
+	case TagAuthorizationCode:
+		return m.Present&(1<<16) != 0
+	case TagAccountCode:
+		return m.Present&(1<<17) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *ConsultationCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagActiveConnDevID:
+		m.Present |= 1 << 0
+	case TagDialedNumber:
+		m.Present |= 1 << 1
+	case TagAgentInstrument:
+		m.Present |= 1 << 2
+	case TagUUI:
+		m.Present |= 1 << 3
+	case TagCallVar1:
+		m.Present |= 1 << 4
+	case TagCallVar2:
+		m.Present |= 1 << 5
+	case TagCallVar3:
+		m.Present |= 1 << 6
+	case TagCallVar4:
+		m.Present |= 1 << 7
+	case TagCallVar5:
+		m.Present |= 1 << 8
+	case TagCallVar6:
+		m.Present |= 1 << 9
+	case TagCallVar7:
+		m.Present |= 1 << 10
+	case TagCallVar8:
+		m.Present |= 1 << 11
+	case TagCallVar9:
+		m.Present |= 1 << 12
+	case TagCallVar10:
+		m.Present |= 1 << 13
+	case TagCallWrapupData:
+		m.Present |= 1 << 14
+	case TagFacilityCode:
+		m.Present |= 1 << 15
+	case TagAuthorizationCode:
+		m.Present |= 1 << 16
+	case TagAccountCode:
+		m.Present |= 1 << 17
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConsultationCallReq) FixedSize(pv ProtocolVersion) int {
+	n := 32
+	if pv >= 6 {
+		n += 2
+	}
+	if pv >= 6 {
+		n += 2
+	}
+	return n
+}
+
+// AppendBody implements Message.
+func (m *ConsultationCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConsultationCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ActiveConnectionCallID))
+	e.u16(uint16(m.ActiveConnectionDeviceIDType))
+	e.u16(uint16(m.CallPlacementType))
+	e.u16(uint16(m.CallMannerType))
+	e.u16(uint16(m.ConsultType))
+	e.u16(uint16(m.AlertRings))
+	e.u16(uint16(m.CallOption))
+	e.u16(uint16(m.FacilityType))
+	e.u16(uint16(m.AnsweringMachine))
+	e.boolean(m.Priority)
+	e.boolean(m.PostRoute)
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedVariables", uint32(m.NumNamedVariables), len(m.NamedVariables), 77))))
+	}
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedArrays", uint32(m.NumNamedArrays), len(m.NamedArrays), 78))))
+	}
+	e.fstr(TagActiveConnDevID, "ActiveConnectionDeviceID", m.ActiveConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.DialedNumber != "" {
+		e.fstr(TagDialedNumber, "DialedNumber", m.DialedNumber, 40)
+	}
+	if m.Present&(1<<2) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	if m.Present&(1<<3) != 0 || len(m.UserToUserInfo) > 0 {
+		e.fbytes(TagUUI, "UserToUserInfo", m.UserToUserInfo, 131)
+	}
+	if m.Present&(1<<4) != 0 || m.CallVariable1 != "" {
+		e.fstr(TagCallVar1, "CallVariable1", m.CallVariable1, 41)
+	}
+	if m.Present&(1<<5) != 0 || m.CallVariable2 != "" {
+		e.fstr(TagCallVar2, "CallVariable2", m.CallVariable2, 41)
+	}
+	if m.Present&(1<<6) != 0 || m.CallVariable3 != "" {
+		e.fstr(TagCallVar3, "CallVariable3", m.CallVariable3, 41)
+	}
+	if m.Present&(1<<7) != 0 || m.CallVariable4 != "" {
+		e.fstr(TagCallVar4, "CallVariable4", m.CallVariable4, 41)
+	}
+	if m.Present&(1<<8) != 0 || m.CallVariable5 != "" {
+		e.fstr(TagCallVar5, "CallVariable5", m.CallVariable5, 41)
+	}
+	if m.Present&(1<<9) != 0 || m.CallVariable6 != "" {
+		e.fstr(TagCallVar6, "CallVariable6", m.CallVariable6, 41)
+	}
+	if m.Present&(1<<10) != 0 || m.CallVariable7 != "" {
+		e.fstr(TagCallVar7, "CallVariable7", m.CallVariable7, 41)
+	}
+	if m.Present&(1<<11) != 0 || m.CallVariable8 != "" {
+		e.fstr(TagCallVar8, "CallVariable8", m.CallVariable8, 41)
+	}
+	if m.Present&(1<<12) != 0 || m.CallVariable9 != "" {
+		e.fstr(TagCallVar9, "CallVariable9", m.CallVariable9, 41)
+	}
+	if m.Present&(1<<13) != 0 || m.CallVariable10 != "" {
+		e.fstr(TagCallVar10, "CallVariable10", m.CallVariable10, 41)
+	}
+	if m.Present&(1<<14) != 0 || m.CallWrapupData != "" {
+		e.fstr(TagCallWrapupData, "CallWrapupData", m.CallWrapupData, 40)
+	}
+	for i := range m.NamedVariables {
+		e.fnamedVar(TagNamedVariable, "NamedVariable", m.NamedVariables[i])
+	}
+	for i := range m.NamedArrays {
+		e.fnamedArray(TagNamedArray, "NamedArray", m.NamedArrays[i])
+	}
+	if m.Present&(1<<15) != 0 || m.FacilityCode != "" {
+		e.fstr(TagFacilityCode, "FacilityCode", m.FacilityCode, 40)
+	}
+	if m.Present&(1<<16) != 0 || m.AuthorizationCode != "" {
+		e.fstr(TagAuthorizationCode, "AuthorizationCode", m.AuthorizationCode, 40)
+	}
+	if m.Present&(1<<17) != 0 || m.AccountCode != "" {
+		e.fstr(TagAccountCode, "AccountCode", m.AccountCode, 40)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConsultationCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.NamedVariables[:0]
+	g1 := m.NamedArrays[:0]
+	*m = ConsultationCallReq{}
+	m.NamedVariables = g0
+	m.NamedArrays = g1
+	d := newDecoder(body, pv, MsgConsultationCallReq)
+	if !d.fixed(m.FixedSize(pv)) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ActiveConnectionCallID = uint32(d.u32())
+	m.ActiveConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.CallPlacementType = CallPlacementType(d.u16())
+	m.CallMannerType = CallMannerType(d.u16())
+	m.ConsultType = ConsultType(d.u16())
+	m.AlertRings = uint16(d.u16())
+	m.CallOption = CallOption(d.u16())
+	m.FacilityType = FacilityType(d.u16())
+	m.AnsweringMachine = AnsweringMachine(d.u16())
+	m.Priority = d.u16() != 0
+	m.PostRoute = d.u16() != 0
+	if pv >= 6 {
+		m.NumNamedVariables = uint16(d.u16())
+	}
+	if pv >= 6 {
+		m.NumNamedArrays = uint16(d.u16())
+	}
+	for d.next() {
+		switch d.tag {
+		case TagActiveConnDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ActiveConnectionDeviceID") {
+				m.ActiveConnectionDeviceID = d.fstr("ActiveConnectionDeviceID", 64)
+			}
+		case TagDialedNumber:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "DialedNumber") {
+				m.DialedNumber = d.fstr("DialedNumber", 40)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		case TagUUI:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "UserToUserInfo") {
+				m.UserToUserInfo = d.fbytes("UserToUserInfo", 131)
+			}
+		case TagCallVar1:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "CallVariable1") {
+				m.CallVariable1 = d.fstr("CallVariable1", 41)
+			}
+		case TagCallVar2:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "CallVariable2") {
+				m.CallVariable2 = d.fstr("CallVariable2", 41)
+			}
+		case TagCallVar3:
+			d.gclose()
+			if d.once(&m.Present, 1<<6, "CallVariable3") {
+				m.CallVariable3 = d.fstr("CallVariable3", 41)
+			}
+		case TagCallVar4:
+			d.gclose()
+			if d.once(&m.Present, 1<<7, "CallVariable4") {
+				m.CallVariable4 = d.fstr("CallVariable4", 41)
+			}
+		case TagCallVar5:
+			d.gclose()
+			if d.once(&m.Present, 1<<8, "CallVariable5") {
+				m.CallVariable5 = d.fstr("CallVariable5", 41)
+			}
+		case TagCallVar6:
+			d.gclose()
+			if d.once(&m.Present, 1<<9, "CallVariable6") {
+				m.CallVariable6 = d.fstr("CallVariable6", 41)
+			}
+		case TagCallVar7:
+			d.gclose()
+			if d.once(&m.Present, 1<<10, "CallVariable7") {
+				m.CallVariable7 = d.fstr("CallVariable7", 41)
+			}
+		case TagCallVar8:
+			d.gclose()
+			if d.once(&m.Present, 1<<11, "CallVariable8") {
+				m.CallVariable8 = d.fstr("CallVariable8", 41)
+			}
+		case TagCallVar9:
+			d.gclose()
+			if d.once(&m.Present, 1<<12, "CallVariable9") {
+				m.CallVariable9 = d.fstr("CallVariable9", 41)
+			}
+		case TagCallVar10:
+			d.gclose()
+			if d.once(&m.Present, 1<<13, "CallVariable10") {
+				m.CallVariable10 = d.fstr("CallVariable10", 41)
+			}
+		case TagCallWrapupData:
+			d.gclose()
+			if d.once(&m.Present, 1<<14, "CallWrapupData") {
+				m.CallWrapupData = d.fstr("CallWrapupData", 40)
+			}
+		case TagNamedVariable:
+			d.gclose()
+			m.NamedVariables = append(m.NamedVariables, d.fnamedVar("NamedVariable"))
+		case TagNamedArray:
+			d.gclose()
+			m.NamedArrays = append(m.NamedArrays, d.fnamedArray("NamedArray"))
+		case TagFacilityCode:
+			d.gclose()
+			if d.once(&m.Present, 1<<15, "FacilityCode") {
+				m.FacilityCode = d.fstr("FacilityCode", 40)
+			}
+		case TagAuthorizationCode:
+			d.gclose()
+			if d.once(&m.Present, 1<<16, "AuthorizationCode") {
+				m.AuthorizationCode = d.fstr("AuthorizationCode", 40)
+			}
+		case TagAccountCode:
+			d.gclose()
+			if d.once(&m.Present, 1<<17, "AccountCode") {
+				m.AccountCode = d.fstr("AccountCode", 40)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.NamedVariables) == 0 {
+		m.NamedVariables = nil
+	}
+	if len(m.NamedArrays) == 0 {
+		m.NamedArrays = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ActiveConnectionDeviceID")
+	}
+	if int(m.NumNamedVariables) != len(m.NamedVariables) {
+		d.countMismatch("NumNamedVariables", 77, uint32(m.NumNamedVariables), len(m.NamedVariables))
+	}
+	if int(m.NumNamedArrays) != len(m.NamedArrays) {
+		d.countMismatch("NumNamedArrays", 78, uint32(m.NumNamedArrays), len(m.NamedArrays))
+	}
+	return d.err
+}
+
+// ConsultationCallConf is CONSULTATION_CALL_CONF (MessageType 51).
+type ConsultationCallConf struct {
+	InvokeID                  uint32                 // UINT
+	NewConnectionCallID       uint32                 // UINT
+	NewConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	LineHandle                uint16                 // USHORT
+	LineType                  LineType               // USHORT
+
+	// Floating part.
+	NewConnectionDeviceID string // tag 47 STRING 64, required
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*ConsultationCallConf) MessageType() MessageType { return MsgConsultationCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ConsultationCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ConsultationCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConsultationCallConf) Has(t Tag) bool {
+	switch t {
+	case TagNewConnectionDevID:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *ConsultationCallConf) SetPresent(t Tag) {
+	switch t {
+	case TagNewConnectionDevID:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConsultationCallConf) FixedSize(pv ProtocolVersion) int {
+	return 14
+}
+
+// AppendBody implements Message.
+func (m *ConsultationCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConsultationCallConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.NewConnectionCallID))
+	e.u16(uint16(m.NewConnectionDeviceIDType))
+	e.u16(uint16(m.LineHandle))
+	e.u16(uint16(m.LineType))
+	e.fstr(TagNewConnectionDevID, "NewConnectionDeviceID", m.NewConnectionDeviceID, 64)
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConsultationCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ConsultationCallConf{}
+	d := newDecoder(body, pv, MsgConsultationCallConf)
+	if !d.fixed(14) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.NewConnectionCallID = uint32(d.u32())
+	m.NewConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.LineHandle = uint16(d.u16())
+	m.LineType = LineType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagNewConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "NewConnectionDeviceID") {
+				m.NewConnectionDeviceID = d.fstr("NewConnectionDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("NewConnectionDeviceID")
+	}
+	return d.err
+}
+
+// DeflectCallReq is DEFLECT_CALL_REQ (MessageType 52).
+type DeflectCallReq struct {
+	InvokeID               uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	CalledDeviceType       DeviceIDType           // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, required
+	CalledDeviceID     string // tag 28 STRING 64, required
+	AgentInstrument    string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*DeflectCallReq) MessageType() MessageType { return MsgDeflectCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *DeflectCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *DeflectCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *DeflectCallReq) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagCalledDevID:
+		return m.Present&(1<<1) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<2) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *DeflectCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagCalledDevID:
+		m.Present |= 1 << 1
+	case TagAgentInstrument:
+		m.Present |= 1 << 2
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*DeflectCallReq) FixedSize(pv ProtocolVersion) int {
+	return 16
+}
+
+// AppendBody implements Message.
+func (m *DeflectCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgDeflectCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u16(uint16(m.CalledDeviceType))
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	e.fstr(TagCalledDevID, "CalledDeviceID", m.CalledDeviceID, 64)
+	if m.Present&(1<<2) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *DeflectCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = DeflectCallReq{}
+	d := newDecoder(body, pv, MsgDeflectCallReq)
+	if !d.fixed(16) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.CalledDeviceType = DeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagCalledDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "CalledDeviceID") {
+				m.CalledDeviceID = d.fstr("CalledDeviceID", 64)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	if m.Present&(1<<1) == 0 {
+		d.missing("CalledDeviceID")
+	}
+	return d.err
+}
+
+// DeflectCallConf is DEFLECT_CALL_CONF (MessageType 53).
+type DeflectCallConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*DeflectCallConf) MessageType() MessageType { return MsgDeflectCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *DeflectCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *DeflectCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*DeflectCallConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *DeflectCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgDeflectCallConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *DeflectCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = DeflectCallConf{}
+	d := newDecoder(body, pv, MsgDeflectCallConf)
 	if !d.fixed(4) {
 		return d.err
 	}
@@ -7406,6 +10701,175 @@ func (m *MakePredictiveCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) 
 	return d.err
 }
 
+// ReconnectCallReq is RECONNECT_CALL_REQ (MessageType 60). clears the active call and retrieves the held one.
+type ReconnectCallReq struct {
+	InvokeID                     uint32                 // UINT
+	PeripheralID                 uint32                 // UINT
+	ActiveConnectionCallID       uint32                 // UINT
+	HeldConnectionCallID         uint32                 // UINT
+	ActiveConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	HeldConnectionDeviceIDType   ConnectionDeviceIDType // USHORT
+
+	// Floating part.
+	ActiveConnectionDeviceID string // tag 50 STRING 64, required
+	HeldConnectionDeviceID   string // tag 53 STRING 64, required
+	AgentInstrument          string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*ReconnectCallReq) MessageType() MessageType { return MsgReconnectCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ReconnectCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ReconnectCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ReconnectCallReq) Has(t Tag) bool {
+	switch t {
+	case TagActiveConnDevID:
+		return m.Present&(1<<0) != 0
+	case TagHeldConnDevID:
+		return m.Present&(1<<1) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<2) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *ReconnectCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagActiveConnDevID:
+		m.Present |= 1 << 0
+	case TagHeldConnDevID:
+		m.Present |= 1 << 1
+	case TagAgentInstrument:
+		m.Present |= 1 << 2
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ReconnectCallReq) FixedSize(pv ProtocolVersion) int {
+	return 20
+}
+
+// AppendBody implements Message.
+func (m *ReconnectCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgReconnectCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ActiveConnectionCallID))
+	e.u32(uint32(m.HeldConnectionCallID))
+	e.u16(uint16(m.ActiveConnectionDeviceIDType))
+	e.u16(uint16(m.HeldConnectionDeviceIDType))
+	e.fstr(TagActiveConnDevID, "ActiveConnectionDeviceID", m.ActiveConnectionDeviceID, 64)
+	e.fstr(TagHeldConnDevID, "HeldConnectionDeviceID", m.HeldConnectionDeviceID, 64)
+	if m.Present&(1<<2) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ReconnectCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ReconnectCallReq{}
+	d := newDecoder(body, pv, MsgReconnectCallReq)
+	if !d.fixed(20) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ActiveConnectionCallID = uint32(d.u32())
+	m.HeldConnectionCallID = uint32(d.u32())
+	m.ActiveConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.HeldConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagActiveConnDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ActiveConnectionDeviceID") {
+				m.ActiveConnectionDeviceID = d.fstr("ActiveConnectionDeviceID", 64)
+			}
+		case TagHeldConnDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "HeldConnectionDeviceID") {
+				m.HeldConnectionDeviceID = d.fstr("HeldConnectionDeviceID", 64)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ActiveConnectionDeviceID")
+	}
+	if m.Present&(1<<1) == 0 {
+		d.missing("HeldConnectionDeviceID")
+	}
+	return d.err
+}
+
+// ReconnectCallConf is RECONNECT_CALL_CONF (MessageType 61).
+type ReconnectCallConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*ReconnectCallConf) MessageType() MessageType { return MsgReconnectCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ReconnectCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ReconnectCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ReconnectCallConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *ReconnectCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgReconnectCallConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ReconnectCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ReconnectCallConf{}
+	d := newDecoder(body, pv, MsgReconnectCallConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
 // RetrieveCallReq is RETRIEVE_CALL_REQ (MessageType 62).
 type RetrieveCallReq struct {
 	InvokeID                   uint32                 // UINT
@@ -7545,6 +11009,2856 @@ func (m *RetrieveCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, e
 func (m *RetrieveCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
 	*m = RetrieveCallConf{}
 	d := newDecoder(body, pv, MsgRetrieveCallConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// TransferCallReq is TRANSFER_CALL_REQ (MessageType 64). single-step (blind): HeldConnectionCallID 0xFFFFFFFF, HeldConnectionDeviceIDType CONNECTION_ID_NONE, DialedNumber set.
+type TransferCallReq struct {
+	InvokeID                     uint32                 // UINT
+	PeripheralID                 uint32                 // UINT
+	ActiveConnectionCallID       uint32                 // UINT
+	HeldConnectionCallID         uint32                 // UINT
+	ActiveConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	HeldConnectionDeviceIDType   ConnectionDeviceIDType // USHORT
+	CallPlacementType            CallPlacementType      // USHORT
+	CallMannerType               CallMannerType         // USHORT
+	AlertRings                   uint16                 // USHORT
+	CallOption                   CallOption             // USHORT
+	FacilityType                 FacilityType           // USHORT
+	AnsweringMachine             AnsweringMachine       // USHORT
+	Priority                     bool                   // BOOL
+	PostRoute                    bool                   // BOOL
+	NumNamedVariables            uint16                 // USHORT, PV6+
+	NumNamedArrays               uint16                 // USHORT, PV6+
+
+	// Floating part.
+	ActiveConnectionDeviceID string       // tag 50 STRING 64, required
+	HeldConnectionDeviceID   string       // tag 53 STRING 64, optional
+	DialedNumber             string       // tag 11 STRING 40, optional
+	AgentInstrument          string       // tag 6 STRING 64, optional
+	UserToUserInfo           []byte       // tag 9 UNSPEC 131, optional
+	CallVariable1            string       // tag 13 STRING 41, optional
+	CallVariable2            string       // tag 14 STRING 41, optional
+	CallVariable3            string       // tag 15 STRING 41, optional
+	CallVariable4            string       // tag 16 STRING 41, optional
+	CallVariable5            string       // tag 17 STRING 41, optional
+	CallVariable6            string       // tag 18 STRING 41, optional
+	CallVariable7            string       // tag 19 STRING 41, optional
+	CallVariable8            string       // tag 20 STRING 41, optional
+	CallVariable9            string       // tag 21 STRING 41, optional
+	CallVariable10           string       // tag 22 STRING 41, optional
+	CallWrapupData           string       // tag 46 STRING 40, optional
+	NamedVariables           []NamedVar   // tags 82, repeated NumNamedVariables times
+	NamedArrays              []NamedArray // tags 83, repeated NumNamedArrays times
+	FacilityCode             string       // tag 51 STRING 40, optional
+	AuthorizationCode        string       // tag 77 STRING 40, optional
+	AccountCode              string       // tag 78 STRING 40, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*TransferCallReq) MessageType() MessageType { return MsgTransferCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *TransferCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *TransferCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *TransferCallReq) Has(t Tag) bool {
+	switch t {
+	case TagActiveConnDevID:
+		return m.Present&(1<<0) != 0
+	case TagHeldConnDevID:
+		return m.Present&(1<<1) != 0
+	case TagDialedNumber:
+		return m.Present&(1<<2) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<3) != 0
+	case TagUUI:
+		return m.Present&(1<<4) != 0
+	case TagCallVar1:
+		return m.Present&(1<<5) != 0
+	case TagCallVar2:
+		return m.Present&(1<<6) != 0
+	case TagCallVar3:
+		return m.Present&(1<<7) != 0
+	case TagCallVar4:
+		return m.Present&(1<<8) != 0
+	case TagCallVar5:
+		return m.Present&(1<<9) != 0
+	case TagCallVar6:
+		return m.Present&(1<<10) != 0
+	case TagCallVar7:
+		return m.Present&(1<<11) != 0
+	case TagCallVar8:
+		return m.Present&(1<<12) != 0
+	case TagCallVar9:
+		return m.Present&(1<<13) != 0
+	case TagCallVar10:
+		return m.Present&(1<<14) != 0
+	case TagCallWrapupData:
+		return m.Present&(1<<15) != 0
+	case TagNamedVariable:
+		return len(m.NamedVariables) > 0
+	case TagNamedArray:
+		return len(m.NamedArrays) > 0
+	case TagFacilityCode:
+		return m.Present&(1<<16) != 0
+	case TagAuthorizationCode:
+		return m.Present&(1<<17) != 0
+	case TagAccountCode:
+		return m.Present&(1<<18) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *TransferCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagActiveConnDevID:
+		m.Present |= 1 << 0
+	case TagHeldConnDevID:
+		m.Present |= 1 << 1
+	case TagDialedNumber:
+		m.Present |= 1 << 2
+	case TagAgentInstrument:
+		m.Present |= 1 << 3
+	case TagUUI:
+		m.Present |= 1 << 4
+	case TagCallVar1:
+		m.Present |= 1 << 5
+	case TagCallVar2:
+		m.Present |= 1 << 6
+	case TagCallVar3:
+		m.Present |= 1 << 7
+	case TagCallVar4:
+		m.Present |= 1 << 8
+	case TagCallVar5:
+		m.Present |= 1 << 9
+	case TagCallVar6:
+		m.Present |= 1 << 10
+	case TagCallVar7:
+		m.Present |= 1 << 11
+	case TagCallVar8:
+		m.Present |= 1 << 12
+	case TagCallVar9:
+		m.Present |= 1 << 13
+	case TagCallVar10:
+		m.Present |= 1 << 14
+	case TagCallWrapupData:
+		m.Present |= 1 << 15
+	case TagFacilityCode:
+		m.Present |= 1 << 16
+	case TagAuthorizationCode:
+		m.Present |= 1 << 17
+	case TagAccountCode:
+		m.Present |= 1 << 18
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*TransferCallReq) FixedSize(pv ProtocolVersion) int {
+	n := 36
+	if pv >= 6 {
+		n += 2
+	}
+	if pv >= 6 {
+		n += 2
+	}
+	return n
+}
+
+// AppendBody implements Message.
+func (m *TransferCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgTransferCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ActiveConnectionCallID))
+	e.u32(uint32(m.HeldConnectionCallID))
+	e.u16(uint16(m.ActiveConnectionDeviceIDType))
+	e.u16(uint16(m.HeldConnectionDeviceIDType))
+	e.u16(uint16(m.CallPlacementType))
+	e.u16(uint16(m.CallMannerType))
+	e.u16(uint16(m.AlertRings))
+	e.u16(uint16(m.CallOption))
+	e.u16(uint16(m.FacilityType))
+	e.u16(uint16(m.AnsweringMachine))
+	e.boolean(m.Priority)
+	e.boolean(m.PostRoute)
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedVariables", uint32(m.NumNamedVariables), len(m.NamedVariables), 77))))
+	}
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedArrays", uint32(m.NumNamedArrays), len(m.NamedArrays), 78))))
+	}
+	e.fstr(TagActiveConnDevID, "ActiveConnectionDeviceID", m.ActiveConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.HeldConnectionDeviceID != "" {
+		e.fstr(TagHeldConnDevID, "HeldConnectionDeviceID", m.HeldConnectionDeviceID, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.DialedNumber != "" {
+		e.fstr(TagDialedNumber, "DialedNumber", m.DialedNumber, 40)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	if m.Present&(1<<4) != 0 || len(m.UserToUserInfo) > 0 {
+		e.fbytes(TagUUI, "UserToUserInfo", m.UserToUserInfo, 131)
+	}
+	if m.Present&(1<<5) != 0 || m.CallVariable1 != "" {
+		e.fstr(TagCallVar1, "CallVariable1", m.CallVariable1, 41)
+	}
+	if m.Present&(1<<6) != 0 || m.CallVariable2 != "" {
+		e.fstr(TagCallVar2, "CallVariable2", m.CallVariable2, 41)
+	}
+	if m.Present&(1<<7) != 0 || m.CallVariable3 != "" {
+		e.fstr(TagCallVar3, "CallVariable3", m.CallVariable3, 41)
+	}
+	if m.Present&(1<<8) != 0 || m.CallVariable4 != "" {
+		e.fstr(TagCallVar4, "CallVariable4", m.CallVariable4, 41)
+	}
+	if m.Present&(1<<9) != 0 || m.CallVariable5 != "" {
+		e.fstr(TagCallVar5, "CallVariable5", m.CallVariable5, 41)
+	}
+	if m.Present&(1<<10) != 0 || m.CallVariable6 != "" {
+		e.fstr(TagCallVar6, "CallVariable6", m.CallVariable6, 41)
+	}
+	if m.Present&(1<<11) != 0 || m.CallVariable7 != "" {
+		e.fstr(TagCallVar7, "CallVariable7", m.CallVariable7, 41)
+	}
+	if m.Present&(1<<12) != 0 || m.CallVariable8 != "" {
+		e.fstr(TagCallVar8, "CallVariable8", m.CallVariable8, 41)
+	}
+	if m.Present&(1<<13) != 0 || m.CallVariable9 != "" {
+		e.fstr(TagCallVar9, "CallVariable9", m.CallVariable9, 41)
+	}
+	if m.Present&(1<<14) != 0 || m.CallVariable10 != "" {
+		e.fstr(TagCallVar10, "CallVariable10", m.CallVariable10, 41)
+	}
+	if m.Present&(1<<15) != 0 || m.CallWrapupData != "" {
+		e.fstr(TagCallWrapupData, "CallWrapupData", m.CallWrapupData, 40)
+	}
+	for i := range m.NamedVariables {
+		e.fnamedVar(TagNamedVariable, "NamedVariable", m.NamedVariables[i])
+	}
+	for i := range m.NamedArrays {
+		e.fnamedArray(TagNamedArray, "NamedArray", m.NamedArrays[i])
+	}
+	if m.Present&(1<<16) != 0 || m.FacilityCode != "" {
+		e.fstr(TagFacilityCode, "FacilityCode", m.FacilityCode, 40)
+	}
+	if m.Present&(1<<17) != 0 || m.AuthorizationCode != "" {
+		e.fstr(TagAuthorizationCode, "AuthorizationCode", m.AuthorizationCode, 40)
+	}
+	if m.Present&(1<<18) != 0 || m.AccountCode != "" {
+		e.fstr(TagAccountCode, "AccountCode", m.AccountCode, 40)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *TransferCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.NamedVariables[:0]
+	g1 := m.NamedArrays[:0]
+	*m = TransferCallReq{}
+	m.NamedVariables = g0
+	m.NamedArrays = g1
+	d := newDecoder(body, pv, MsgTransferCallReq)
+	if !d.fixed(m.FixedSize(pv)) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ActiveConnectionCallID = uint32(d.u32())
+	m.HeldConnectionCallID = uint32(d.u32())
+	m.ActiveConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.HeldConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.CallPlacementType = CallPlacementType(d.u16())
+	m.CallMannerType = CallMannerType(d.u16())
+	m.AlertRings = uint16(d.u16())
+	m.CallOption = CallOption(d.u16())
+	m.FacilityType = FacilityType(d.u16())
+	m.AnsweringMachine = AnsweringMachine(d.u16())
+	m.Priority = d.u16() != 0
+	m.PostRoute = d.u16() != 0
+	if pv >= 6 {
+		m.NumNamedVariables = uint16(d.u16())
+	}
+	if pv >= 6 {
+		m.NumNamedArrays = uint16(d.u16())
+	}
+	for d.next() {
+		switch d.tag {
+		case TagActiveConnDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ActiveConnectionDeviceID") {
+				m.ActiveConnectionDeviceID = d.fstr("ActiveConnectionDeviceID", 64)
+			}
+		case TagHeldConnDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "HeldConnectionDeviceID") {
+				m.HeldConnectionDeviceID = d.fstr("HeldConnectionDeviceID", 64)
+			}
+		case TagDialedNumber:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "DialedNumber") {
+				m.DialedNumber = d.fstr("DialedNumber", 40)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		case TagUUI:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "UserToUserInfo") {
+				m.UserToUserInfo = d.fbytes("UserToUserInfo", 131)
+			}
+		case TagCallVar1:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "CallVariable1") {
+				m.CallVariable1 = d.fstr("CallVariable1", 41)
+			}
+		case TagCallVar2:
+			d.gclose()
+			if d.once(&m.Present, 1<<6, "CallVariable2") {
+				m.CallVariable2 = d.fstr("CallVariable2", 41)
+			}
+		case TagCallVar3:
+			d.gclose()
+			if d.once(&m.Present, 1<<7, "CallVariable3") {
+				m.CallVariable3 = d.fstr("CallVariable3", 41)
+			}
+		case TagCallVar4:
+			d.gclose()
+			if d.once(&m.Present, 1<<8, "CallVariable4") {
+				m.CallVariable4 = d.fstr("CallVariable4", 41)
+			}
+		case TagCallVar5:
+			d.gclose()
+			if d.once(&m.Present, 1<<9, "CallVariable5") {
+				m.CallVariable5 = d.fstr("CallVariable5", 41)
+			}
+		case TagCallVar6:
+			d.gclose()
+			if d.once(&m.Present, 1<<10, "CallVariable6") {
+				m.CallVariable6 = d.fstr("CallVariable6", 41)
+			}
+		case TagCallVar7:
+			d.gclose()
+			if d.once(&m.Present, 1<<11, "CallVariable7") {
+				m.CallVariable7 = d.fstr("CallVariable7", 41)
+			}
+		case TagCallVar8:
+			d.gclose()
+			if d.once(&m.Present, 1<<12, "CallVariable8") {
+				m.CallVariable8 = d.fstr("CallVariable8", 41)
+			}
+		case TagCallVar9:
+			d.gclose()
+			if d.once(&m.Present, 1<<13, "CallVariable9") {
+				m.CallVariable9 = d.fstr("CallVariable9", 41)
+			}
+		case TagCallVar10:
+			d.gclose()
+			if d.once(&m.Present, 1<<14, "CallVariable10") {
+				m.CallVariable10 = d.fstr("CallVariable10", 41)
+			}
+		case TagCallWrapupData:
+			d.gclose()
+			if d.once(&m.Present, 1<<15, "CallWrapupData") {
+				m.CallWrapupData = d.fstr("CallWrapupData", 40)
+			}
+		case TagNamedVariable:
+			d.gclose()
+			m.NamedVariables = append(m.NamedVariables, d.fnamedVar("NamedVariable"))
+		case TagNamedArray:
+			d.gclose()
+			m.NamedArrays = append(m.NamedArrays, d.fnamedArray("NamedArray"))
+		case TagFacilityCode:
+			d.gclose()
+			if d.once(&m.Present, 1<<16, "FacilityCode") {
+				m.FacilityCode = d.fstr("FacilityCode", 40)
+			}
+		case TagAuthorizationCode:
+			d.gclose()
+			if d.once(&m.Present, 1<<17, "AuthorizationCode") {
+				m.AuthorizationCode = d.fstr("AuthorizationCode", 40)
+			}
+		case TagAccountCode:
+			d.gclose()
+			if d.once(&m.Present, 1<<18, "AccountCode") {
+				m.AccountCode = d.fstr("AccountCode", 40)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.NamedVariables) == 0 {
+		m.NamedVariables = nil
+	}
+	if len(m.NamedArrays) == 0 {
+		m.NamedArrays = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ActiveConnectionDeviceID")
+	}
+	if int(m.NumNamedVariables) != len(m.NamedVariables) {
+		d.countMismatch("NumNamedVariables", 77, uint32(m.NumNamedVariables), len(m.NamedVariables))
+	}
+	if int(m.NumNamedArrays) != len(m.NamedArrays) {
+		d.countMismatch("NumNamedArrays", 78, uint32(m.NumNamedArrays), len(m.NamedArrays))
+	}
+	return d.err
+}
+
+// TransferCallConf is TRANSFER_CALL_CONF (MessageType 65).
+type TransferCallConf struct {
+	InvokeID                  uint32                 // UINT
+	NewConnectionCallID       uint32                 // UINT
+	NewConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	NumParties                uint16                 // USHORT
+	LineHandle                uint16                 // USHORT
+	LineType                  LineType               // USHORT
+
+	// Floating part.
+	NewConnectionDeviceID string           // tag 47 STRING 64, required
+	ConnectedParties      []ConnectedParty // tags 39,40,41, repeated NumParties times
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*TransferCallConf) MessageType() MessageType { return MsgTransferCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *TransferCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *TransferCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *TransferCallConf) Has(t Tag) bool {
+	switch t {
+	case TagNewConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagPartyCallID:
+		return len(m.ConnectedParties) > 0
+	case TagPartyDevIDType:
+		return len(m.ConnectedParties) > 0
+	case TagPartyDevID:
+		return len(m.ConnectedParties) > 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *TransferCallConf) SetPresent(t Tag) {
+	switch t {
+	case TagNewConnectionDevID:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*TransferCallConf) FixedSize(pv ProtocolVersion) int {
+	return 16
+}
+
+// AppendBody implements Message.
+func (m *TransferCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgTransferCallConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.NewConnectionCallID))
+	e.u16(uint16(m.NewConnectionDeviceIDType))
+	e.u16(uint16(uint16(e.count("NumParties", uint32(m.NumParties), len(m.ConnectedParties), 30))))
+	e.u16(uint16(m.LineHandle))
+	e.u16(uint16(m.LineType))
+	e.fstr(TagNewConnectionDevID, "NewConnectionDeviceID", m.NewConnectionDeviceID, 64)
+	for i := range m.ConnectedParties {
+		el := &m.ConnectedParties[i]
+		e.fu32(TagPartyCallID, "ConnectedPartyCallID", uint32(el.ConnectedPartyCallID))
+		e.fu16(TagPartyDevIDType, "ConnectedPartyDeviceIDType", uint16(el.ConnectedPartyDeviceIDType))
+		e.fstr(TagPartyDevID, "ConnectedPartyDeviceID", el.ConnectedPartyDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *TransferCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.ConnectedParties[:0]
+	*m = TransferCallConf{}
+	m.ConnectedParties = g0
+	d := newDecoder(body, pv, MsgTransferCallConf)
+	if !d.fixed(16) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.NewConnectionCallID = uint32(d.u32())
+	m.NewConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.NumParties = uint16(d.u16())
+	m.LineHandle = uint16(d.u16())
+	m.LineType = LineType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagNewConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "NewConnectionDeviceID") {
+				m.NewConnectionDeviceID = d.fstr("NewConnectionDeviceID", 64)
+			}
+		case TagPartyCallID:
+			d.gstart(1, 0x7, "ConnectedParties")
+			m.ConnectedParties = append(m.ConnectedParties, ConnectedParty{})
+			m.ConnectedParties[len(m.ConnectedParties)-1].ConnectedPartyCallID = uint32(d.fu32("ConnectedPartyCallID"))
+		case TagPartyDevIDType:
+			if d.gmember(1, 1, "ConnectedPartyDeviceIDType") {
+				el := &m.ConnectedParties[len(m.ConnectedParties)-1]
+				el.ConnectedPartyDeviceIDType = ConnectionDeviceIDType(d.fu16("ConnectedPartyDeviceIDType"))
+			}
+		case TagPartyDevID:
+			if d.gmember(1, 2, "ConnectedPartyDeviceID") {
+				el := &m.ConnectedParties[len(m.ConnectedParties)-1]
+				el.ConnectedPartyDeviceID = d.fstr("ConnectedPartyDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.ConnectedParties) == 0 {
+		m.ConnectedParties = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("NewConnectionDeviceID")
+	}
+	if int(m.NumParties) != len(m.ConnectedParties) {
+		d.countMismatch("NumParties", 30, uint32(m.NumParties), len(m.ConnectedParties))
+	}
+	return d.err
+}
+
+// QueryDeviceInfoReq is QUERY_DEVICE_INFO_REQ (MessageType 78).
+type QueryDeviceInfoReq struct {
+	InvokeID     uint32 // UINT
+	PeripheralID uint32 // UINT
+	Reserved     uint16 // USHORT; 0
+
+	// Floating part.
+	AgentInstrument string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*QueryDeviceInfoReq) MessageType() MessageType { return MsgQueryDeviceInfoReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *QueryDeviceInfoReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *QueryDeviceInfoReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *QueryDeviceInfoReq) Has(t Tag) bool {
+	switch t {
+	case TagAgentInstrument:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *QueryDeviceInfoReq) SetPresent(t Tag) {
+	switch t {
+	case TagAgentInstrument:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*QueryDeviceInfoReq) FixedSize(pv ProtocolVersion) int {
+	return 10
+}
+
+// AppendBody implements Message.
+func (m *QueryDeviceInfoReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgQueryDeviceInfoReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.Reserved))
+	if m.Present&(1<<0) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *QueryDeviceInfoReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = QueryDeviceInfoReq{}
+	d := newDecoder(body, pv, MsgQueryDeviceInfoReq)
+	if !d.fixed(10) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.Reserved = uint16(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// QueryDeviceInfoConf is QUERY_DEVICE_INFO_CONF (MessageType 79).
+type QueryDeviceInfoConf struct {
+	InvokeID                uint32                      // UINT
+	PeripheralType          PeripheralType              // USHORT
+	TypeOfDevice            TypeOfDevice                // USHORT
+	ClassOfDevice           ClassOfDevice               // USHORT
+	NumLines                uint16                      // USHORT; ≤ 10
+	Reserved                uint16                      // USHORT
+	MaxActiveCalls          uint16                      // USHORT
+	MaxHeldCalls            uint16                      // USHORT
+	MaxDevicesInConference  uint16                      // USHORT; 0xFFFF = unknown
+	MakeCallSetup           AgentStateMask              // UINT; §4.3: agent-state mask bits
+	TransferConferenceSetup TransferConferenceSetupMask // UINT
+	CallEventsSupported     CallEventMask               // UINT
+	CallControlSupported    CallControlMask             // UINT
+	OtherFeaturesSupported  OtherFeatureMask            // UINT
+
+	// Floating part.
+	Lines []DeviceLine // tags 70,71, repeated NumLines times
+}
+
+// MessageType implements Message.
+func (*QueryDeviceInfoConf) MessageType() MessageType { return MsgQueryDeviceInfoConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *QueryDeviceInfoConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *QueryDeviceInfoConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *QueryDeviceInfoConf) Has(t Tag) bool {
+	switch t {
+	case TagLineHandle:
+		return len(m.Lines) > 0
+	case TagLineType:
+		return len(m.Lines) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*QueryDeviceInfoConf) FixedSize(pv ProtocolVersion) int {
+	return 40
+}
+
+// AppendBody implements Message.
+func (m *QueryDeviceInfoConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgQueryDeviceInfoConf)
+	e.u32(uint32(m.InvokeID))
+	e.u16(uint16(m.PeripheralType))
+	e.u16(uint16(m.TypeOfDevice))
+	e.u16(uint16(m.ClassOfDevice))
+	e.u16(uint16(uint16(e.count("NumLines", uint32(m.NumLines), len(m.Lines), 40))))
+	e.u16(uint16(m.Reserved))
+	e.u16(uint16(m.MaxActiveCalls))
+	e.u16(uint16(m.MaxHeldCalls))
+	e.u16(uint16(m.MaxDevicesInConference))
+	e.u32(uint32(m.MakeCallSetup))
+	e.u32(uint32(m.TransferConferenceSetup))
+	e.u32(uint32(m.CallEventsSupported))
+	e.u32(uint32(m.CallControlSupported))
+	e.u32(uint32(m.OtherFeaturesSupported))
+	for i := range m.Lines {
+		el := &m.Lines[i]
+		e.fu16(TagLineHandle, "LineHandle", uint16(el.LineHandle))
+		e.fu16(TagLineType, "LineType", uint16(el.LineType))
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *QueryDeviceInfoConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Lines[:0]
+	*m = QueryDeviceInfoConf{}
+	m.Lines = g0
+	d := newDecoder(body, pv, MsgQueryDeviceInfoConf)
+	if !d.fixed(40) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralType = PeripheralType(d.u16())
+	m.TypeOfDevice = TypeOfDevice(d.u16())
+	m.ClassOfDevice = ClassOfDevice(d.u16())
+	m.NumLines = uint16(d.u16())
+	m.Reserved = uint16(d.u16())
+	m.MaxActiveCalls = uint16(d.u16())
+	m.MaxHeldCalls = uint16(d.u16())
+	m.MaxDevicesInConference = uint16(d.u16())
+	m.MakeCallSetup = AgentStateMask(d.u32())
+	m.TransferConferenceSetup = TransferConferenceSetupMask(d.u32())
+	m.CallEventsSupported = CallEventMask(d.u32())
+	m.CallControlSupported = CallControlMask(d.u32())
+	m.OtherFeaturesSupported = OtherFeatureMask(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagLineHandle:
+			d.gstart(1, 0x3, "Lines")
+			m.Lines = append(m.Lines, DeviceLine{})
+			m.Lines[len(m.Lines)-1].LineHandle = uint16(d.fu16("LineHandle"))
+		case TagLineType:
+			if d.gmember(1, 1, "LineType") {
+				el := &m.Lines[len(m.Lines)-1]
+				el.LineType = LineType(d.fu16("LineType"))
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Lines) == 0 {
+		m.Lines = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumLines) != len(m.Lines) {
+		d.countMismatch("NumLines", 40, uint32(m.NumLines), len(m.Lines))
+	}
+	return d.err
+}
+
+// SnapshotCallReq is SNAPSHOT_CALL_REQ (MessageType 82).
+type SnapshotCallReq struct {
+	InvokeID               uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, required
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SnapshotCallReq) MessageType() MessageType { return MsgSnapshotCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SnapshotCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SnapshotCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SnapshotCallReq) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SnapshotCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SnapshotCallReq) FixedSize(pv ProtocolVersion) int {
+	return 14
+}
+
+// AppendBody implements Message.
+func (m *SnapshotCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSnapshotCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SnapshotCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SnapshotCallReq{}
+	d := newDecoder(body, pv, MsgSnapshotCallReq)
+	if !d.fixed(14) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	return d.err
+}
+
+// SnapshotCallConf is SNAPSHOT_CALL_CONF (MessageType 83).
+type SnapshotCallConf struct {
+	InvokeID               uint32   // UINT
+	CallType               CallType // USHORT
+	NumCTIClients          uint16   // USHORT
+	NumCallDevices         uint16   // USHORT; ≤ 16
+	NumNamedVariables      uint16   // USHORT, PV6+
+	NumNamedArrays         uint16   // USHORT, PV6+
+	CalledPartyDisposition uint16   // USHORT, PV8+
+
+	// Floating part.
+	ANI                           string                 // tag 8 STRING 40, optional
+	UserToUserInfo                []byte                 // tag 9 UNSPEC 131, optional
+	DNIS                          string                 // tag 10 STRING 32, optional
+	DialedNumber                  string                 // tag 11 STRING 40, optional
+	CallerEnteredDigits           string                 // tag 12 STRING 40, optional
+	RouterCallKeyDay              uint32                 // tag 72 UINT, optional
+	RouterCallKeyCallID           uint32                 // tag 73 UINT, optional
+	CallVariable1                 string                 // tag 13 STRING 41, optional
+	CallVariable2                 string                 // tag 14 STRING 41, optional
+	CallVariable3                 string                 // tag 15 STRING 41, optional
+	CallVariable4                 string                 // tag 16 STRING 41, optional
+	CallVariable5                 string                 // tag 17 STRING 41, optional
+	CallVariable6                 string                 // tag 18 STRING 41, optional
+	CallVariable7                 string                 // tag 19 STRING 41, optional
+	CallVariable8                 string                 // tag 20 STRING 41, optional
+	CallVariable9                 string                 // tag 21 STRING 41, optional
+	CallVariable10                string                 // tag 22 STRING 41, optional
+	CallWrapupData                string                 // tag 46 STRING 40, optional
+	NamedVariables                []NamedVar             // tags 82, repeated NumNamedVariables times
+	NamedArrays                   []NamedArray           // tags 83, repeated NumNamedArrays times
+	CTIClients                    []CTIClient            // tags 23,24, repeated NumCTIClients times
+	CallDevices                   []CallDevice           // tags 56,57,58,59,60,61, repeated NumCallDevices times
+	CallReferenceID               []byte                 // tag 223 UNSPEC 32, optional, PV14+
+	COCConnectionCallID           uint32                 // tag 229 UINT, optional, PV14+
+	COCCallConnectionDeviceIDType ConnectionDeviceIDType // tag 230 USHORT, optional, PV14+
+	COCConnectionDeviceID         string                 // tag 231 STRING 64, optional, PV14+
+	ProtocolReferenceGUID         []byte                 // tag 294 UNSPEC, optional, PV23+; type not documented; kept as opaque bytes
+	CcaiConfigId                  string                 // tag 311 STRING 40, optional, PV24+
+	NumOfEnabledServices          uint16                 // tag 310 USHORT, optional, PV24+
+	FltEnabledServices            []uint16               // tags 309, repeated NumOfEnabledServices times, PV24+
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SnapshotCallConf) MessageType() MessageType { return MsgSnapshotCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SnapshotCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SnapshotCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SnapshotCallConf) Has(t Tag) bool {
+	switch t {
+	case TagANI:
+		return m.Present&(1<<0) != 0
+	case TagUUI:
+		return m.Present&(1<<1) != 0
+	case TagDNIS:
+		return m.Present&(1<<2) != 0
+	case TagDialedNumber:
+		return m.Present&(1<<3) != 0
+	case TagCED:
+		return m.Present&(1<<4) != 0
+	case TagRouterCallKeyDay:
+		return m.Present&(1<<5) != 0
+	case TagRouterCallKeyCallID:
+		return m.Present&(1<<6) != 0
+	case TagCallVar1:
+		return m.Present&(1<<7) != 0
+	case TagCallVar2:
+		return m.Present&(1<<8) != 0
+	case TagCallVar3:
+		return m.Present&(1<<9) != 0
+	case TagCallVar4:
+		return m.Present&(1<<10) != 0
+	case TagCallVar5:
+		return m.Present&(1<<11) != 0
+	case TagCallVar6:
+		return m.Present&(1<<12) != 0
+	case TagCallVar7:
+		return m.Present&(1<<13) != 0
+	case TagCallVar8:
+		return m.Present&(1<<14) != 0
+	case TagCallVar9:
+		return m.Present&(1<<15) != 0
+	case TagCallVar10:
+		return m.Present&(1<<16) != 0
+	case TagCallWrapupData:
+		return m.Present&(1<<17) != 0
+	case TagNamedVariable:
+		return len(m.NamedVariables) > 0
+	case TagNamedArray:
+		return len(m.NamedArrays) > 0
+	case TagCTIClientSignature:
+		return len(m.CTIClients) > 0
+	case TagCTIClientTimestamp:
+		return len(m.CTIClients) > 0
+	case TagCallConnCallID:
+		return len(m.CallDevices) > 0
+	case TagCallConnDevIDType:
+		return len(m.CallDevices) > 0
+	case TagCallConnDevID:
+		return len(m.CallDevices) > 0
+	case TagCallDevIDType:
+		return len(m.CallDevices) > 0
+	case TagCallDevID:
+		return len(m.CallDevices) > 0
+	case TagCallDevConnState:
+		return len(m.CallDevices) > 0
+	case TagCallReferenceID:
+		return m.Present&(1<<18) != 0
+	case TagCOCConnectionCallID:
+		return m.Present&(1<<19) != 0
+	case TagCOCConnectionDeviceIDType:
+		return m.Present&(1<<20) != 0
+	case TagCOCConnectionDeviceID:
+		return m.Present&(1<<21) != 0
+	case TagProtocolReferenceGUID:
+		return m.Present&(1<<22) != 0
+	case TagCCAIConfigID:
+		return m.Present&(1<<23) != 0
+	case TagNumOfEnabledServices:
+		return m.Present&(1<<24) != 0
+	case TagFltEnabledServices:
+		return len(m.FltEnabledServices) > 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SnapshotCallConf) SetPresent(t Tag) {
+	switch t {
+	case TagANI:
+		m.Present |= 1 << 0
+	case TagUUI:
+		m.Present |= 1 << 1
+	case TagDNIS:
+		m.Present |= 1 << 2
+	case TagDialedNumber:
+		m.Present |= 1 << 3
+	case TagCED:
+		m.Present |= 1 << 4
+	case TagRouterCallKeyDay:
+		m.Present |= 1 << 5
+	case TagRouterCallKeyCallID:
+		m.Present |= 1 << 6
+	case TagCallVar1:
+		m.Present |= 1 << 7
+	case TagCallVar2:
+		m.Present |= 1 << 8
+	case TagCallVar3:
+		m.Present |= 1 << 9
+	case TagCallVar4:
+		m.Present |= 1 << 10
+	case TagCallVar5:
+		m.Present |= 1 << 11
+	case TagCallVar6:
+		m.Present |= 1 << 12
+	case TagCallVar7:
+		m.Present |= 1 << 13
+	case TagCallVar8:
+		m.Present |= 1 << 14
+	case TagCallVar9:
+		m.Present |= 1 << 15
+	case TagCallVar10:
+		m.Present |= 1 << 16
+	case TagCallWrapupData:
+		m.Present |= 1 << 17
+	case TagCallReferenceID:
+		m.Present |= 1 << 18
+	case TagCOCConnectionCallID:
+		m.Present |= 1 << 19
+	case TagCOCConnectionDeviceIDType:
+		m.Present |= 1 << 20
+	case TagCOCConnectionDeviceID:
+		m.Present |= 1 << 21
+	case TagProtocolReferenceGUID:
+		m.Present |= 1 << 22
+	case TagCCAIConfigID:
+		m.Present |= 1 << 23
+	case TagNumOfEnabledServices:
+		m.Present |= 1 << 24
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SnapshotCallConf) FixedSize(pv ProtocolVersion) int {
+	n := 10
+	if pv >= 6 {
+		n += 2
+	}
+	if pv >= 6 {
+		n += 2
+	}
+	if pv >= 8 {
+		n += 2
+	}
+	return n
+}
+
+// AppendBody implements Message.
+func (m *SnapshotCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSnapshotCallConf)
+	e.u32(uint32(m.InvokeID))
+	e.u16(uint16(m.CallType))
+	e.u16(uint16(uint16(e.count("NumCTIClients", uint32(m.NumCTIClients), len(m.CTIClients), 25))))
+	e.u16(uint16(uint16(e.count("NumCallDevices", uint32(m.NumCallDevices), len(m.CallDevices), 25))))
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedVariables", uint32(m.NumNamedVariables), len(m.NamedVariables), 77))))
+	}
+	if pv >= 6 {
+		e.u16(uint16(uint16(e.count("NumNamedArrays", uint32(m.NumNamedArrays), len(m.NamedArrays), 78))))
+	}
+	if pv >= 8 {
+		e.u16(uint16(m.CalledPartyDisposition))
+	}
+	if m.Present&(1<<0) != 0 || m.ANI != "" {
+		e.fstr(TagANI, "ANI", m.ANI, 40)
+	}
+	if m.Present&(1<<1) != 0 || len(m.UserToUserInfo) > 0 {
+		e.fbytes(TagUUI, "UserToUserInfo", m.UserToUserInfo, 131)
+	}
+	if m.Present&(1<<2) != 0 || m.DNIS != "" {
+		e.fstr(TagDNIS, "DNIS", m.DNIS, 32)
+	}
+	if m.Present&(1<<3) != 0 || m.DialedNumber != "" {
+		e.fstr(TagDialedNumber, "DialedNumber", m.DialedNumber, 40)
+	}
+	if m.Present&(1<<4) != 0 || m.CallerEnteredDigits != "" {
+		e.fstr(TagCED, "CallerEnteredDigits", m.CallerEnteredDigits, 40)
+	}
+	if m.Present&(1<<5) != 0 || m.RouterCallKeyDay != 0 {
+		e.fu32(TagRouterCallKeyDay, "RouterCallKeyDay", uint32(m.RouterCallKeyDay))
+	}
+	if m.Present&(1<<6) != 0 || m.RouterCallKeyCallID != 0 {
+		e.fu32(TagRouterCallKeyCallID, "RouterCallKeyCallID", uint32(m.RouterCallKeyCallID))
+	}
+	if m.Present&(1<<7) != 0 || m.CallVariable1 != "" {
+		e.fstr(TagCallVar1, "CallVariable1", m.CallVariable1, 41)
+	}
+	if m.Present&(1<<8) != 0 || m.CallVariable2 != "" {
+		e.fstr(TagCallVar2, "CallVariable2", m.CallVariable2, 41)
+	}
+	if m.Present&(1<<9) != 0 || m.CallVariable3 != "" {
+		e.fstr(TagCallVar3, "CallVariable3", m.CallVariable3, 41)
+	}
+	if m.Present&(1<<10) != 0 || m.CallVariable4 != "" {
+		e.fstr(TagCallVar4, "CallVariable4", m.CallVariable4, 41)
+	}
+	if m.Present&(1<<11) != 0 || m.CallVariable5 != "" {
+		e.fstr(TagCallVar5, "CallVariable5", m.CallVariable5, 41)
+	}
+	if m.Present&(1<<12) != 0 || m.CallVariable6 != "" {
+		e.fstr(TagCallVar6, "CallVariable6", m.CallVariable6, 41)
+	}
+	if m.Present&(1<<13) != 0 || m.CallVariable7 != "" {
+		e.fstr(TagCallVar7, "CallVariable7", m.CallVariable7, 41)
+	}
+	if m.Present&(1<<14) != 0 || m.CallVariable8 != "" {
+		e.fstr(TagCallVar8, "CallVariable8", m.CallVariable8, 41)
+	}
+	if m.Present&(1<<15) != 0 || m.CallVariable9 != "" {
+		e.fstr(TagCallVar9, "CallVariable9", m.CallVariable9, 41)
+	}
+	if m.Present&(1<<16) != 0 || m.CallVariable10 != "" {
+		e.fstr(TagCallVar10, "CallVariable10", m.CallVariable10, 41)
+	}
+	if m.Present&(1<<17) != 0 || m.CallWrapupData != "" {
+		e.fstr(TagCallWrapupData, "CallWrapupData", m.CallWrapupData, 40)
+	}
+	for i := range m.NamedVariables {
+		e.fnamedVar(TagNamedVariable, "NamedVariable", m.NamedVariables[i])
+	}
+	for i := range m.NamedArrays {
+		e.fnamedArray(TagNamedArray, "NamedArray", m.NamedArrays[i])
+	}
+	for i := range m.CTIClients {
+		el := &m.CTIClients[i]
+		e.fstr(TagCTIClientSignature, "CTIClientSignature", el.CTIClientSignature, 64)
+		if el.Present&(1<<1) != 0 || el.CTIClientTimestamp != 0 {
+			e.fu32(TagCTIClientTimestamp, "CTIClientTimestamp", uint32(el.CTIClientTimestamp))
+		}
+	}
+	for i := range m.CallDevices {
+		el := &m.CallDevices[i]
+		e.fu32(TagCallConnCallID, "CallConnectionCallID", uint32(el.CallConnectionCallID))
+		e.fu16(TagCallConnDevIDType, "CallConnectionDeviceIDType", uint16(el.CallConnectionDeviceIDType))
+		e.fstr(TagCallConnDevID, "CallConnectionDeviceID", el.CallConnectionDeviceID, 64)
+		if el.Present&(1<<3) != 0 || el.CallDeviceType != 0 {
+			e.fu16(TagCallDevIDType, "CallDeviceType", uint16(el.CallDeviceType))
+		}
+		if el.Present&(1<<4) != 0 || el.CallDeviceID != "" {
+			e.fstr(TagCallDevID, "CallDeviceID", el.CallDeviceID, 64)
+		}
+		e.fu16(TagCallDevConnState, "CallDeviceConnectionState", uint16(el.CallDeviceConnectionState))
+	}
+	if pv >= 14 && (m.Present&(1<<18) != 0 || len(m.CallReferenceID) > 0) {
+		e.fbytes(TagCallReferenceID, "CallReferenceID", m.CallReferenceID, 32)
+	}
+	if pv >= 14 && (m.Present&(1<<19) != 0 || m.COCConnectionCallID != 0) {
+		e.fu32(TagCOCConnectionCallID, "COCConnectionCallID", uint32(m.COCConnectionCallID))
+	}
+	if pv >= 14 && (m.Present&(1<<20) != 0 || m.COCCallConnectionDeviceIDType != 0) {
+		e.fu16(TagCOCConnectionDeviceIDType, "COCCallConnectionDeviceIDType", uint16(m.COCCallConnectionDeviceIDType))
+	}
+	if pv >= 14 && (m.Present&(1<<21) != 0 || m.COCConnectionDeviceID != "") {
+		e.fstr(TagCOCConnectionDeviceID, "COCConnectionDeviceID", m.COCConnectionDeviceID, 64)
+	}
+	if pv >= 23 && (m.Present&(1<<22) != 0 || len(m.ProtocolReferenceGUID) > 0) {
+		e.fbytes(TagProtocolReferenceGUID, "ProtocolReferenceGUID", m.ProtocolReferenceGUID, 0)
+	}
+	if pv >= 24 && (m.Present&(1<<23) != 0 || m.CcaiConfigId != "") {
+		e.fstr(TagCCAIConfigID, "CcaiConfigId", m.CcaiConfigId, 40)
+	}
+	if pv >= 24 && (m.Present&(1<<24) != 0 || m.NumOfEnabledServices != 0 || len(m.FltEnabledServices) > 0) {
+		e.fu16(TagNumOfEnabledServices, "NumOfEnabledServices", uint16(uint16(e.count("NumOfEnabledServices", uint32(m.NumOfEnabledServices), len(m.FltEnabledServices), 25))))
+	}
+	for i := range m.FltEnabledServices {
+		if pv >= 24 {
+			e.fu16(TagFltEnabledServices, "FltEnabledService", uint16(m.FltEnabledServices[i]))
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SnapshotCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.NamedVariables[:0]
+	g1 := m.NamedArrays[:0]
+	g2 := m.CTIClients[:0]
+	g3 := m.CallDevices[:0]
+	g4 := m.FltEnabledServices[:0]
+	*m = SnapshotCallConf{}
+	m.NamedVariables = g0
+	m.NamedArrays = g1
+	m.CTIClients = g2
+	m.CallDevices = g3
+	m.FltEnabledServices = g4
+	d := newDecoder(body, pv, MsgSnapshotCallConf)
+	if !d.fixed(m.FixedSize(pv)) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.CallType = CallType(d.u16())
+	m.NumCTIClients = uint16(d.u16())
+	m.NumCallDevices = uint16(d.u16())
+	if pv >= 6 {
+		m.NumNamedVariables = uint16(d.u16())
+	}
+	if pv >= 6 {
+		m.NumNamedArrays = uint16(d.u16())
+	}
+	if pv >= 8 {
+		m.CalledPartyDisposition = uint16(d.u16())
+	}
+	for d.next() {
+		switch d.tag {
+		case TagANI:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ANI") {
+				m.ANI = d.fstr("ANI", 40)
+			}
+		case TagUUI:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "UserToUserInfo") {
+				m.UserToUserInfo = d.fbytes("UserToUserInfo", 131)
+			}
+		case TagDNIS:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "DNIS") {
+				m.DNIS = d.fstr("DNIS", 32)
+			}
+		case TagDialedNumber:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "DialedNumber") {
+				m.DialedNumber = d.fstr("DialedNumber", 40)
+			}
+		case TagCED:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "CallerEnteredDigits") {
+				m.CallerEnteredDigits = d.fstr("CallerEnteredDigits", 40)
+			}
+		case TagRouterCallKeyDay:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "RouterCallKeyDay") {
+				m.RouterCallKeyDay = uint32(d.fu32("RouterCallKeyDay"))
+			}
+		case TagRouterCallKeyCallID:
+			d.gclose()
+			if d.once(&m.Present, 1<<6, "RouterCallKeyCallID") {
+				m.RouterCallKeyCallID = uint32(d.fu32("RouterCallKeyCallID"))
+			}
+		case TagCallVar1:
+			d.gclose()
+			if d.once(&m.Present, 1<<7, "CallVariable1") {
+				m.CallVariable1 = d.fstr("CallVariable1", 41)
+			}
+		case TagCallVar2:
+			d.gclose()
+			if d.once(&m.Present, 1<<8, "CallVariable2") {
+				m.CallVariable2 = d.fstr("CallVariable2", 41)
+			}
+		case TagCallVar3:
+			d.gclose()
+			if d.once(&m.Present, 1<<9, "CallVariable3") {
+				m.CallVariable3 = d.fstr("CallVariable3", 41)
+			}
+		case TagCallVar4:
+			d.gclose()
+			if d.once(&m.Present, 1<<10, "CallVariable4") {
+				m.CallVariable4 = d.fstr("CallVariable4", 41)
+			}
+		case TagCallVar5:
+			d.gclose()
+			if d.once(&m.Present, 1<<11, "CallVariable5") {
+				m.CallVariable5 = d.fstr("CallVariable5", 41)
+			}
+		case TagCallVar6:
+			d.gclose()
+			if d.once(&m.Present, 1<<12, "CallVariable6") {
+				m.CallVariable6 = d.fstr("CallVariable6", 41)
+			}
+		case TagCallVar7:
+			d.gclose()
+			if d.once(&m.Present, 1<<13, "CallVariable7") {
+				m.CallVariable7 = d.fstr("CallVariable7", 41)
+			}
+		case TagCallVar8:
+			d.gclose()
+			if d.once(&m.Present, 1<<14, "CallVariable8") {
+				m.CallVariable8 = d.fstr("CallVariable8", 41)
+			}
+		case TagCallVar9:
+			d.gclose()
+			if d.once(&m.Present, 1<<15, "CallVariable9") {
+				m.CallVariable9 = d.fstr("CallVariable9", 41)
+			}
+		case TagCallVar10:
+			d.gclose()
+			if d.once(&m.Present, 1<<16, "CallVariable10") {
+				m.CallVariable10 = d.fstr("CallVariable10", 41)
+			}
+		case TagCallWrapupData:
+			d.gclose()
+			if d.once(&m.Present, 1<<17, "CallWrapupData") {
+				m.CallWrapupData = d.fstr("CallWrapupData", 40)
+			}
+		case TagNamedVariable:
+			d.gclose()
+			m.NamedVariables = append(m.NamedVariables, d.fnamedVar("NamedVariable"))
+		case TagNamedArray:
+			d.gclose()
+			m.NamedArrays = append(m.NamedArrays, d.fnamedArray("NamedArray"))
+		case TagCTIClientSignature:
+			d.gstart(3, 0x1, "CTIClients")
+			m.CTIClients = append(m.CTIClients, CTIClient{})
+			m.CTIClients[len(m.CTIClients)-1].CTIClientSignature = d.fstr("CTIClientSignature", 64)
+		case TagCTIClientTimestamp:
+			if d.gmember(3, 1, "CTIClientTimestamp") {
+				el := &m.CTIClients[len(m.CTIClients)-1]
+				el.CTIClientTimestamp = Time(d.fu32("CTIClientTimestamp"))
+				el.Present |= 1 << 1
+			}
+		case TagCallConnCallID:
+			d.gstart(4, 0x27, "CallDevices")
+			m.CallDevices = append(m.CallDevices, CallDevice{})
+			m.CallDevices[len(m.CallDevices)-1].CallConnectionCallID = uint32(d.fu32("CallConnectionCallID"))
+		case TagCallConnDevIDType:
+			if d.gmember(4, 1, "CallConnectionDeviceIDType") {
+				el := &m.CallDevices[len(m.CallDevices)-1]
+				el.CallConnectionDeviceIDType = ConnectionDeviceIDType(d.fu16("CallConnectionDeviceIDType"))
+			}
+		case TagCallConnDevID:
+			if d.gmember(4, 2, "CallConnectionDeviceID") {
+				el := &m.CallDevices[len(m.CallDevices)-1]
+				el.CallConnectionDeviceID = d.fstr("CallConnectionDeviceID", 64)
+			}
+		case TagCallDevIDType:
+			if d.gmember(4, 3, "CallDeviceType") {
+				el := &m.CallDevices[len(m.CallDevices)-1]
+				el.CallDeviceType = DeviceIDType(d.fu16("CallDeviceType"))
+				el.Present |= 1 << 3
+			}
+		case TagCallDevID:
+			if d.gmember(4, 4, "CallDeviceID") {
+				el := &m.CallDevices[len(m.CallDevices)-1]
+				el.CallDeviceID = d.fstr("CallDeviceID", 64)
+				el.Present |= 1 << 4
+			}
+		case TagCallDevConnState:
+			if d.gmember(4, 5, "CallDeviceConnectionState") {
+				el := &m.CallDevices[len(m.CallDevices)-1]
+				el.CallDeviceConnectionState = LocalConnectionState(d.fu16("CallDeviceConnectionState"))
+			}
+		case TagCallReferenceID:
+			if pv < 14 {
+				d.newer("CallReferenceID", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<18, "CallReferenceID") {
+				m.CallReferenceID = d.fbytes("CallReferenceID", 32)
+			}
+		case TagCOCConnectionCallID:
+			if pv < 14 {
+				d.newer("COCConnectionCallID", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<19, "COCConnectionCallID") {
+				m.COCConnectionCallID = uint32(d.fu32("COCConnectionCallID"))
+			}
+		case TagCOCConnectionDeviceIDType:
+			if pv < 14 {
+				d.newer("COCCallConnectionDeviceIDType", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<20, "COCCallConnectionDeviceIDType") {
+				m.COCCallConnectionDeviceIDType = ConnectionDeviceIDType(d.fu16("COCCallConnectionDeviceIDType"))
+			}
+		case TagCOCConnectionDeviceID:
+			if pv < 14 {
+				d.newer("COCConnectionDeviceID", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<21, "COCConnectionDeviceID") {
+				m.COCConnectionDeviceID = d.fstr("COCConnectionDeviceID", 64)
+			}
+		case TagProtocolReferenceGUID:
+			if pv < 23 {
+				d.newer("ProtocolReferenceGUID", 23)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<22, "ProtocolReferenceGUID") {
+				m.ProtocolReferenceGUID = d.fbytes("ProtocolReferenceGUID", 0)
+			}
+		case TagCCAIConfigID:
+			if pv < 24 {
+				d.newer("CcaiConfigId", 24)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<23, "CcaiConfigId") {
+				m.CcaiConfigId = d.fstr("CcaiConfigId", 40)
+			}
+		case TagNumOfEnabledServices:
+			if pv < 24 {
+				d.newer("NumOfEnabledServices", 24)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<24, "NumOfEnabledServices") {
+				m.NumOfEnabledServices = uint16(d.fu16("NumOfEnabledServices"))
+			}
+		case TagFltEnabledServices:
+			if pv < 24 {
+				d.newer("FltEnabledService", 24)
+				break
+			}
+			d.gclose()
+			m.FltEnabledServices = append(m.FltEnabledServices, uint16(d.fu16("FltEnabledService")))
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.NamedVariables) == 0 {
+		m.NamedVariables = nil
+	}
+	if len(m.NamedArrays) == 0 {
+		m.NamedArrays = nil
+	}
+	if len(m.CTIClients) == 0 {
+		m.CTIClients = nil
+	}
+	if len(m.CallDevices) == 0 {
+		m.CallDevices = nil
+	}
+	if len(m.FltEnabledServices) == 0 {
+		m.FltEnabledServices = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumNamedVariables) != len(m.NamedVariables) {
+		d.countMismatch("NumNamedVariables", 77, uint32(m.NumNamedVariables), len(m.NamedVariables))
+	}
+	if int(m.NumNamedArrays) != len(m.NamedArrays) {
+		d.countMismatch("NumNamedArrays", 78, uint32(m.NumNamedArrays), len(m.NamedArrays))
+	}
+	if int(m.NumCTIClients) != len(m.CTIClients) {
+		d.countMismatch("NumCTIClients", 25, uint32(m.NumCTIClients), len(m.CTIClients))
+	}
+	if int(m.NumCallDevices) != len(m.CallDevices) {
+		d.countMismatch("NumCallDevices", 25, uint32(m.NumCallDevices), len(m.CallDevices))
+	}
+	if int(m.NumOfEnabledServices) != len(m.FltEnabledServices) {
+		d.countMismatch("NumOfEnabledServices", 25, uint32(m.NumOfEnabledServices), len(m.FltEnabledServices))
+	}
+	return d.err
+}
+
+// SnapshotDeviceReq is SNAPSHOT_DEVICE_REQ (MessageType 84).
+type SnapshotDeviceReq struct {
+	InvokeID           uint32       // UINT
+	PeripheralID       uint32       // UINT
+	SnapshotDeviceType DeviceIDType // USHORT
+
+	// Floating part.
+	AgentInstrument string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SnapshotDeviceReq) MessageType() MessageType { return MsgSnapshotDeviceReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SnapshotDeviceReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SnapshotDeviceReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SnapshotDeviceReq) Has(t Tag) bool {
+	switch t {
+	case TagAgentInstrument:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SnapshotDeviceReq) SetPresent(t Tag) {
+	switch t {
+	case TagAgentInstrument:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SnapshotDeviceReq) FixedSize(pv ProtocolVersion) int {
+	return 10
+}
+
+// AppendBody implements Message.
+func (m *SnapshotDeviceReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSnapshotDeviceReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.SnapshotDeviceType))
+	if m.Present&(1<<0) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SnapshotDeviceReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SnapshotDeviceReq{}
+	d := newDecoder(body, pv, MsgSnapshotDeviceReq)
+	if !d.fixed(10) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.SnapshotDeviceType = DeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// SnapshotDeviceConf is SNAPSHOT_DEVICE_CONF (MessageType 85).
+type SnapshotDeviceConf struct {
+	InvokeID uint32 // UINT
+	NumCalls uint16 // USHORT; ≤ 16
+
+	// Floating part.
+	Calls []DeviceCall // tags 56,57,58,75,218, repeated NumCalls times
+}
+
+// MessageType implements Message.
+func (*SnapshotDeviceConf) MessageType() MessageType { return MsgSnapshotDeviceConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SnapshotDeviceConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SnapshotDeviceConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SnapshotDeviceConf) Has(t Tag) bool {
+	switch t {
+	case TagCallConnCallID:
+		return len(m.Calls) > 0
+	case TagCallConnDevIDType:
+		return len(m.Calls) > 0
+	case TagCallConnDevID:
+		return len(m.Calls) > 0
+	case TagCallState:
+		return len(m.Calls) > 0
+	case TagSilentMonitorStatus:
+		return len(m.Calls) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SnapshotDeviceConf) FixedSize(pv ProtocolVersion) int {
+	return 6
+}
+
+// AppendBody implements Message.
+func (m *SnapshotDeviceConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSnapshotDeviceConf)
+	e.u32(uint32(m.InvokeID))
+	e.u16(uint16(uint16(e.count("NumCalls", uint32(m.NumCalls), len(m.Calls), 25))))
+	for i := range m.Calls {
+		el := &m.Calls[i]
+		e.fu32(TagCallConnCallID, "CallConnectionCallID", uint32(el.CallConnectionCallID))
+		e.fu16(TagCallConnDevIDType, "CallConnectionDeviceIDType", uint16(el.CallConnectionDeviceIDType))
+		e.fstr(TagCallConnDevID, "CallConnectionDeviceID", el.CallConnectionDeviceID, 64)
+		e.fu16(TagCallState, "CallState", uint16(el.CallState))
+		if el.Present&(1<<4) != 0 || el.SilentMonitorStatus != 0 {
+			e.fu16(TagSilentMonitorStatus, "SilentMonitorStatus", uint16(el.SilentMonitorStatus))
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SnapshotDeviceConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Calls[:0]
+	*m = SnapshotDeviceConf{}
+	m.Calls = g0
+	d := newDecoder(body, pv, MsgSnapshotDeviceConf)
+	if !d.fixed(6) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.NumCalls = uint16(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagCallConnCallID:
+			d.gstart(1, 0xf, "Calls")
+			m.Calls = append(m.Calls, DeviceCall{})
+			m.Calls[len(m.Calls)-1].CallConnectionCallID = uint32(d.fu32("CallConnectionCallID"))
+		case TagCallConnDevIDType:
+			if d.gmember(1, 1, "CallConnectionDeviceIDType") {
+				el := &m.Calls[len(m.Calls)-1]
+				el.CallConnectionDeviceIDType = ConnectionDeviceIDType(d.fu16("CallConnectionDeviceIDType"))
+			}
+		case TagCallConnDevID:
+			if d.gmember(1, 2, "CallConnectionDeviceID") {
+				el := &m.Calls[len(m.Calls)-1]
+				el.CallConnectionDeviceID = d.fstr("CallConnectionDeviceID", 64)
+			}
+		case TagCallState:
+			if d.gmember(1, 3, "CallState") {
+				el := &m.Calls[len(m.Calls)-1]
+				el.CallState = LocalConnectionState(d.fu16("CallState"))
+			}
+		case TagSilentMonitorStatus:
+			if d.gmember(1, 4, "SilentMonitorStatus") {
+				el := &m.Calls[len(m.Calls)-1]
+				el.SilentMonitorStatus = SilentMonitorStatus(d.fu16("SilentMonitorStatus"))
+				el.Present |= 1 << 4
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Calls) == 0 {
+		m.Calls = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumCalls) != len(m.Calls) {
+		d.countMismatch("NumCalls", 25, uint32(m.NumCalls), len(m.Calls))
+	}
+	return d.err
+}
+
+// CallDequeuedEvent is CALL_DEQUEUED_EVENT (MessageType 86). NumSkillGroups 0 = removed from all queues.
+type CallDequeuedEvent struct {
+	MonitorID              uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	PeripheralType         PeripheralType         // USHORT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	ConnectionCallID       uint32                 // UINT
+	QueueDeviceType        DeviceIDType           // USHORT
+	ServiceNumber          uint32                 // UINT
+	ServiceID              uint32                 // UINT
+	NumQueued              uint16                 // USHORT
+	NumSkillGroups         uint16                 // USHORT
+	LocalConnectionState   LocalConnectionState   // USHORT
+	EventCause             EventCause             // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string              // tag 25 STRING 64, required
+	SkillGroups        []SkillGroupTriplet // tags 62,63,64, repeated NumSkillGroups times
+	DequeueType        []byte              // tag 124 UNSPEC, optional; §4.17 only; type undocumented
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*CallDequeuedEvent) MessageType() MessageType { return MsgCallDequeuedEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *CallDequeuedEvent) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagSkillGroupNumber:
+		return len(m.SkillGroups) > 0
+	case TagSkillGroupID:
+		return len(m.SkillGroups) > 0
+	case TagSkillGroupPriority:
+		return len(m.SkillGroups) > 0
+	case TagDequeueType:
+		return m.Present&(1<<1) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *CallDequeuedEvent) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagDequeueType:
+		m.Present |= 1 << 1
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*CallDequeuedEvent) FixedSize(pv ProtocolVersion) int {
+	return 34
+}
+
+// AppendBody implements Message.
+func (m *CallDequeuedEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgCallDequeuedEvent)
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.PeripheralType))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.QueueDeviceType))
+	e.u32(uint32(m.ServiceNumber))
+	e.u32(uint32(m.ServiceID))
+	e.u16(uint16(m.NumQueued))
+	e.u16(uint16(uint16(e.count("NumSkillGroups", uint32(m.NumSkillGroups), len(m.SkillGroups), 39))))
+	e.u16(uint16(m.LocalConnectionState))
+	e.u16(uint16(m.EventCause))
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	for i := range m.SkillGroups {
+		el := &m.SkillGroups[i]
+		e.fu32(TagSkillGroupNumber, "SkillGroupNumber", uint32(el.SkillGroupNumber))
+		e.fu32(TagSkillGroupID, "SkillGroupID", uint32(el.SkillGroupID))
+		e.fu16(TagSkillGroupPriority, "SkillGroupPriority", uint16(el.SkillGroupPriority))
+	}
+	if m.Present&(1<<1) != 0 || len(m.DequeueType) > 0 {
+		e.fbytes(TagDequeueType, "DequeueType", m.DequeueType, 0)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *CallDequeuedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.SkillGroups[:0]
+	*m = CallDequeuedEvent{}
+	m.SkillGroups = g0
+	d := newDecoder(body, pv, MsgCallDequeuedEvent)
+	if !d.fixed(34) {
+		return d.err
+	}
+	m.MonitorID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.PeripheralType = PeripheralType(d.u16())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ConnectionCallID = uint32(d.u32())
+	m.QueueDeviceType = DeviceIDType(d.u16())
+	m.ServiceNumber = uint32(d.u32())
+	m.ServiceID = uint32(d.u32())
+	m.NumQueued = uint16(d.u16())
+	m.NumSkillGroups = uint16(d.u16())
+	m.LocalConnectionState = LocalConnectionState(d.u16())
+	m.EventCause = EventCause(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagSkillGroupNumber:
+			d.gstart(1, 0x7, "SkillGroups")
+			m.SkillGroups = append(m.SkillGroups, SkillGroupTriplet{})
+			m.SkillGroups[len(m.SkillGroups)-1].SkillGroupNumber = int32(d.fu32("SkillGroupNumber"))
+		case TagSkillGroupID:
+			if d.gmember(1, 1, "SkillGroupID") {
+				el := &m.SkillGroups[len(m.SkillGroups)-1]
+				el.SkillGroupID = uint32(d.fu32("SkillGroupID"))
+			}
+		case TagSkillGroupPriority:
+			if d.gmember(1, 2, "SkillGroupPriority") {
+				el := &m.SkillGroups[len(m.SkillGroups)-1]
+				el.SkillGroupPriority = uint16(d.fu16("SkillGroupPriority"))
+			}
+		case TagDequeueType:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "DequeueType") {
+				m.DequeueType = d.fbytes("DequeueType", 0)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.SkillGroups) == 0 {
+		m.SkillGroups = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	if int(m.NumSkillGroups) != len(m.SkillGroups) {
+		d.countMismatch("NumSkillGroups", 39, uint32(m.NumSkillGroups), len(m.SkillGroups))
+	}
+	return d.err
+}
+
+// SendDTMFSignalReq is SEND_DTMF_SIGNAL_REQ (MessageType 91).
+type SendDTMFSignalReq struct {
+	InvokeID               uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	ToneDuration           uint16                 // USHORT; ms
+	PauseDuration          uint32                 // UINT (USHORT below PV10); ms
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, required
+	DTMFString         string // tag 67 STRING 32, required
+	AgentInstrument    string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SendDTMFSignalReq) MessageType() MessageType { return MsgSendDTMFSignalReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SendDTMFSignalReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SendDTMFSignalReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SendDTMFSignalReq) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagDTMFString:
+		return m.Present&(1<<1) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<2) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SendDTMFSignalReq) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagDTMFString:
+		m.Present |= 1 << 1
+	case TagAgentInstrument:
+		m.Present |= 1 << 2
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SendDTMFSignalReq) FixedSize(pv ProtocolVersion) int {
+	n := 20
+	if pv < 10 {
+		n -= 2
+	}
+	return n
+}
+
+// AppendBody implements Message.
+func (m *SendDTMFSignalReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSendDTMFSignalReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u16(uint16(m.ToneDuration))
+	if pv < 10 {
+		if uint64(m.PauseDuration) > 0xffff {
+			e.fail(StatusInvalidFieldLength, "PauseDuration", 0, "%d does not fit the USHORT of protocol version %d", m.PauseDuration, pv)
+		}
+		e.u16(uint16(m.PauseDuration))
+	} else {
+		e.u32(uint32(m.PauseDuration))
+	}
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	e.fstr(TagDTMFString, "DTMFString", m.DTMFString, 32)
+	if m.Present&(1<<2) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SendDTMFSignalReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SendDTMFSignalReq{}
+	d := newDecoder(body, pv, MsgSendDTMFSignalReq)
+	if !d.fixed(m.FixedSize(pv)) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ToneDuration = uint16(d.u16())
+	if pv < 10 {
+		m.PauseDuration = uint32(d.u16())
+	} else {
+		m.PauseDuration = uint32(d.u32())
+	}
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagDTMFString:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "DTMFString") {
+				m.DTMFString = d.fstr("DTMFString", 32)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	if m.Present&(1<<1) == 0 {
+		d.missing("DTMFString")
+	}
+	return d.err
+}
+
+// SendDTMFSignalConf is SEND_DTMF_SIGNAL_CONF (MessageType 92).
+type SendDTMFSignalConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*SendDTMFSignalConf) MessageType() MessageType { return MsgSendDTMFSignalConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SendDTMFSignalConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SendDTMFSignalConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SendDTMFSignalConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *SendDTMFSignalConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSendDTMFSignalConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SendDTMFSignalConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SendDTMFSignalConf{}
+	d := newDecoder(body, pv, MsgSendDTMFSignalConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// MonitorStartReq is MONITOR_START_REQ (MessageType 93). call monitor: ConnectionCallID/ConnectionDeviceID set, MonitoredDeviceType DEVID_NONE; device monitor: ConnectionCallID 0, ConnectionDeviceIDType CONNECTION_ID_NONE, MonitoredDeviceID set.
+type MonitorStartReq struct {
+	InvokeID               uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT
+	CallMsgMask            CallEventMask          // UINT
+	AgentStateMask         AgentStateMask         // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	MonitoredDeviceType    DeviceIDType           // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, optional
+	MonitoredDeviceID  string // tag 76 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*MonitorStartReq) MessageType() MessageType { return MsgMonitorStartReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *MonitorStartReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *MonitorStartReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *MonitorStartReq) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagMonitoredDevID:
+		return m.Present&(1<<1) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *MonitorStartReq) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagMonitoredDevID:
+		m.Present |= 1 << 1
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*MonitorStartReq) FixedSize(pv ProtocolVersion) int {
+	return 24
+}
+
+// AppendBody implements Message.
+func (m *MonitorStartReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgMonitorStartReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u32(uint32(m.CallMsgMask))
+	e.u32(uint32(m.AgentStateMask))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u16(uint16(m.MonitoredDeviceType))
+	if m.Present&(1<<0) != 0 || m.ConnectionDeviceID != "" {
+		e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.MonitoredDeviceID != "" {
+		e.fstr(TagMonitoredDevID, "MonitoredDeviceID", m.MonitoredDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *MonitorStartReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = MonitorStartReq{}
+	d := newDecoder(body, pv, MsgMonitorStartReq)
+	if !d.fixed(24) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.CallMsgMask = CallEventMask(d.u32())
+	m.AgentStateMask = AgentStateMask(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.MonitoredDeviceType = DeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagMonitoredDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "MonitoredDeviceID") {
+				m.MonitoredDeviceID = d.fstr("MonitoredDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// MonitorStartConf is MONITOR_START_CONF (MessageType 94).
+type MonitorStartConf struct {
+	InvokeID  uint32 // UINT
+	MonitorID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*MonitorStartConf) MessageType() MessageType { return MsgMonitorStartConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *MonitorStartConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *MonitorStartConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*MonitorStartConf) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *MonitorStartConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgMonitorStartConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.MonitorID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *MonitorStartConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = MonitorStartConf{}
+	d := newDecoder(body, pv, MsgMonitorStartConf)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.MonitorID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// MonitorStopReq is MONITOR_STOP_REQ (MessageType 95).
+type MonitorStopReq struct {
+	InvokeID  uint32 // UINT
+	MonitorID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*MonitorStopReq) MessageType() MessageType { return MsgMonitorStopReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *MonitorStopReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *MonitorStopReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*MonitorStopReq) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *MonitorStopReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgMonitorStopReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.MonitorID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *MonitorStopReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = MonitorStopReq{}
+	d := newDecoder(body, pv, MsgMonitorStopReq)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.MonitorID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// MonitorStopConf is MONITOR_STOP_CONF (MessageType 96).
+type MonitorStopConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*MonitorStopConf) MessageType() MessageType { return MsgMonitorStopConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *MonitorStopConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *MonitorStopConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*MonitorStopConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *MonitorStopConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgMonitorStopConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *MonitorStopConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = MonitorStopConf{}
+	d := newDecoder(body, pv, MsgMonitorStopConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ChangeMonitorMaskReq is CHANGE_MONITOR_MASK_REQ (MessageType 97).
+type ChangeMonitorMaskReq struct {
+	InvokeID       uint32         // UINT
+	MonitorID      uint32         // UINT
+	CallMsgMask    CallEventMask  // UINT
+	AgentStateMask AgentStateMask // UINT
+}
+
+// MessageType implements Message.
+func (*ChangeMonitorMaskReq) MessageType() MessageType { return MsgChangeMonitorMaskReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ChangeMonitorMaskReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ChangeMonitorMaskReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ChangeMonitorMaskReq) FixedSize(pv ProtocolVersion) int {
+	return 16
+}
+
+// AppendBody implements Message.
+func (m *ChangeMonitorMaskReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgChangeMonitorMaskReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.CallMsgMask))
+	e.u32(uint32(m.AgentStateMask))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ChangeMonitorMaskReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ChangeMonitorMaskReq{}
+	d := newDecoder(body, pv, MsgChangeMonitorMaskReq)
+	if !d.fixed(16) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.MonitorID = uint32(d.u32())
+	m.CallMsgMask = CallEventMask(d.u32())
+	m.AgentStateMask = AgentStateMask(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ChangeMonitorMaskConf is CHANGE_MONITOR_MASK_CONF (MessageType 98).
+type ChangeMonitorMaskConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*ChangeMonitorMaskConf) MessageType() MessageType { return MsgChangeMonitorMaskConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ChangeMonitorMaskConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ChangeMonitorMaskConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ChangeMonitorMaskConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *ChangeMonitorMaskConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgChangeMonitorMaskConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ChangeMonitorMaskConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ChangeMonitorMaskConf{}
+	d := newDecoder(body, pv, MsgChangeMonitorMaskConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ClientSessionOpenedEvent is CLIENT_SESSION_OPENED_EVENT (MessageType 99).
+type ClientSessionOpenedEvent struct {
+	SessionID       uint32         // UINT
+	PeripheralID    uint32         // UINT
+	ServicesGranted ServiceMask    // UINT
+	CallMsgMask     CallEventMask  // UINT
+	AgentStateMask  AgentStateMask // UINT
+	ClientPort      uint32         // UINT
+
+	// Floating part.
+	ClientAddress   string // tag 81 STRING 64, optional
+	ClientID        string // tag 1 STRING 64, optional
+	ClientSignature string // tag 3 STRING 64, optional
+	AgentExtension  string // tag 4 STRING 16, optional
+	AgentID         string // tag 5 STRING 12, optional
+	AgentInstrument string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*ClientSessionOpenedEvent) MessageType() MessageType { return MsgClientSessionOpenedEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ClientSessionOpenedEvent) Has(t Tag) bool {
+	switch t {
+	case TagClientAddress:
+		return m.Present&(1<<0) != 0
+	case TagClientID:
+		return m.Present&(1<<1) != 0
+	case TagClientSignature:
+		return m.Present&(1<<2) != 0
+	case TagAgentExtension:
+		return m.Present&(1<<3) != 0
+	case TagAgentID:
+		return m.Present&(1<<4) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<5) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *ClientSessionOpenedEvent) SetPresent(t Tag) {
+	switch t {
+	case TagClientAddress:
+		m.Present |= 1 << 0
+	case TagClientID:
+		m.Present |= 1 << 1
+	case TagClientSignature:
+		m.Present |= 1 << 2
+	case TagAgentExtension:
+		m.Present |= 1 << 3
+	case TagAgentID:
+		m.Present |= 1 << 4
+	case TagAgentInstrument:
+		m.Present |= 1 << 5
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ClientSessionOpenedEvent) FixedSize(pv ProtocolVersion) int {
+	return 24
+}
+
+// AppendBody implements Message.
+func (m *ClientSessionOpenedEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgClientSessionOpenedEvent)
+	e.u32(uint32(m.SessionID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ServicesGranted))
+	e.u32(uint32(m.CallMsgMask))
+	e.u32(uint32(m.AgentStateMask))
+	e.u32(uint32(m.ClientPort))
+	if m.Present&(1<<0) != 0 || m.ClientAddress != "" {
+		e.fstr(TagClientAddress, "ClientAddress", m.ClientAddress, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.ClientID != "" {
+		e.fstr(TagClientID, "ClientID", m.ClientID, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.ClientSignature != "" {
+		e.fstr(TagClientSignature, "ClientSignature", m.ClientSignature, 64)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<4) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<5) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ClientSessionOpenedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ClientSessionOpenedEvent{}
+	d := newDecoder(body, pv, MsgClientSessionOpenedEvent)
+	if !d.fixed(24) {
+		return d.err
+	}
+	m.SessionID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ServicesGranted = ServiceMask(d.u32())
+	m.CallMsgMask = CallEventMask(d.u32())
+	m.AgentStateMask = AgentStateMask(d.u32())
+	m.ClientPort = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagClientAddress:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ClientAddress") {
+				m.ClientAddress = d.fstr("ClientAddress", 64)
+			}
+		case TagClientID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "ClientID") {
+				m.ClientID = d.fstr("ClientID", 64)
+			}
+		case TagClientSignature:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "ClientSignature") {
+				m.ClientSignature = d.fstr("ClientSignature", 64)
+			}
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// ClientSessionClosedEvent is CLIENT_SESSION_CLOSED_EVENT (MessageType 100).
+type ClientSessionClosedEvent struct {
+	SessionID    uint32 // UINT
+	PeripheralID uint32 // UINT
+	Status       Status // UINT
+	ClientPort   uint32 // UINT
+
+	// Floating part.
+	ClientAddress   string // tag 81 STRING 64, optional
+	ClientID        string // tag 1 STRING 64, optional
+	ClientSignature string // tag 3 STRING 64, optional
+	AgentExtension  string // tag 4 STRING 16, optional
+	AgentID         string // tag 5 STRING 12, optional
+	AgentInstrument string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*ClientSessionClosedEvent) MessageType() MessageType { return MsgClientSessionClosedEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ClientSessionClosedEvent) Has(t Tag) bool {
+	switch t {
+	case TagClientAddress:
+		return m.Present&(1<<0) != 0
+	case TagClientID:
+		return m.Present&(1<<1) != 0
+	case TagClientSignature:
+		return m.Present&(1<<2) != 0
+	case TagAgentExtension:
+		return m.Present&(1<<3) != 0
+	case TagAgentID:
+		return m.Present&(1<<4) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<5) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *ClientSessionClosedEvent) SetPresent(t Tag) {
+	switch t {
+	case TagClientAddress:
+		m.Present |= 1 << 0
+	case TagClientID:
+		m.Present |= 1 << 1
+	case TagClientSignature:
+		m.Present |= 1 << 2
+	case TagAgentExtension:
+		m.Present |= 1 << 3
+	case TagAgentID:
+		m.Present |= 1 << 4
+	case TagAgentInstrument:
+		m.Present |= 1 << 5
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ClientSessionClosedEvent) FixedSize(pv ProtocolVersion) int {
+	return 16
+}
+
+// AppendBody implements Message.
+func (m *ClientSessionClosedEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgClientSessionClosedEvent)
+	e.u32(uint32(m.SessionID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.Status))
+	e.u32(uint32(m.ClientPort))
+	if m.Present&(1<<0) != 0 || m.ClientAddress != "" {
+		e.fstr(TagClientAddress, "ClientAddress", m.ClientAddress, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.ClientID != "" {
+		e.fstr(TagClientID, "ClientID", m.ClientID, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.ClientSignature != "" {
+		e.fstr(TagClientSignature, "ClientSignature", m.ClientSignature, 64)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<4) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<5) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ClientSessionClosedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ClientSessionClosedEvent{}
+	d := newDecoder(body, pv, MsgClientSessionClosedEvent)
+	if !d.fixed(16) {
+		return d.err
+	}
+	m.SessionID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.Status = Status(d.u32())
+	m.ClientPort = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagClientAddress:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ClientAddress") {
+				m.ClientAddress = d.fstr("ClientAddress", 64)
+			}
+		case TagClientID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "ClientID") {
+				m.ClientID = d.fstr("ClientID", 64)
+			}
+		case TagClientSignature:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "ClientSignature") {
+				m.ClientSignature = d.fstr("ClientSignature", 64)
+			}
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// SessionMonitorStartReq is SESSION_MONITOR_START_REQ (MessageType 101).
+type SessionMonitorStartReq struct {
+	InvokeID  uint32 // UINT
+	SessionID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*SessionMonitorStartReq) MessageType() MessageType { return MsgSessionMonitorStartReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SessionMonitorStartReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SessionMonitorStartReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SessionMonitorStartReq) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *SessionMonitorStartReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSessionMonitorStartReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.SessionID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SessionMonitorStartReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SessionMonitorStartReq{}
+	d := newDecoder(body, pv, MsgSessionMonitorStartReq)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.SessionID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// SessionMonitorStartConf is SESSION_MONITOR_START_CONF (MessageType 102).
+type SessionMonitorStartConf struct {
+	InvokeID  uint32 // UINT
+	MonitorID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*SessionMonitorStartConf) MessageType() MessageType { return MsgSessionMonitorStartConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SessionMonitorStartConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SessionMonitorStartConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SessionMonitorStartConf) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *SessionMonitorStartConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSessionMonitorStartConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.MonitorID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SessionMonitorStartConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SessionMonitorStartConf{}
+	d := newDecoder(body, pv, MsgSessionMonitorStartConf)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.MonitorID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// SessionMonitorStopReq is SESSION_MONITOR_STOP_REQ (MessageType 103).
+type SessionMonitorStopReq struct {
+	InvokeID  uint32 // UINT
+	MonitorID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*SessionMonitorStopReq) MessageType() MessageType { return MsgSessionMonitorStopReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SessionMonitorStopReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SessionMonitorStopReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SessionMonitorStopReq) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *SessionMonitorStopReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSessionMonitorStopReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.MonitorID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SessionMonitorStopReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SessionMonitorStopReq{}
+	d := newDecoder(body, pv, MsgSessionMonitorStopReq)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.MonitorID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// SessionMonitorStopConf is SESSION_MONITOR_STOP_CONF (MessageType 104).
+type SessionMonitorStopConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*SessionMonitorStopConf) MessageType() MessageType { return MsgSessionMonitorStopConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SessionMonitorStopConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SessionMonitorStopConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SessionMonitorStopConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *SessionMonitorStopConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSessionMonitorStopConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SessionMonitorStopConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SessionMonitorStopConf{}
+	d := newDecoder(body, pv, MsgSessionMonitorStopConf)
 	if !d.fixed(4) {
 		return d.err
 	}
@@ -8165,6 +14479,908 @@ func (m *AgentPreCallAbortEvent) UnmarshalBody(body []byte, pv ProtocolVersion) 
 			d.gclose()
 			if d.once(&m.Present, 1<<3, "RouterCallKeySequenceNumber") {
 				m.RouterCallKeySequenceNumber = uint32(d.fu32("RouterCallKeySequenceNumber"))
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// UserMessageReq is USER_MESSAGE_REQ (MessageType 107).
+type UserMessageReq struct {
+	InvokeID     uint32       // UINT
+	PeripheralID uint32       // UINT
+	Distribution Distribution // USHORT
+
+	// Floating part.
+	ClientID        string // tag 1 STRING 64, optional
+	AgentExtension  string // tag 4 STRING 16, optional
+	AgentID         string // tag 5 STRING 12, optional
+	AgentInstrument string // tag 6 STRING 64, optional
+	Text            string // tag 7 STRING 255, required
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*UserMessageReq) MessageType() MessageType { return MsgUserMessageReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *UserMessageReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *UserMessageReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *UserMessageReq) Has(t Tag) bool {
+	switch t {
+	case TagClientID:
+		return m.Present&(1<<0) != 0
+	case TagAgentExtension:
+		return m.Present&(1<<1) != 0
+	case TagAgentID:
+		return m.Present&(1<<2) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<3) != 0
+	case TagText:
+		return m.Present&(1<<4) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *UserMessageReq) SetPresent(t Tag) {
+	switch t {
+	case TagClientID:
+		m.Present |= 1 << 0
+	case TagAgentExtension:
+		m.Present |= 1 << 1
+	case TagAgentID:
+		m.Present |= 1 << 2
+	case TagAgentInstrument:
+		m.Present |= 1 << 3
+	case TagText:
+		m.Present |= 1 << 4
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*UserMessageReq) FixedSize(pv ProtocolVersion) int {
+	return 10
+}
+
+// AppendBody implements Message.
+func (m *UserMessageReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgUserMessageReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.Distribution))
+	if m.Present&(1<<0) != 0 || m.ClientID != "" {
+		e.fstr(TagClientID, "ClientID", m.ClientID, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<2) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	e.fstr(TagText, "Text", m.Text, 255)
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *UserMessageReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = UserMessageReq{}
+	d := newDecoder(body, pv, MsgUserMessageReq)
+	if !d.fixed(10) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.Distribution = Distribution(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagClientID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ClientID") {
+				m.ClientID = d.fstr("ClientID", 64)
+			}
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		case TagText:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "Text") {
+				m.Text = d.fstr("Text", 255)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<4) == 0 {
+		d.missing("Text")
+	}
+	return d.err
+}
+
+// UserMessageConf is USER_MESSAGE_CONF (MessageType 108).
+type UserMessageConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*UserMessageConf) MessageType() MessageType { return MsgUserMessageConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *UserMessageConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *UserMessageConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*UserMessageConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *UserMessageConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgUserMessageConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *UserMessageConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = UserMessageConf{}
+	d := newDecoder(body, pv, MsgUserMessageConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// UserMessageEvent is USER_MESSAGE_EVENT (MessageType 109).
+type UserMessageEvent struct {
+	ICMCentralControllerTime Time         // TIME
+	Distribution             Distribution // USHORT
+
+	// Floating part.
+	ClientID string // tag 1 STRING 64, optional
+	Text     string // tag 7 STRING 255, required
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*UserMessageEvent) MessageType() MessageType { return MsgUserMessageEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *UserMessageEvent) Has(t Tag) bool {
+	switch t {
+	case TagClientID:
+		return m.Present&(1<<0) != 0
+	case TagText:
+		return m.Present&(1<<1) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *UserMessageEvent) SetPresent(t Tag) {
+	switch t {
+	case TagClientID:
+		m.Present |= 1 << 0
+	case TagText:
+		m.Present |= 1 << 1
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*UserMessageEvent) FixedSize(pv ProtocolVersion) int {
+	return 6
+}
+
+// AppendBody implements Message.
+func (m *UserMessageEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgUserMessageEvent)
+	e.u32(uint32(m.ICMCentralControllerTime))
+	e.u16(uint16(m.Distribution))
+	if m.Present&(1<<0) != 0 || m.ClientID != "" {
+		e.fstr(TagClientID, "ClientID", m.ClientID, 64)
+	}
+	e.fstr(TagText, "Text", m.Text, 255)
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *UserMessageEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = UserMessageEvent{}
+	d := newDecoder(body, pv, MsgUserMessageEvent)
+	if !d.fixed(6) {
+		return d.err
+	}
+	m.ICMCentralControllerTime = Time(d.u32())
+	m.Distribution = Distribution(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagClientID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ClientID") {
+				m.ClientID = d.fstr("ClientID", 64)
+			}
+		case TagText:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "Text") {
+				m.Text = d.fstr("Text", 255)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<1) == 0 {
+		d.missing("Text")
+	}
+	return d.err
+}
+
+// RegisterVariablesReq is REGISTER_VARIABLES_REQ (MessageType 110). the values of the named variables and arrays are ignored; without registration a client receives all variables.
+type RegisterVariablesReq struct {
+	InvokeID          uint32           // UINT
+	CallVariableMask  CallVariableMask // USHORT
+	NumNamedVariables uint16           // USHORT
+	NumNamedArrays    uint16           // USHORT
+
+	// Floating part.
+	NamedVariables []NamedVar   // tags 82, repeated NumNamedVariables times
+	NamedArrays    []NamedArray // tags 83, repeated NumNamedArrays times
+}
+
+// MessageType implements Message.
+func (*RegisterVariablesReq) MessageType() MessageType { return MsgRegisterVariablesReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *RegisterVariablesReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *RegisterVariablesReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *RegisterVariablesReq) Has(t Tag) bool {
+	switch t {
+	case TagNamedVariable:
+		return len(m.NamedVariables) > 0
+	case TagNamedArray:
+		return len(m.NamedArrays) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*RegisterVariablesReq) FixedSize(pv ProtocolVersion) int {
+	return 10
+}
+
+// AppendBody implements Message.
+func (m *RegisterVariablesReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgRegisterVariablesReq)
+	e.u32(uint32(m.InvokeID))
+	e.u16(uint16(m.CallVariableMask))
+	e.u16(uint16(uint16(e.count("NumNamedVariables", uint32(m.NumNamedVariables), len(m.NamedVariables), 77))))
+	e.u16(uint16(uint16(e.count("NumNamedArrays", uint32(m.NumNamedArrays), len(m.NamedArrays), 78))))
+	for i := range m.NamedVariables {
+		e.fnamedVar(TagNamedVariable, "NamedVariable", m.NamedVariables[i])
+	}
+	for i := range m.NamedArrays {
+		e.fnamedArray(TagNamedArray, "NamedArray", m.NamedArrays[i])
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *RegisterVariablesReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.NamedVariables[:0]
+	g1 := m.NamedArrays[:0]
+	*m = RegisterVariablesReq{}
+	m.NamedVariables = g0
+	m.NamedArrays = g1
+	d := newDecoder(body, pv, MsgRegisterVariablesReq)
+	if !d.fixed(10) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.CallVariableMask = CallVariableMask(d.u16())
+	m.NumNamedVariables = uint16(d.u16())
+	m.NumNamedArrays = uint16(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagNamedVariable:
+			d.gclose()
+			m.NamedVariables = append(m.NamedVariables, d.fnamedVar("NamedVariable"))
+		case TagNamedArray:
+			d.gclose()
+			m.NamedArrays = append(m.NamedArrays, d.fnamedArray("NamedArray"))
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.NamedVariables) == 0 {
+		m.NamedVariables = nil
+	}
+	if len(m.NamedArrays) == 0 {
+		m.NamedArrays = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumNamedVariables) != len(m.NamedVariables) {
+		d.countMismatch("NumNamedVariables", 77, uint32(m.NumNamedVariables), len(m.NamedVariables))
+	}
+	if int(m.NumNamedArrays) != len(m.NamedArrays) {
+		d.countMismatch("NumNamedArrays", 78, uint32(m.NumNamedArrays), len(m.NamedArrays))
+	}
+	return d.err
+}
+
+// RegisterVariablesConf is REGISTER_VARIABLES_CONF (MessageType 111).
+type RegisterVariablesConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*RegisterVariablesConf) MessageType() MessageType { return MsgRegisterVariablesConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *RegisterVariablesConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *RegisterVariablesConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*RegisterVariablesConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *RegisterVariablesConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgRegisterVariablesConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *RegisterVariablesConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = RegisterVariablesConf{}
+	d := newDecoder(body, pv, MsgRegisterVariablesConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// QueryAgentStatisticsReq is QUERY_AGENT_STATISTICS_REQ (MessageType 112).
+type QueryAgentStatisticsReq struct {
+	InvokeID     uint32 // UINT
+	PeripheralID uint32 // UINT
+
+	// Floating part.
+	AgentExtension  string // tag 4 STRING 16, optional
+	AgentID         string // tag 5 STRING 12, optional
+	AgentInstrument string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*QueryAgentStatisticsReq) MessageType() MessageType { return MsgQueryAgentStatisticsReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *QueryAgentStatisticsReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *QueryAgentStatisticsReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *QueryAgentStatisticsReq) Has(t Tag) bool {
+	switch t {
+	case TagAgentExtension:
+		return m.Present&(1<<0) != 0
+	case TagAgentID:
+		return m.Present&(1<<1) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<2) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *QueryAgentStatisticsReq) SetPresent(t Tag) {
+	switch t {
+	case TagAgentExtension:
+		m.Present |= 1 << 0
+	case TagAgentID:
+		m.Present |= 1 << 1
+	case TagAgentInstrument:
+		m.Present |= 1 << 2
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*QueryAgentStatisticsReq) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *QueryAgentStatisticsReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgQueryAgentStatisticsReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	if m.Present&(1<<0) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<1) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<2) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *QueryAgentStatisticsReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = QueryAgentStatisticsReq{}
+	d := newDecoder(body, pv, MsgQueryAgentStatisticsReq)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// QueryAgentStatisticsConf is QUERY_AGENT_STATISTICS_CONF (MessageType 113). §3.2: 42 session counters then the same 42 for today (344-byte fixed body); not cross-checked against a capture.
+type QueryAgentStatisticsConf struct {
+	InvokeID                         uint32 // UINT
+	PeripheralID                     uint32 // UINT
+	AvailTimeSession                 uint32 // UINT
+	LoggedOnTimeSession              uint32 // UINT
+	NotReadyTimeSession              uint32 // UINT
+	ICMAvailableTimeSession          uint32 // UINT
+	RoutableTimeSession              uint32 // UINT
+	AgentOutCallsSession             uint32 // UINT
+	AgentOutCallsTalkTimeSession     uint32 // UINT
+	AgentOutCallsTimeSession         uint32 // UINT
+	AgentOutCallsHeldSession         uint32 // UINT
+	AgentOutCallsHeldTimeSession     uint32 // UINT
+	HandledCallsSession              uint32 // UINT
+	HandledCallsTalkTimeSession      uint32 // UINT
+	HandledCallsAfterCallTimeSession uint32 // UINT
+	HandledCallsTimeSession          uint32 // UINT
+	IncomingCallsHeldSession         uint32 // UINT
+	IncomingCallsHeldTimeSession     uint32 // UINT
+	InternalCallsSession             uint32 // UINT
+	InternalCallsTimeSession         uint32 // UINT
+	InternalCallsRcvdSession         uint32 // UINT
+	InternalCallsRcvdTimeSession     uint32 // UINT
+	InternalCallsHeldSession         uint32 // UINT
+	InternalCallsHeldTimeSession     uint32 // UINT
+	AutoOutCallsSession              uint32 // UINT
+	AutoOutCallsTalkTimeSession      uint32 // UINT
+	AutoOutCallsTimeSession          uint32 // UINT
+	AutoOutCallsHeldSession          uint32 // UINT
+	AutoOutCallsHeldTimeSession      uint32 // UINT
+	PreviewCallsSession              uint32 // UINT
+	PreviewCallsTalkTimeSession      uint32 // UINT
+	PreviewCallsTimeSession          uint32 // UINT
+	PreviewCallsHeldSession          uint32 // UINT
+	PreviewCallsHeldTimeSession      uint32 // UINT
+	ReservationCallsSession          uint32 // UINT
+	ReservationCallsTalkTimeSession  uint32 // UINT
+	ReservationCallsTimeSession      uint32 // UINT
+	ReservationCallsHeldSession      uint32 // UINT
+	ReservationCallsHeldTimeSession  uint32 // UINT
+	BargeInCallsSession              uint32 // UINT
+	InterceptCallsSession            uint32 // UINT
+	MonitorCallsSession              uint32 // UINT
+	WhisperCallsSession              uint32 // UINT
+	EmergencyCallsSession            uint32 // UINT
+	AvailTimeToday                   uint32 // UINT
+	LoggedOnTimeToday                uint32 // UINT
+	NotReadyTimeToday                uint32 // UINT
+	ICMAvailableTimeToday            uint32 // UINT
+	RoutableTimeToday                uint32 // UINT
+	AgentOutCallsToday               uint32 // UINT
+	AgentOutCallsTalkTimeToday       uint32 // UINT
+	AgentOutCallsTimeToday           uint32 // UINT
+	AgentOutCallsHeldToday           uint32 // UINT
+	AgentOutCallsHeldTimeToday       uint32 // UINT
+	HandledCallsToday                uint32 // UINT
+	HandledCallsTalkTimeToday        uint32 // UINT
+	HandledCallsAfterCallTimeToday   uint32 // UINT
+	HandledCallsTimeToday            uint32 // UINT
+	IncomingCallsHeldToday           uint32 // UINT
+	IncomingCallsHeldTimeToday       uint32 // UINT
+	InternalCallsToday               uint32 // UINT
+	InternalCallsTimeToday           uint32 // UINT
+	InternalCallsRcvdToday           uint32 // UINT
+	InternalCallsRcvdTimeToday       uint32 // UINT
+	InternalCallsHeldToday           uint32 // UINT
+	InternalCallsHeldTimeToday       uint32 // UINT
+	AutoOutCallsToday                uint32 // UINT
+	AutoOutCallsTalkTimeToday        uint32 // UINT
+	AutoOutCallsTimeToday            uint32 // UINT
+	AutoOutCallsHeldToday            uint32 // UINT
+	AutoOutCallsHeldTimeToday        uint32 // UINT
+	PreviewCallsToday                uint32 // UINT
+	PreviewCallsTalkTimeToday        uint32 // UINT
+	PreviewCallsTimeToday            uint32 // UINT
+	PreviewCallsHeldToday            uint32 // UINT
+	PreviewCallsHeldTimeToday        uint32 // UINT
+	ReservationCallsToday            uint32 // UINT
+	ReservationCallsTalkTimeToday    uint32 // UINT
+	ReservationCallsTimeToday        uint32 // UINT
+	ReservationCallsHeldToday        uint32 // UINT
+	ReservationCallsHeldTimeToday    uint32 // UINT
+	BargeInCallsToday                uint32 // UINT
+	InterceptCallsToday              uint32 // UINT
+	MonitorCallsToday                uint32 // UINT
+	WhisperCallsToday                uint32 // UINT
+	EmergencyCallsToday              uint32 // UINT
+
+	// Floating part.
+	AgentExtension  string // tag 4 STRING 16, optional
+	AgentID         string // tag 5 STRING 12, optional
+	AgentInstrument string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*QueryAgentStatisticsConf) MessageType() MessageType { return MsgQueryAgentStatisticsConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *QueryAgentStatisticsConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *QueryAgentStatisticsConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *QueryAgentStatisticsConf) Has(t Tag) bool {
+	switch t {
+	case TagAgentExtension:
+		return m.Present&(1<<0) != 0
+	case TagAgentID:
+		return m.Present&(1<<1) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<2) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *QueryAgentStatisticsConf) SetPresent(t Tag) {
+	switch t {
+	case TagAgentExtension:
+		m.Present |= 1 << 0
+	case TagAgentID:
+		m.Present |= 1 << 1
+	case TagAgentInstrument:
+		m.Present |= 1 << 2
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*QueryAgentStatisticsConf) FixedSize(pv ProtocolVersion) int {
+	return 344
+}
+
+// AppendBody implements Message.
+func (m *QueryAgentStatisticsConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgQueryAgentStatisticsConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.AvailTimeSession))
+	e.u32(uint32(m.LoggedOnTimeSession))
+	e.u32(uint32(m.NotReadyTimeSession))
+	e.u32(uint32(m.ICMAvailableTimeSession))
+	e.u32(uint32(m.RoutableTimeSession))
+	e.u32(uint32(m.AgentOutCallsSession))
+	e.u32(uint32(m.AgentOutCallsTalkTimeSession))
+	e.u32(uint32(m.AgentOutCallsTimeSession))
+	e.u32(uint32(m.AgentOutCallsHeldSession))
+	e.u32(uint32(m.AgentOutCallsHeldTimeSession))
+	e.u32(uint32(m.HandledCallsSession))
+	e.u32(uint32(m.HandledCallsTalkTimeSession))
+	e.u32(uint32(m.HandledCallsAfterCallTimeSession))
+	e.u32(uint32(m.HandledCallsTimeSession))
+	e.u32(uint32(m.IncomingCallsHeldSession))
+	e.u32(uint32(m.IncomingCallsHeldTimeSession))
+	e.u32(uint32(m.InternalCallsSession))
+	e.u32(uint32(m.InternalCallsTimeSession))
+	e.u32(uint32(m.InternalCallsRcvdSession))
+	e.u32(uint32(m.InternalCallsRcvdTimeSession))
+	e.u32(uint32(m.InternalCallsHeldSession))
+	e.u32(uint32(m.InternalCallsHeldTimeSession))
+	e.u32(uint32(m.AutoOutCallsSession))
+	e.u32(uint32(m.AutoOutCallsTalkTimeSession))
+	e.u32(uint32(m.AutoOutCallsTimeSession))
+	e.u32(uint32(m.AutoOutCallsHeldSession))
+	e.u32(uint32(m.AutoOutCallsHeldTimeSession))
+	e.u32(uint32(m.PreviewCallsSession))
+	e.u32(uint32(m.PreviewCallsTalkTimeSession))
+	e.u32(uint32(m.PreviewCallsTimeSession))
+	e.u32(uint32(m.PreviewCallsHeldSession))
+	e.u32(uint32(m.PreviewCallsHeldTimeSession))
+	e.u32(uint32(m.ReservationCallsSession))
+	e.u32(uint32(m.ReservationCallsTalkTimeSession))
+	e.u32(uint32(m.ReservationCallsTimeSession))
+	e.u32(uint32(m.ReservationCallsHeldSession))
+	e.u32(uint32(m.ReservationCallsHeldTimeSession))
+	e.u32(uint32(m.BargeInCallsSession))
+	e.u32(uint32(m.InterceptCallsSession))
+	e.u32(uint32(m.MonitorCallsSession))
+	e.u32(uint32(m.WhisperCallsSession))
+	e.u32(uint32(m.EmergencyCallsSession))
+	e.u32(uint32(m.AvailTimeToday))
+	e.u32(uint32(m.LoggedOnTimeToday))
+	e.u32(uint32(m.NotReadyTimeToday))
+	e.u32(uint32(m.ICMAvailableTimeToday))
+	e.u32(uint32(m.RoutableTimeToday))
+	e.u32(uint32(m.AgentOutCallsToday))
+	e.u32(uint32(m.AgentOutCallsTalkTimeToday))
+	e.u32(uint32(m.AgentOutCallsTimeToday))
+	e.u32(uint32(m.AgentOutCallsHeldToday))
+	e.u32(uint32(m.AgentOutCallsHeldTimeToday))
+	e.u32(uint32(m.HandledCallsToday))
+	e.u32(uint32(m.HandledCallsTalkTimeToday))
+	e.u32(uint32(m.HandledCallsAfterCallTimeToday))
+	e.u32(uint32(m.HandledCallsTimeToday))
+	e.u32(uint32(m.IncomingCallsHeldToday))
+	e.u32(uint32(m.IncomingCallsHeldTimeToday))
+	e.u32(uint32(m.InternalCallsToday))
+	e.u32(uint32(m.InternalCallsTimeToday))
+	e.u32(uint32(m.InternalCallsRcvdToday))
+	e.u32(uint32(m.InternalCallsRcvdTimeToday))
+	e.u32(uint32(m.InternalCallsHeldToday))
+	e.u32(uint32(m.InternalCallsHeldTimeToday))
+	e.u32(uint32(m.AutoOutCallsToday))
+	e.u32(uint32(m.AutoOutCallsTalkTimeToday))
+	e.u32(uint32(m.AutoOutCallsTimeToday))
+	e.u32(uint32(m.AutoOutCallsHeldToday))
+	e.u32(uint32(m.AutoOutCallsHeldTimeToday))
+	e.u32(uint32(m.PreviewCallsToday))
+	e.u32(uint32(m.PreviewCallsTalkTimeToday))
+	e.u32(uint32(m.PreviewCallsTimeToday))
+	e.u32(uint32(m.PreviewCallsHeldToday))
+	e.u32(uint32(m.PreviewCallsHeldTimeToday))
+	e.u32(uint32(m.ReservationCallsToday))
+	e.u32(uint32(m.ReservationCallsTalkTimeToday))
+	e.u32(uint32(m.ReservationCallsTimeToday))
+	e.u32(uint32(m.ReservationCallsHeldToday))
+	e.u32(uint32(m.ReservationCallsHeldTimeToday))
+	e.u32(uint32(m.BargeInCallsToday))
+	e.u32(uint32(m.InterceptCallsToday))
+	e.u32(uint32(m.MonitorCallsToday))
+	e.u32(uint32(m.WhisperCallsToday))
+	e.u32(uint32(m.EmergencyCallsToday))
+	if m.Present&(1<<0) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<1) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<2) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *QueryAgentStatisticsConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = QueryAgentStatisticsConf{}
+	d := newDecoder(body, pv, MsgQueryAgentStatisticsConf)
+	if !d.fixed(344) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.AvailTimeSession = uint32(d.u32())
+	m.LoggedOnTimeSession = uint32(d.u32())
+	m.NotReadyTimeSession = uint32(d.u32())
+	m.ICMAvailableTimeSession = uint32(d.u32())
+	m.RoutableTimeSession = uint32(d.u32())
+	m.AgentOutCallsSession = uint32(d.u32())
+	m.AgentOutCallsTalkTimeSession = uint32(d.u32())
+	m.AgentOutCallsTimeSession = uint32(d.u32())
+	m.AgentOutCallsHeldSession = uint32(d.u32())
+	m.AgentOutCallsHeldTimeSession = uint32(d.u32())
+	m.HandledCallsSession = uint32(d.u32())
+	m.HandledCallsTalkTimeSession = uint32(d.u32())
+	m.HandledCallsAfterCallTimeSession = uint32(d.u32())
+	m.HandledCallsTimeSession = uint32(d.u32())
+	m.IncomingCallsHeldSession = uint32(d.u32())
+	m.IncomingCallsHeldTimeSession = uint32(d.u32())
+	m.InternalCallsSession = uint32(d.u32())
+	m.InternalCallsTimeSession = uint32(d.u32())
+	m.InternalCallsRcvdSession = uint32(d.u32())
+	m.InternalCallsRcvdTimeSession = uint32(d.u32())
+	m.InternalCallsHeldSession = uint32(d.u32())
+	m.InternalCallsHeldTimeSession = uint32(d.u32())
+	m.AutoOutCallsSession = uint32(d.u32())
+	m.AutoOutCallsTalkTimeSession = uint32(d.u32())
+	m.AutoOutCallsTimeSession = uint32(d.u32())
+	m.AutoOutCallsHeldSession = uint32(d.u32())
+	m.AutoOutCallsHeldTimeSession = uint32(d.u32())
+	m.PreviewCallsSession = uint32(d.u32())
+	m.PreviewCallsTalkTimeSession = uint32(d.u32())
+	m.PreviewCallsTimeSession = uint32(d.u32())
+	m.PreviewCallsHeldSession = uint32(d.u32())
+	m.PreviewCallsHeldTimeSession = uint32(d.u32())
+	m.ReservationCallsSession = uint32(d.u32())
+	m.ReservationCallsTalkTimeSession = uint32(d.u32())
+	m.ReservationCallsTimeSession = uint32(d.u32())
+	m.ReservationCallsHeldSession = uint32(d.u32())
+	m.ReservationCallsHeldTimeSession = uint32(d.u32())
+	m.BargeInCallsSession = uint32(d.u32())
+	m.InterceptCallsSession = uint32(d.u32())
+	m.MonitorCallsSession = uint32(d.u32())
+	m.WhisperCallsSession = uint32(d.u32())
+	m.EmergencyCallsSession = uint32(d.u32())
+	m.AvailTimeToday = uint32(d.u32())
+	m.LoggedOnTimeToday = uint32(d.u32())
+	m.NotReadyTimeToday = uint32(d.u32())
+	m.ICMAvailableTimeToday = uint32(d.u32())
+	m.RoutableTimeToday = uint32(d.u32())
+	m.AgentOutCallsToday = uint32(d.u32())
+	m.AgentOutCallsTalkTimeToday = uint32(d.u32())
+	m.AgentOutCallsTimeToday = uint32(d.u32())
+	m.AgentOutCallsHeldToday = uint32(d.u32())
+	m.AgentOutCallsHeldTimeToday = uint32(d.u32())
+	m.HandledCallsToday = uint32(d.u32())
+	m.HandledCallsTalkTimeToday = uint32(d.u32())
+	m.HandledCallsAfterCallTimeToday = uint32(d.u32())
+	m.HandledCallsTimeToday = uint32(d.u32())
+	m.IncomingCallsHeldToday = uint32(d.u32())
+	m.IncomingCallsHeldTimeToday = uint32(d.u32())
+	m.InternalCallsToday = uint32(d.u32())
+	m.InternalCallsTimeToday = uint32(d.u32())
+	m.InternalCallsRcvdToday = uint32(d.u32())
+	m.InternalCallsRcvdTimeToday = uint32(d.u32())
+	m.InternalCallsHeldToday = uint32(d.u32())
+	m.InternalCallsHeldTimeToday = uint32(d.u32())
+	m.AutoOutCallsToday = uint32(d.u32())
+	m.AutoOutCallsTalkTimeToday = uint32(d.u32())
+	m.AutoOutCallsTimeToday = uint32(d.u32())
+	m.AutoOutCallsHeldToday = uint32(d.u32())
+	m.AutoOutCallsHeldTimeToday = uint32(d.u32())
+	m.PreviewCallsToday = uint32(d.u32())
+	m.PreviewCallsTalkTimeToday = uint32(d.u32())
+	m.PreviewCallsTimeToday = uint32(d.u32())
+	m.PreviewCallsHeldToday = uint32(d.u32())
+	m.PreviewCallsHeldTimeToday = uint32(d.u32())
+	m.ReservationCallsToday = uint32(d.u32())
+	m.ReservationCallsTalkTimeToday = uint32(d.u32())
+	m.ReservationCallsTimeToday = uint32(d.u32())
+	m.ReservationCallsHeldToday = uint32(d.u32())
+	m.ReservationCallsHeldTimeToday = uint32(d.u32())
+	m.BargeInCallsToday = uint32(d.u32())
+	m.InterceptCallsToday = uint32(d.u32())
+	m.MonitorCallsToday = uint32(d.u32())
+	m.WhisperCallsToday = uint32(d.u32())
+	m.EmergencyCallsToday = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
 			}
 		default:
 			d.unknown()
@@ -9160,6 +16376,1230 @@ func (m *QuerySkillGroupStatisticsConf) UnmarshalBody(body []byte, pv ProtocolVe
 	return d.err
 }
 
+// RTPStartedEvent is RTP_STARTED_EVENT (MessageType 116).
+type RTPStartedEvent struct {
+	MonitorID              uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ClientPort             uint32                 // UINT
+	Direction              RTPDirection           // USHORT
+	RTPType                RTPType                // USHORT
+	BitRate                uint32                 // UINT
+	EchoCancellation       uint16                 // USHORT
+	PacketSize             uint32                 // UINT; ms
+	PayloadType            uint16                 // USHORT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	ConnectionCallID       uint32                 // UINT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, required
+	ClientAddress      string // tag 81 STRING 64, optional
+	AgentID            string // tag 5 STRING 12, optional
+	AgentExtension     string // tag 4 STRING 16, optional
+	AgentInstrument    string // tag 6 STRING 64, optional
+	SendingAddress     string // tag 125 STRING 64, optional
+	SendingPort        uint32 // tag 126 UINT, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*RTPStartedEvent) MessageType() MessageType { return MsgRTPStartedEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *RTPStartedEvent) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagClientAddress:
+		return m.Present&(1<<1) != 0
+	case TagAgentID:
+		return m.Present&(1<<2) != 0
+	case TagAgentExtension:
+		return m.Present&(1<<3) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<4) != 0
+	case TagSendingAddress:
+		return m.Present&(1<<5) != 0
+	case TagSendingPort:
+		return m.Present&(1<<6) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *RTPStartedEvent) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagClientAddress:
+		m.Present |= 1 << 1
+	case TagAgentID:
+		m.Present |= 1 << 2
+	case TagAgentExtension:
+		m.Present |= 1 << 3
+	case TagAgentInstrument:
+		m.Present |= 1 << 4
+	case TagSendingAddress:
+		m.Present |= 1 << 5
+	case TagSendingPort:
+		m.Present |= 1 << 6
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*RTPStartedEvent) FixedSize(pv ProtocolVersion) int {
+	return 34
+}
+
+// AppendBody implements Message.
+func (m *RTPStartedEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgRTPStartedEvent)
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ClientPort))
+	e.u16(uint16(m.Direction))
+	e.u16(uint16(m.RTPType))
+	e.u32(uint32(m.BitRate))
+	e.u16(uint16(m.EchoCancellation))
+	e.u32(uint32(m.PacketSize))
+	e.u16(uint16(m.PayloadType))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u32(uint32(m.ConnectionCallID))
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.ClientAddress != "" {
+		e.fstr(TagClientAddress, "ClientAddress", m.ClientAddress, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<4) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	if m.Present&(1<<5) != 0 || m.SendingAddress != "" {
+		e.fstr(TagSendingAddress, "SendingAddress", m.SendingAddress, 64)
+	}
+	if m.Present&(1<<6) != 0 || m.SendingPort != 0 {
+		e.fu32(TagSendingPort, "SendingPort", uint32(m.SendingPort))
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *RTPStartedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = RTPStartedEvent{}
+	d := newDecoder(body, pv, MsgRTPStartedEvent)
+	if !d.fixed(34) {
+		return d.err
+	}
+	m.MonitorID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ClientPort = uint32(d.u32())
+	m.Direction = RTPDirection(d.u16())
+	m.RTPType = RTPType(d.u16())
+	m.BitRate = uint32(d.u32())
+	m.EchoCancellation = uint16(d.u16())
+	m.PacketSize = uint32(d.u32())
+	m.PayloadType = uint16(d.u16())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ConnectionCallID = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagClientAddress:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "ClientAddress") {
+				m.ClientAddress = d.fstr("ClientAddress", 64)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		case TagSendingAddress:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "SendingAddress") {
+				m.SendingAddress = d.fstr("SendingAddress", 64)
+			}
+		case TagSendingPort:
+			d.gclose()
+			if d.once(&m.Present, 1<<6, "SendingPort") {
+				m.SendingPort = uint32(d.fu32("SendingPort"))
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	return d.err
+}
+
+// RTPStoppedEvent is RTP_STOPPED_EVENT (MessageType 117).
+type RTPStoppedEvent struct {
+	MonitorID              uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ClientPort             uint32                 // UINT
+	Direction              RTPDirection           // USHORT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	ConnectionCallID       uint32                 // UINT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, required
+	ClientAddress      string // tag 81 STRING 64, optional
+	AgentID            string // tag 5 STRING 12, optional
+	AgentExtension     string // tag 4 STRING 16, optional
+	AgentInstrument    string // tag 6 STRING 64, optional
+	SendingAddress     string // tag 125 STRING 64, optional
+	SendingPort        uint32 // tag 126 UINT, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*RTPStoppedEvent) MessageType() MessageType { return MsgRTPStoppedEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *RTPStoppedEvent) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagClientAddress:
+		return m.Present&(1<<1) != 0
+	case TagAgentID:
+		return m.Present&(1<<2) != 0
+	case TagAgentExtension:
+		return m.Present&(1<<3) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<4) != 0
+	case TagSendingAddress:
+		return m.Present&(1<<5) != 0
+	case TagSendingPort:
+		return m.Present&(1<<6) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *RTPStoppedEvent) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagClientAddress:
+		m.Present |= 1 << 1
+	case TagAgentID:
+		m.Present |= 1 << 2
+	case TagAgentExtension:
+		m.Present |= 1 << 3
+	case TagAgentInstrument:
+		m.Present |= 1 << 4
+	case TagSendingAddress:
+		m.Present |= 1 << 5
+	case TagSendingPort:
+		m.Present |= 1 << 6
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*RTPStoppedEvent) FixedSize(pv ProtocolVersion) int {
+	return 20
+}
+
+// AppendBody implements Message.
+func (m *RTPStoppedEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgRTPStoppedEvent)
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ClientPort))
+	e.u16(uint16(m.Direction))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u32(uint32(m.ConnectionCallID))
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.ClientAddress != "" {
+		e.fstr(TagClientAddress, "ClientAddress", m.ClientAddress, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<4) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	if m.Present&(1<<5) != 0 || m.SendingAddress != "" {
+		e.fstr(TagSendingAddress, "SendingAddress", m.SendingAddress, 64)
+	}
+	if m.Present&(1<<6) != 0 || m.SendingPort != 0 {
+		e.fu32(TagSendingPort, "SendingPort", uint32(m.SendingPort))
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *RTPStoppedEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = RTPStoppedEvent{}
+	d := newDecoder(body, pv, MsgRTPStoppedEvent)
+	if !d.fixed(20) {
+		return d.err
+	}
+	m.MonitorID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ClientPort = uint32(d.u32())
+	m.Direction = RTPDirection(d.u16())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ConnectionCallID = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagClientAddress:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "ClientAddress") {
+				m.ClientAddress = d.fstr("ClientAddress", 64)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		case TagSendingAddress:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "SendingAddress") {
+				m.SendingAddress = d.fstr("SendingAddress", 64)
+			}
+		case TagSendingPort:
+			d.gclose()
+			if d.once(&m.Present, 1<<6, "SendingPort") {
+				m.SendingPort = uint32(d.fu32("SendingPort"))
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	return d.err
+}
+
+// SupervisorAssistReq is SUPERVISOR_ASSIST_REQ (MessageType 118).
+type SupervisorAssistReq struct {
+	InvokeID               uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT; 0xFFFFFFFF = none
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, optional
+	AgentExtension     string // tag 4 STRING 16, optional
+	AgentID            string // tag 5 STRING 12, optional
+	AgentInstrument    string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SupervisorAssistReq) MessageType() MessageType { return MsgSupervisorAssistReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SupervisorAssistReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SupervisorAssistReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SupervisorAssistReq) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagAgentExtension:
+		return m.Present&(1<<1) != 0
+	case TagAgentID:
+		return m.Present&(1<<2) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<3) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SupervisorAssistReq) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagAgentExtension:
+		m.Present |= 1 << 1
+	case TagAgentID:
+		m.Present |= 1 << 2
+	case TagAgentInstrument:
+		m.Present |= 1 << 3
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SupervisorAssistReq) FixedSize(pv ProtocolVersion) int {
+	return 14
+}
+
+// AppendBody implements Message.
+func (m *SupervisorAssistReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSupervisorAssistReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	if m.Present&(1<<0) != 0 || m.ConnectionDeviceID != "" {
+		e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<2) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SupervisorAssistReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SupervisorAssistReq{}
+	d := newDecoder(body, pv, MsgSupervisorAssistReq)
+	if !d.fixed(14) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// SupervisorAssistConf is SUPERVISOR_ASSIST_CONF (MessageType 119).
+type SupervisorAssistConf struct {
+	InvokeID               uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	LineHandle             uint16                 // USHORT
+	LineType               LineType               // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SupervisorAssistConf) MessageType() MessageType { return MsgSupervisorAssistConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SupervisorAssistConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SupervisorAssistConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SupervisorAssistConf) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SupervisorAssistConf) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SupervisorAssistConf) FixedSize(pv ProtocolVersion) int {
+	return 14
+}
+
+// AppendBody implements Message.
+func (m *SupervisorAssistConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSupervisorAssistConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u16(uint16(m.LineHandle))
+	e.u16(uint16(m.LineType))
+	if m.Present&(1<<0) != 0 || m.ConnectionDeviceID != "" {
+		e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SupervisorAssistConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SupervisorAssistConf{}
+	d := newDecoder(body, pv, MsgSupervisorAssistConf)
+	if !d.fixed(14) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.LineHandle = uint16(d.u16())
+	m.LineType = LineType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// EmergencyCallReq is EMERGENCY_CALL_REQ (MessageType 121).
+type EmergencyCallReq struct {
+	InvokeID               uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT; 0xFFFFFFFF = none
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, optional
+	AgentExtension     string // tag 4 STRING 16, optional
+	AgentID            string // tag 5 STRING 12, optional
+	AgentInstrument    string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*EmergencyCallReq) MessageType() MessageType { return MsgEmergencyCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *EmergencyCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *EmergencyCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *EmergencyCallReq) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagAgentExtension:
+		return m.Present&(1<<1) != 0
+	case TagAgentID:
+		return m.Present&(1<<2) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<3) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *EmergencyCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagAgentExtension:
+		m.Present |= 1 << 1
+	case TagAgentID:
+		m.Present |= 1 << 2
+	case TagAgentInstrument:
+		m.Present |= 1 << 3
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*EmergencyCallReq) FixedSize(pv ProtocolVersion) int {
+	return 14
+}
+
+// AppendBody implements Message.
+func (m *EmergencyCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgEmergencyCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	if m.Present&(1<<0) != 0 || m.ConnectionDeviceID != "" {
+		e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<2) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *EmergencyCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = EmergencyCallReq{}
+	d := newDecoder(body, pv, MsgEmergencyCallReq)
+	if !d.fixed(14) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// EmergencyCallConf is EMERGENCY_CALL_CONF (MessageType 122).
+type EmergencyCallConf struct {
+	InvokeID               uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	LineHandle             uint16                 // USHORT
+	LineType               LineType               // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*EmergencyCallConf) MessageType() MessageType { return MsgEmergencyCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *EmergencyCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *EmergencyCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *EmergencyCallConf) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *EmergencyCallConf) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*EmergencyCallConf) FixedSize(pv ProtocolVersion) int {
+	return 14
+}
+
+// AppendBody implements Message.
+func (m *EmergencyCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgEmergencyCallConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u16(uint16(m.LineHandle))
+	e.u16(uint16(m.LineType))
+	if m.Present&(1<<0) != 0 || m.ConnectionDeviceID != "" {
+		e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *EmergencyCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = EmergencyCallConf{}
+	d := newDecoder(body, pv, MsgEmergencyCallConf)
+	if !d.fixed(14) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.LineHandle = uint16(d.u16())
+	m.LineType = LineType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// EmergencyCallEvent is EMERGENCY_CALL_EVENT (MessageType 123).
+type EmergencyCallEvent struct {
+	PeripheralID           uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	SessionID              uint32                 // UINT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, optional
+	ClientID           string // tag 1 STRING 64, optional
+	ClientAddress      string // tag 81 STRING 64, optional
+	AgentExtension     string // tag 4 STRING 16, optional
+	AgentID            string // tag 5 STRING 12, optional
+	AgentInstrument    string // tag 6 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*EmergencyCallEvent) MessageType() MessageType { return MsgEmergencyCallEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *EmergencyCallEvent) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagClientID:
+		return m.Present&(1<<1) != 0
+	case TagClientAddress:
+		return m.Present&(1<<2) != 0
+	case TagAgentExtension:
+		return m.Present&(1<<3) != 0
+	case TagAgentID:
+		return m.Present&(1<<4) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<5) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *EmergencyCallEvent) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagClientID:
+		m.Present |= 1 << 1
+	case TagClientAddress:
+		m.Present |= 1 << 2
+	case TagAgentExtension:
+		m.Present |= 1 << 3
+	case TagAgentID:
+		m.Present |= 1 << 4
+	case TagAgentInstrument:
+		m.Present |= 1 << 5
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*EmergencyCallEvent) FixedSize(pv ProtocolVersion) int {
+	return 14
+}
+
+// AppendBody implements Message.
+func (m *EmergencyCallEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgEmergencyCallEvent)
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u32(uint32(m.SessionID))
+	if m.Present&(1<<0) != 0 || m.ConnectionDeviceID != "" {
+		e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.ClientID != "" {
+		e.fstr(TagClientID, "ClientID", m.ClientID, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.ClientAddress != "" {
+		e.fstr(TagClientAddress, "ClientAddress", m.ClientAddress, 64)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<4) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<5) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *EmergencyCallEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = EmergencyCallEvent{}
+	d := newDecoder(body, pv, MsgEmergencyCallEvent)
+	if !d.fixed(14) {
+		return d.err
+	}
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.SessionID = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagClientID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "ClientID") {
+				m.ClientID = d.fstr("ClientID", 64)
+			}
+		case TagClientAddress:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "ClientAddress") {
+				m.ClientAddress = d.fstr("ClientAddress", 64)
+			}
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// SuperviseCallReq is SUPERVISE_CALL_REQ (MessageType 124).
+type SuperviseCallReq struct {
+	InvokeID                         uint32                 // UINT
+	PeripheralID                     uint32                 // UINT
+	AgentConnectionCallID            uint32                 // UINT; 0xFFFFFFFF = the agent's current call
+	SupervisorConnectionCallID       uint32                 // UINT; 0xFFFFFFFF = none
+	AgentConnectionDeviceIDType      ConnectionDeviceIDType // USHORT
+	SupervisorConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	SupervisoryAction                SupervisoryAction      // USHORT
+
+	// Floating part.
+	AgentConnectionDeviceID      string // tag 90 STRING 64, optional
+	SupervisorConnectionDeviceID string // tag 91 STRING 64, optional
+	AgentExtension               string // tag 4 STRING 16, optional
+	AgentID                      string // tag 5 STRING 12, optional
+	AgentInstrument              string // tag 6 STRING 64, optional
+	SupervisorInstrument         string // tag 85 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SuperviseCallReq) MessageType() MessageType { return MsgSuperviseCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SuperviseCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SuperviseCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SuperviseCallReq) Has(t Tag) bool {
+	switch t {
+	case TagAgentConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagSupervisorConnectionDevID:
+		return m.Present&(1<<1) != 0
+	case TagAgentExtension:
+		return m.Present&(1<<2) != 0
+	case TagAgentID:
+		return m.Present&(1<<3) != 0
+	case TagAgentInstrument:
+		return m.Present&(1<<4) != 0
+	case TagSupervisorInstrument:
+		return m.Present&(1<<5) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SuperviseCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagAgentConnectionDevID:
+		m.Present |= 1 << 0
+	case TagSupervisorConnectionDevID:
+		m.Present |= 1 << 1
+	case TagAgentExtension:
+		m.Present |= 1 << 2
+	case TagAgentID:
+		m.Present |= 1 << 3
+	case TagAgentInstrument:
+		m.Present |= 1 << 4
+	case TagSupervisorInstrument:
+		m.Present |= 1 << 5
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SuperviseCallReq) FixedSize(pv ProtocolVersion) int {
+	return 22
+}
+
+// AppendBody implements Message.
+func (m *SuperviseCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSuperviseCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.AgentConnectionCallID))
+	e.u32(uint32(m.SupervisorConnectionCallID))
+	e.u16(uint16(m.AgentConnectionDeviceIDType))
+	e.u16(uint16(m.SupervisorConnectionDeviceIDType))
+	e.u16(uint16(m.SupervisoryAction))
+	if m.Present&(1<<0) != 0 || m.AgentConnectionDeviceID != "" {
+		e.fstr(TagAgentConnectionDevID, "AgentConnectionDeviceID", m.AgentConnectionDeviceID, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.SupervisorConnectionDeviceID != "" {
+		e.fstr(TagSupervisorConnectionDevID, "SupervisorConnectionDeviceID", m.SupervisorConnectionDeviceID, 64)
+	}
+	if m.Present&(1<<2) != 0 || m.AgentExtension != "" {
+		e.fstr(TagAgentExtension, "AgentExtension", m.AgentExtension, 16)
+	}
+	if m.Present&(1<<3) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	if m.Present&(1<<4) != 0 || m.AgentInstrument != "" {
+		e.fstr(TagAgentInstrument, "AgentInstrument", m.AgentInstrument, 64)
+	}
+	if m.Present&(1<<5) != 0 || m.SupervisorInstrument != "" {
+		e.fstr(TagSupervisorInstrument, "SupervisorInstrument", m.SupervisorInstrument, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SuperviseCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SuperviseCallReq{}
+	d := newDecoder(body, pv, MsgSuperviseCallReq)
+	if !d.fixed(22) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.AgentConnectionCallID = uint32(d.u32())
+	m.SupervisorConnectionCallID = uint32(d.u32())
+	m.AgentConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.SupervisorConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.SupervisoryAction = SupervisoryAction(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagAgentConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "AgentConnectionDeviceID") {
+				m.AgentConnectionDeviceID = d.fstr("AgentConnectionDeviceID", 64)
+			}
+		case TagSupervisorConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "SupervisorConnectionDeviceID") {
+				m.SupervisorConnectionDeviceID = d.fstr("SupervisorConnectionDeviceID", 64)
+			}
+		case TagAgentExtension:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "AgentExtension") {
+				m.AgentExtension = d.fstr("AgentExtension", 16)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		case TagAgentInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "AgentInstrument") {
+				m.AgentInstrument = d.fstr("AgentInstrument", 64)
+			}
+		case TagSupervisorInstrument:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "SupervisorInstrument") {
+				m.SupervisorInstrument = d.fstr("SupervisorInstrument", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// SuperviseCallConf is SUPERVISE_CALL_CONF (MessageType 125).
+type SuperviseCallConf struct {
+	InvokeID               uint32                 // UINT
+	ConnectionCallID       uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SuperviseCallConf) MessageType() MessageType { return MsgSuperviseCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SuperviseCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SuperviseCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SuperviseCallConf) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SuperviseCallConf) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SuperviseCallConf) FixedSize(pv ProtocolVersion) int {
+	return 10
+}
+
+// AppendBody implements Message.
+func (m *SuperviseCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSuperviseCallConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	if m.Present&(1<<0) != 0 || m.ConnectionDeviceID != "" {
+		e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SuperviseCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SuperviseCallConf{}
+	d := newDecoder(body, pv, MsgSuperviseCallConf)
+	if !d.fixed(10) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.ConnectionCallID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
 // AgentTeamConfigEvent is AGENT_TEAM_CONFIG_EVENT (MessageType 128).
 type AgentTeamConfigEvent struct {
 	PeripheralID    uint32          // UINT
@@ -9301,6 +17741,292 @@ func (m *AgentTeamConfigEvent) UnmarshalBody(body []byte, pv ProtocolVersion) er
 	}
 	if int(m.NumberOfAgents) != len(m.Agents) {
 		d.countMismatch("NumberOfAgents", 25, uint32(m.NumberOfAgents), len(m.Agents))
+	}
+	return d.err
+}
+
+// SetAppDataReq is SET_APP_DATA_REQ (MessageType 129).
+type SetAppDataReq struct {
+	InvokeID uint32 // UINT
+
+	// Floating part.
+	ApplicationPathID int32  // tag 97 INT, optional
+	CallVariable1     string // tag 13 STRING 41, optional
+	CallVariable2     string // tag 14 STRING 41, optional
+	CallVariable3     string // tag 15 STRING 41, optional
+	CallVariable4     string // tag 16 STRING 41, optional
+	CallVariable5     string // tag 17 STRING 41, optional
+	CallVariable6     string // tag 18 STRING 41, optional
+	CallVariable7     string // tag 19 STRING 41, optional
+	CallVariable8     string // tag 20 STRING 41, optional
+	CallVariable9     string // tag 21 STRING 41, optional
+	CallVariable10    string // tag 22 STRING 41, optional
+	FltCallTypeID     uint32 // tag 210 UINT, optional
+	PreCallInvokeID   uint32 // tag 221 UINT, optional, PV14+
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SetAppDataReq) MessageType() MessageType { return MsgSetAppDataReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SetAppDataReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SetAppDataReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SetAppDataReq) Has(t Tag) bool {
+	switch t {
+	case TagAppPathID:
+		return m.Present&(1<<0) != 0
+	case TagCallVar1:
+		return m.Present&(1<<1) != 0
+	case TagCallVar2:
+		return m.Present&(1<<2) != 0
+	case TagCallVar3:
+		return m.Present&(1<<3) != 0
+	case TagCallVar4:
+		return m.Present&(1<<4) != 0
+	case TagCallVar5:
+		return m.Present&(1<<5) != 0
+	case TagCallVar6:
+		return m.Present&(1<<6) != 0
+	case TagCallVar7:
+		return m.Present&(1<<7) != 0
+	case TagCallVar8:
+		return m.Present&(1<<8) != 0
+	case TagCallVar9:
+		return m.Present&(1<<9) != 0
+	case TagCallVar10:
+		return m.Present&(1<<10) != 0
+	case TagCallTypeID:
+		return m.Present&(1<<11) != 0
+	case TagPreCallInvokeID:
+		return m.Present&(1<<12) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SetAppDataReq) SetPresent(t Tag) {
+	switch t {
+	case TagAppPathID:
+		m.Present |= 1 << 0
+	case TagCallVar1:
+		m.Present |= 1 << 1
+	case TagCallVar2:
+		m.Present |= 1 << 2
+	case TagCallVar3:
+		m.Present |= 1 << 3
+	case TagCallVar4:
+		m.Present |= 1 << 4
+	case TagCallVar5:
+		m.Present |= 1 << 5
+	case TagCallVar6:
+		m.Present |= 1 << 6
+	case TagCallVar7:
+		m.Present |= 1 << 7
+	case TagCallVar8:
+		m.Present |= 1 << 8
+	case TagCallVar9:
+		m.Present |= 1 << 9
+	case TagCallVar10:
+		m.Present |= 1 << 10
+	case TagCallTypeID:
+		m.Present |= 1 << 11
+	case TagPreCallInvokeID:
+		m.Present |= 1 << 12
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SetAppDataReq) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *SetAppDataReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSetAppDataReq)
+	e.u32(uint32(m.InvokeID))
+	if m.Present&(1<<0) != 0 || m.ApplicationPathID != 0 {
+		e.fu32(TagAppPathID, "ApplicationPathID", uint32(m.ApplicationPathID))
+	}
+	if m.Present&(1<<1) != 0 || m.CallVariable1 != "" {
+		e.fstr(TagCallVar1, "CallVariable1", m.CallVariable1, 41)
+	}
+	if m.Present&(1<<2) != 0 || m.CallVariable2 != "" {
+		e.fstr(TagCallVar2, "CallVariable2", m.CallVariable2, 41)
+	}
+	if m.Present&(1<<3) != 0 || m.CallVariable3 != "" {
+		e.fstr(TagCallVar3, "CallVariable3", m.CallVariable3, 41)
+	}
+	if m.Present&(1<<4) != 0 || m.CallVariable4 != "" {
+		e.fstr(TagCallVar4, "CallVariable4", m.CallVariable4, 41)
+	}
+	if m.Present&(1<<5) != 0 || m.CallVariable5 != "" {
+		e.fstr(TagCallVar5, "CallVariable5", m.CallVariable5, 41)
+	}
+	if m.Present&(1<<6) != 0 || m.CallVariable6 != "" {
+		e.fstr(TagCallVar6, "CallVariable6", m.CallVariable6, 41)
+	}
+	if m.Present&(1<<7) != 0 || m.CallVariable7 != "" {
+		e.fstr(TagCallVar7, "CallVariable7", m.CallVariable7, 41)
+	}
+	if m.Present&(1<<8) != 0 || m.CallVariable8 != "" {
+		e.fstr(TagCallVar8, "CallVariable8", m.CallVariable8, 41)
+	}
+	if m.Present&(1<<9) != 0 || m.CallVariable9 != "" {
+		e.fstr(TagCallVar9, "CallVariable9", m.CallVariable9, 41)
+	}
+	if m.Present&(1<<10) != 0 || m.CallVariable10 != "" {
+		e.fstr(TagCallVar10, "CallVariable10", m.CallVariable10, 41)
+	}
+	if m.Present&(1<<11) != 0 || m.FltCallTypeID != 0 {
+		e.fu32(TagCallTypeID, "FltCallTypeID", uint32(m.FltCallTypeID))
+	}
+	if pv >= 14 && (m.Present&(1<<12) != 0 || m.PreCallInvokeID != 0) {
+		e.fu32(TagPreCallInvokeID, "PreCallInvokeID", uint32(m.PreCallInvokeID))
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SetAppDataReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SetAppDataReq{}
+	d := newDecoder(body, pv, MsgSetAppDataReq)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagAppPathID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ApplicationPathID") {
+				m.ApplicationPathID = int32(d.fu32("ApplicationPathID"))
+			}
+		case TagCallVar1:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "CallVariable1") {
+				m.CallVariable1 = d.fstr("CallVariable1", 41)
+			}
+		case TagCallVar2:
+			d.gclose()
+			if d.once(&m.Present, 1<<2, "CallVariable2") {
+				m.CallVariable2 = d.fstr("CallVariable2", 41)
+			}
+		case TagCallVar3:
+			d.gclose()
+			if d.once(&m.Present, 1<<3, "CallVariable3") {
+				m.CallVariable3 = d.fstr("CallVariable3", 41)
+			}
+		case TagCallVar4:
+			d.gclose()
+			if d.once(&m.Present, 1<<4, "CallVariable4") {
+				m.CallVariable4 = d.fstr("CallVariable4", 41)
+			}
+		case TagCallVar5:
+			d.gclose()
+			if d.once(&m.Present, 1<<5, "CallVariable5") {
+				m.CallVariable5 = d.fstr("CallVariable5", 41)
+			}
+		case TagCallVar6:
+			d.gclose()
+			if d.once(&m.Present, 1<<6, "CallVariable6") {
+				m.CallVariable6 = d.fstr("CallVariable6", 41)
+			}
+		case TagCallVar7:
+			d.gclose()
+			if d.once(&m.Present, 1<<7, "CallVariable7") {
+				m.CallVariable7 = d.fstr("CallVariable7", 41)
+			}
+		case TagCallVar8:
+			d.gclose()
+			if d.once(&m.Present, 1<<8, "CallVariable8") {
+				m.CallVariable8 = d.fstr("CallVariable8", 41)
+			}
+		case TagCallVar9:
+			d.gclose()
+			if d.once(&m.Present, 1<<9, "CallVariable9") {
+				m.CallVariable9 = d.fstr("CallVariable9", 41)
+			}
+		case TagCallVar10:
+			d.gclose()
+			if d.once(&m.Present, 1<<10, "CallVariable10") {
+				m.CallVariable10 = d.fstr("CallVariable10", 41)
+			}
+		case TagCallTypeID:
+			d.gclose()
+			if d.once(&m.Present, 1<<11, "FltCallTypeID") {
+				m.FltCallTypeID = uint32(d.fu32("FltCallTypeID"))
+			}
+		case TagPreCallInvokeID:
+			if pv < 14 {
+				d.newer("PreCallInvokeID", 14)
+				break
+			}
+			d.gclose()
+			if d.once(&m.Present, 1<<12, "PreCallInvokeID") {
+				m.PreCallInvokeID = uint32(d.fu32("PreCallInvokeID"))
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// SetAppDataConf is SET_APP_DATA_CONF (MessageType 130).
+type SetAppDataConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*SetAppDataConf) MessageType() MessageType { return MsgSetAppDataConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SetAppDataConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SetAppDataConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SetAppDataConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *SetAppDataConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSetAppDataConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SetAppDataConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SetAppDataConf{}
+	d := newDecoder(body, pv, MsgSetAppDataConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
 	}
 	return d.err
 }
@@ -9543,6 +18269,936 @@ func (m *AgentDeskSettingsConf) UnmarshalBody(body []byte, pv ProtocolVersion) e
 			d.gclose()
 			if d.once(&m.Present, 1<<2, "ACDSharedLineUsage") {
 				m.ACDSharedLineUsage = uint32(d.fu32("ACDSharedLineUsage"))
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// ListAgentTeamReq is LIST_AGENT_TEAM_REQ (MessageType 133).
+type ListAgentTeamReq struct {
+	InvokeID     uint32 // UINT
+	SupervisorID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*ListAgentTeamReq) MessageType() MessageType { return MsgListAgentTeamReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ListAgentTeamReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ListAgentTeamReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ListAgentTeamReq) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *ListAgentTeamReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgListAgentTeamReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.SupervisorID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ListAgentTeamReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ListAgentTeamReq{}
+	d := newDecoder(body, pv, MsgListAgentTeamReq)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.SupervisorID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ListAgentTeamConf is LIST_AGENT_TEAM_CONF (MessageType 134).
+type ListAgentTeamConf struct {
+	InvokeID           uint32 // UINT
+	NumberOfAgentTeams uint16 // USHORT
+	SegmentNumber      uint16 // USHORT
+	More               uint16 // USHORT
+
+	// Floating part.
+	TeamIDs []uint32 // tags 92, repeated NumberOfAgentTeams times
+}
+
+// MessageType implements Message.
+func (*ListAgentTeamConf) MessageType() MessageType { return MsgListAgentTeamConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ListAgentTeamConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ListAgentTeamConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ListAgentTeamConf) Has(t Tag) bool {
+	switch t {
+	case TagListTeamID:
+		return len(m.TeamIDs) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ListAgentTeamConf) FixedSize(pv ProtocolVersion) int {
+	return 10
+}
+
+// AppendBody implements Message.
+func (m *ListAgentTeamConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgListAgentTeamConf)
+	e.u32(uint32(m.InvokeID))
+	e.u16(uint16(uint16(e.count("NumberOfAgentTeams", uint32(m.NumberOfAgentTeams), len(m.TeamIDs), 25))))
+	e.u16(uint16(m.SegmentNumber))
+	e.u16(uint16(m.More))
+	for i := range m.TeamIDs {
+		e.fu32(TagListTeamID, "TeamID", uint32(m.TeamIDs[i]))
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ListAgentTeamConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.TeamIDs[:0]
+	*m = ListAgentTeamConf{}
+	m.TeamIDs = g0
+	d := newDecoder(body, pv, MsgListAgentTeamConf)
+	if !d.fixed(10) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.NumberOfAgentTeams = uint16(d.u16())
+	m.SegmentNumber = uint16(d.u16())
+	m.More = uint16(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagListTeamID:
+			d.gclose()
+			m.TeamIDs = append(m.TeamIDs, uint32(d.fu32("TeamID")))
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.TeamIDs) == 0 {
+		m.TeamIDs = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumberOfAgentTeams) != len(m.TeamIDs) {
+		d.countMismatch("NumberOfAgentTeams", 25, uint32(m.NumberOfAgentTeams), len(m.TeamIDs))
+	}
+	return d.err
+}
+
+// MonitorAgentTeamStartReq is MONITOR_AGENT_TEAM_START_REQ (MessageType 135).
+type MonitorAgentTeamStartReq struct {
+	InvokeID uint32 // UINT
+	TeamID   uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*MonitorAgentTeamStartReq) MessageType() MessageType { return MsgMonitorAgentTeamStartReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *MonitorAgentTeamStartReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *MonitorAgentTeamStartReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*MonitorAgentTeamStartReq) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *MonitorAgentTeamStartReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgMonitorAgentTeamStartReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.TeamID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *MonitorAgentTeamStartReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = MonitorAgentTeamStartReq{}
+	d := newDecoder(body, pv, MsgMonitorAgentTeamStartReq)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.TeamID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// MonitorAgentTeamStartConf is MONITOR_AGENT_TEAM_START_CONF (MessageType 136).
+type MonitorAgentTeamStartConf struct {
+	InvokeID  uint32 // UINT
+	MonitorID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*MonitorAgentTeamStartConf) MessageType() MessageType { return MsgMonitorAgentTeamStartConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *MonitorAgentTeamStartConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *MonitorAgentTeamStartConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*MonitorAgentTeamStartConf) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *MonitorAgentTeamStartConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgMonitorAgentTeamStartConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.MonitorID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *MonitorAgentTeamStartConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = MonitorAgentTeamStartConf{}
+	d := newDecoder(body, pv, MsgMonitorAgentTeamStartConf)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.MonitorID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// MonitorAgentTeamStopReq is MONITOR_AGENT_TEAM_STOP_REQ (MessageType 137).
+type MonitorAgentTeamStopReq struct {
+	InvokeID  uint32 // UINT
+	MonitorID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*MonitorAgentTeamStopReq) MessageType() MessageType { return MsgMonitorAgentTeamStopReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *MonitorAgentTeamStopReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *MonitorAgentTeamStopReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*MonitorAgentTeamStopReq) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *MonitorAgentTeamStopReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgMonitorAgentTeamStopReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.MonitorID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *MonitorAgentTeamStopReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = MonitorAgentTeamStopReq{}
+	d := newDecoder(body, pv, MsgMonitorAgentTeamStopReq)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.MonitorID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// MonitorAgentTeamStopConf is MONITOR_AGENT_TEAM_STOP_CONF (MessageType 138).
+type MonitorAgentTeamStopConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*MonitorAgentTeamStopConf) MessageType() MessageType { return MsgMonitorAgentTeamStopConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *MonitorAgentTeamStopConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *MonitorAgentTeamStopConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*MonitorAgentTeamStopConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *MonitorAgentTeamStopConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgMonitorAgentTeamStopConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *MonitorAgentTeamStopConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = MonitorAgentTeamStopConf{}
+	d := newDecoder(body, pv, MsgMonitorAgentTeamStopConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// BadCallReq is BAD_CALL_REQ (MessageType 139). §3.2: ConnectionDeviceIDType comes before ConnectionCallID.
+type BadCallReq struct {
+	InvokeID               uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	ConnectionCallID       uint32                 // UINT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, required
+	AgentID            string // tag 5 STRING 12, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*BadCallReq) MessageType() MessageType { return MsgBadCallReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *BadCallReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *BadCallReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *BadCallReq) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagAgentID:
+		return m.Present&(1<<1) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *BadCallReq) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagAgentID:
+		m.Present |= 1 << 1
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*BadCallReq) FixedSize(pv ProtocolVersion) int {
+	return 14
+}
+
+// AppendBody implements Message.
+func (m *BadCallReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgBadCallReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u32(uint32(m.ConnectionCallID))
+	e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	if m.Present&(1<<1) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *BadCallReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = BadCallReq{}
+	d := newDecoder(body, pv, MsgBadCallReq)
+	if !d.fixed(14) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ConnectionCallID = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ConnectionDeviceID")
+	}
+	return d.err
+}
+
+// BadCallConf is BAD_CALL_CONF (MessageType 140).
+type BadCallConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*BadCallConf) MessageType() MessageType { return MsgBadCallConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *BadCallConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *BadCallConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*BadCallConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *BadCallConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgBadCallConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *BadCallConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = BadCallConf{}
+	d := newDecoder(body, pv, MsgBadCallConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// SetDeviceAttributesReq is SET_DEVICE_ATTRIBUTES_REQ (MessageType 141). CallingDeviceID must be in the Dialer_Port_Map table.
+type SetDeviceAttributesReq struct {
+	InvokeID           uint32       // UINT
+	PeripheralID       uint32       // UINT
+	ServiceNumber      uint32       // UINT
+	ServiceID          uint32       // UINT
+	SkillGroupNumber   uint32       // UINT
+	SkillGroupID       uint32       // UINT
+	SkillGroupPriority uint16       // USHORT
+	CallType           CallType     // USHORT
+	CallingDeviceType  DeviceIDType // USHORT
+
+	// Floating part.
+	CallingDeviceID string // tag 27 STRING 64, required
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*SetDeviceAttributesReq) MessageType() MessageType { return MsgSetDeviceAttributesReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SetDeviceAttributesReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SetDeviceAttributesReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *SetDeviceAttributesReq) Has(t Tag) bool {
+	switch t {
+	case TagCallingDevID:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *SetDeviceAttributesReq) SetPresent(t Tag) {
+	switch t {
+	case TagCallingDevID:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SetDeviceAttributesReq) FixedSize(pv ProtocolVersion) int {
+	return 30
+}
+
+// AppendBody implements Message.
+func (m *SetDeviceAttributesReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSetDeviceAttributesReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u32(uint32(m.ServiceNumber))
+	e.u32(uint32(m.ServiceID))
+	e.u32(uint32(m.SkillGroupNumber))
+	e.u32(uint32(m.SkillGroupID))
+	e.u16(uint16(m.SkillGroupPriority))
+	e.u16(uint16(m.CallType))
+	e.u16(uint16(m.CallingDeviceType))
+	e.fstr(TagCallingDevID, "CallingDeviceID", m.CallingDeviceID, 64)
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SetDeviceAttributesReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SetDeviceAttributesReq{}
+	d := newDecoder(body, pv, MsgSetDeviceAttributesReq)
+	if !d.fixed(30) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ServiceNumber = uint32(d.u32())
+	m.ServiceID = uint32(d.u32())
+	m.SkillGroupNumber = uint32(d.u32())
+	m.SkillGroupID = uint32(d.u32())
+	m.SkillGroupPriority = uint16(d.u16())
+	m.CallType = CallType(d.u16())
+	m.CallingDeviceType = DeviceIDType(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagCallingDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "CallingDeviceID") {
+				m.CallingDeviceID = d.fstr("CallingDeviceID", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("CallingDeviceID")
+	}
+	return d.err
+}
+
+// SetDeviceAttributesConf is SET_DEVICE_ATTRIBUTES_CONF (MessageType 142).
+type SetDeviceAttributesConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*SetDeviceAttributesConf) MessageType() MessageType { return MsgSetDeviceAttributesConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *SetDeviceAttributesConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *SetDeviceAttributesConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*SetDeviceAttributesConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *SetDeviceAttributesConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgSetDeviceAttributesConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *SetDeviceAttributesConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = SetDeviceAttributesConf{}
+	d := newDecoder(body, pv, MsgSetDeviceAttributesConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// RegisterServiceReq is REGISTER_SERVICE_REQ (MessageType 143).
+type RegisterServiceReq struct {
+	InvokeID   uint32     // UINT
+	ServerMode ServerMode // USHORT
+
+	// Floating part.
+	ServiceName string // tag 94 STRING 64, required
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*RegisterServiceReq) MessageType() MessageType { return MsgRegisterServiceReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *RegisterServiceReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *RegisterServiceReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *RegisterServiceReq) Has(t Tag) bool {
+	switch t {
+	case TagServiceName:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *RegisterServiceReq) SetPresent(t Tag) {
+	switch t {
+	case TagServiceName:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*RegisterServiceReq) FixedSize(pv ProtocolVersion) int {
+	return 6
+}
+
+// AppendBody implements Message.
+func (m *RegisterServiceReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgRegisterServiceReq)
+	e.u32(uint32(m.InvokeID))
+	e.u16(uint16(m.ServerMode))
+	e.fstr(TagServiceName, "ServiceName", m.ServiceName, 64)
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *RegisterServiceReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = RegisterServiceReq{}
+	d := newDecoder(body, pv, MsgRegisterServiceReq)
+	if !d.fixed(6) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.ServerMode = ServerMode(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagServiceName:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ServiceName") {
+				m.ServiceName = d.fstr("ServiceName", 64)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("ServiceName")
+	}
+	return d.err
+}
+
+// RegisterServiceConf is REGISTER_SERVICE_CONF (MessageType 144).
+type RegisterServiceConf struct {
+	InvokeID            uint32 // UINT
+	RegisteredServiceID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*RegisterServiceConf) MessageType() MessageType { return MsgRegisterServiceConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *RegisterServiceConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *RegisterServiceConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*RegisterServiceConf) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *RegisterServiceConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgRegisterServiceConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.RegisteredServiceID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *RegisterServiceConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = RegisterServiceConf{}
+	d := newDecoder(body, pv, MsgRegisterServiceConf)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.RegisteredServiceID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// UnregisterServiceReq is UNREGISTER_SERVICE_REQ (MessageType 145).
+type UnregisterServiceReq struct {
+	InvokeID            uint32 // UINT
+	RegisteredServiceID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*UnregisterServiceReq) MessageType() MessageType { return MsgUnregisterServiceReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *UnregisterServiceReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *UnregisterServiceReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*UnregisterServiceReq) FixedSize(pv ProtocolVersion) int {
+	return 8
+}
+
+// AppendBody implements Message.
+func (m *UnregisterServiceReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgUnregisterServiceReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.RegisteredServiceID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *UnregisterServiceReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = UnregisterServiceReq{}
+	d := newDecoder(body, pv, MsgUnregisterServiceReq)
+	if !d.fixed(8) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.RegisteredServiceID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// UnregisterServiceConf is UNREGISTER_SERVICE_CONF (MessageType 146).
+type UnregisterServiceConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*UnregisterServiceConf) MessageType() MessageType { return MsgUnregisterServiceConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *UnregisterServiceConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *UnregisterServiceConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*UnregisterServiceConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *UnregisterServiceConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgUnregisterServiceConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *UnregisterServiceConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = UnregisterServiceConf{}
+	d := newDecoder(body, pv, MsgUnregisterServiceConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// StartRecordingConf is START_RECORDING_CONF (MessageType 148).
+type StartRecordingConf struct {
+	InvokeID   uint32 // UINT
+	SessionID  uint32 // UINT
+	ServerData uint32 // UINT
+
+	// Floating part.
+	ClientID      string // tag 1 STRING 64, optional
+	ClientAddress string // tag 81 STRING 64, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*StartRecordingConf) MessageType() MessageType { return MsgStartRecordingConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *StartRecordingConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *StartRecordingConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *StartRecordingConf) Has(t Tag) bool {
+	switch t {
+	case TagClientID:
+		return m.Present&(1<<0) != 0
+	case TagClientAddress:
+		return m.Present&(1<<1) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *StartRecordingConf) SetPresent(t Tag) {
+	switch t {
+	case TagClientID:
+		m.Present |= 1 << 0
+	case TagClientAddress:
+		m.Present |= 1 << 1
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*StartRecordingConf) FixedSize(pv ProtocolVersion) int {
+	return 12
+}
+
+// AppendBody implements Message.
+func (m *StartRecordingConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgStartRecordingConf)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.SessionID))
+	e.u32(uint32(m.ServerData))
+	if m.Present&(1<<0) != 0 || m.ClientID != "" {
+		e.fstr(TagClientID, "ClientID", m.ClientID, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.ClientAddress != "" {
+		e.fstr(TagClientAddress, "ClientAddress", m.ClientAddress, 64)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *StartRecordingConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = StartRecordingConf{}
+	d := newDecoder(body, pv, MsgStartRecordingConf)
+	if !d.fixed(12) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.SessionID = uint32(d.u32())
+	m.ServerData = uint32(d.u32())
+	for d.next() {
+		switch d.tag {
+		case TagClientID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ClientID") {
+				m.ClientID = d.fstr("ClientID", 64)
+			}
+		case TagClientAddress:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "ClientAddress") {
+				m.ClientAddress = d.fstr("ClientAddress", 64)
 			}
 		default:
 			d.unknown()
@@ -10075,6 +19731,2329 @@ func (m *ConfigEndEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
 		return d.err
 	}
 	m.Reserved = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ConfigServiceEvent is CONFIG_SERVICE_EVENT (MessageType 235). records modelled as a group starting with RecordType (183); unlisted tags are skipped.
+type ConfigServiceEvent struct {
+	NumRecords uint16 // USHORT; ≤ 10
+
+	// Floating part.
+	Records []ConfigServiceRecord // tags 183,208,184,132,133,134,173,174,175,176,129,186,187,188,213,216, repeated NumRecords times
+}
+
+// MessageType implements Message.
+func (*ConfigServiceEvent) MessageType() MessageType { return MsgConfigServiceEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConfigServiceEvent) Has(t Tag) bool {
+	switch t {
+	case TagRecordType:
+		return len(m.Records) > 0
+	case TagPeripheralID:
+		return len(m.Records) > 0
+	case TagPeripheralNumber:
+		return len(m.Records) > 0
+	case TagServiceSkillTargetID:
+		return len(m.Records) > 0
+	case TagPeripheralName:
+		return len(m.Records) > 0
+	case TagDescription:
+		return len(m.Records) > 0
+	case TagExtension:
+		return len(m.Records) > 0
+	case TagServiceLevelThreshold:
+		return len(m.Records) > 0
+	case TagServiceLevelType:
+		return len(m.Records) > 0
+	case TagConfigParam:
+		return len(m.Records) > 0
+	case TagMaxQueued:
+		return len(m.Records) > 0
+	case TagNumServiceMembers:
+		return len(m.Records) > 0
+	case TagServiceMember:
+		return len(m.Records) > 0
+	case TagServicePriority:
+		return len(m.Records) > 0
+	case TagOldPeripheralNumber:
+		return len(m.Records) > 0
+	case TagMRDomainID:
+		return len(m.Records) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConfigServiceEvent) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ConfigServiceEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConfigServiceEvent)
+	e.u16(uint16(uint16(e.count("NumRecords", uint32(m.NumRecords), len(m.Records), 25))))
+	for i := range m.Records {
+		el := &m.Records[i]
+		e.fu16(TagRecordType, "RecordType", uint16(el.RecordType))
+		if el.Present&(1<<1) != 0 || el.PeripheralID != 0 {
+			e.fu32(TagPeripheralID, "PeripheralID", uint32(el.PeripheralID))
+		}
+		if el.Present&(1<<2) != 0 || el.PeripheralNumber != 0 {
+			e.fu32(TagPeripheralNumber, "PeripheralNumber", uint32(el.PeripheralNumber))
+		}
+		if el.Present&(1<<3) != 0 || el.ServiceSkillTargetID != 0 {
+			e.fu32(TagServiceSkillTargetID, "ServiceSkillTargetID", uint32(el.ServiceSkillTargetID))
+		}
+		if el.Present&(1<<4) != 0 || el.PeripheralName != "" {
+			e.fstr(TagPeripheralName, "PeripheralName", el.PeripheralName, 64)
+		}
+		if el.Present&(1<<5) != 0 || el.Description != "" {
+			e.fstr(TagDescription, "Description", el.Description, 128)
+		}
+		if el.Present&(1<<6) != 0 || el.Extension != "" {
+			e.fstr(TagExtension, "Extension", el.Extension, 16)
+		}
+		if el.Present&(1<<7) != 0 || el.ServiceLevelThreshold != 0 {
+			e.fu32(TagServiceLevelThreshold, "ServiceLevelThreshold", uint32(el.ServiceLevelThreshold))
+		}
+		if el.Present&(1<<8) != 0 || el.ServiceLevelType != 0 {
+			e.fu32(TagServiceLevelType, "ServiceLevelType", uint32(el.ServiceLevelType))
+		}
+		if el.Present&(1<<9) != 0 || el.ConfigParam != "" {
+			e.fstr(TagConfigParam, "ConfigParam", el.ConfigParam, 255)
+		}
+		if el.Present&(1<<10) != 0 || el.MaxQueued != 0 {
+			e.fu32(TagMaxQueued, "MaxQueued", uint32(el.MaxQueued))
+		}
+		if el.Present&(1<<11) != 0 || el.NumServiceMembers != 0 || len(el.ServiceMembers) > 0 {
+			e.fu16(TagNumServiceMembers, "NumServiceMembers", uint16(uint16(e.count("NumServiceMembers", uint32(el.NumServiceMembers), len(el.ServiceMembers), 25))))
+		}
+		for j := range el.ServiceMembers {
+			e.fu32(TagServiceMember, "ServiceMemberSkillTargetID", uint32(el.ServiceMembers[j].ServiceMemberSkillTargetID))
+			e.fu16(TagServicePriority, "ServicePriority", uint16(el.ServiceMembers[j].ServicePriority))
+		}
+		if el.Present&(1<<14) != 0 || el.OldPeripheralNumber != 0 {
+			e.fu32(TagOldPeripheralNumber, "OldPeripheralNumber", uint32(el.OldPeripheralNumber))
+		}
+		if el.Present&(1<<15) != 0 || el.MRDomainID != 0 {
+			e.fu32(TagMRDomainID, "MRDomainID", uint32(el.MRDomainID))
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConfigServiceEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Records[:0]
+	*m = ConfigServiceEvent{}
+	m.Records = g0
+	d := newDecoder(body, pv, MsgConfigServiceEvent)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.NumRecords = uint16(d.u16())
+	d.ignFrom = 1 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagRecordType:
+			d.gstart(1, 0x1, "Records")
+			m.Records = append(m.Records, ConfigServiceRecord{})
+			m.Records[len(m.Records)-1].RecordType = RecordType(d.fu16("RecordType"))
+		case TagPeripheralID:
+			if d.gmember(1, 1, "PeripheralID") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralID = uint32(d.fu32("PeripheralID"))
+				el.Present |= 1 << 1
+			}
+		case TagPeripheralNumber:
+			if d.gmember(1, 2, "PeripheralNumber") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralNumber = uint32(d.fu32("PeripheralNumber"))
+				el.Present |= 1 << 2
+			}
+		case TagServiceSkillTargetID:
+			if d.gmember(1, 3, "ServiceSkillTargetID") {
+				el := &m.Records[len(m.Records)-1]
+				el.ServiceSkillTargetID = uint32(d.fu32("ServiceSkillTargetID"))
+				el.Present |= 1 << 3
+			}
+		case TagPeripheralName:
+			if d.gmember(1, 4, "PeripheralName") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralName = d.fstr("PeripheralName", 64)
+				el.Present |= 1 << 4
+			}
+		case TagDescription:
+			if d.gmember(1, 5, "Description") {
+				el := &m.Records[len(m.Records)-1]
+				el.Description = d.fstr("Description", 128)
+				el.Present |= 1 << 5
+			}
+		case TagExtension:
+			if d.gmember(1, 6, "Extension") {
+				el := &m.Records[len(m.Records)-1]
+				el.Extension = d.fstr("Extension", 16)
+				el.Present |= 1 << 6
+			}
+		case TagServiceLevelThreshold:
+			if d.gmember(1, 7, "ServiceLevelThreshold") {
+				el := &m.Records[len(m.Records)-1]
+				el.ServiceLevelThreshold = uint32(d.fu32("ServiceLevelThreshold"))
+				el.Present |= 1 << 7
+			}
+		case TagServiceLevelType:
+			if d.gmember(1, 8, "ServiceLevelType") {
+				el := &m.Records[len(m.Records)-1]
+				el.ServiceLevelType = uint32(d.fu32("ServiceLevelType"))
+				el.Present |= 1 << 8
+			}
+		case TagConfigParam:
+			if d.gmember(1, 9, "ConfigParam") {
+				el := &m.Records[len(m.Records)-1]
+				el.ConfigParam = d.fstr("ConfigParam", 255)
+				el.Present |= 1 << 9
+			}
+		case TagMaxQueued:
+			if d.gmember(1, 10, "MaxQueued") {
+				el := &m.Records[len(m.Records)-1]
+				el.MaxQueued = uint32(d.fu32("MaxQueued"))
+				el.Present |= 1 << 10
+			}
+		case TagNumServiceMembers:
+			if d.gmember(1, 11, "NumServiceMembers") {
+				el := &m.Records[len(m.Records)-1]
+				el.NumServiceMembers = uint16(d.fu16("NumServiceMembers"))
+				el.Present |= 1 << 11
+			}
+		case TagServiceMember:
+			if d.gsub(1, 12, 13, "ServiceMemberSkillTargetID") {
+				el := &m.Records[len(m.Records)-1]
+				el.ServiceMembers = append(el.ServiceMembers, ServiceMember{ServiceMemberSkillTargetID: uint32(d.fu32("ServiceMemberSkillTargetID"))})
+			}
+		case TagServicePriority:
+			if d.gsubMember(1, 13, "ServicePriority") {
+				el := &m.Records[len(m.Records)-1]
+				el.ServiceMembers[len(el.ServiceMembers)-1].ServicePriority = uint16(d.fu16("ServicePriority"))
+			}
+		case TagOldPeripheralNumber:
+			if d.gmember(1, 14, "OldPeripheralNumber") {
+				el := &m.Records[len(m.Records)-1]
+				el.OldPeripheralNumber = uint32(d.fu32("OldPeripheralNumber"))
+				el.Present |= 1 << 14
+			}
+		case TagMRDomainID:
+			if d.gmember(1, 15, "MRDomainID") {
+				el := &m.Records[len(m.Records)-1]
+				el.MRDomainID = uint32(d.fu32("MRDomainID"))
+				el.Present |= 1 << 15
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Records) == 0 {
+		m.Records = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumRecords) != len(m.Records) {
+		d.countMismatch("NumRecords", 25, uint32(m.NumRecords), len(m.Records))
+	}
+	for i := range m.Records {
+		if el := &m.Records[i]; int(el.NumServiceMembers) != len(el.ServiceMembers) {
+			d.countMismatch("NumServiceMembers", 25, uint32(el.NumServiceMembers), len(el.ServiceMembers))
+		}
+	}
+	return d.err
+}
+
+// ConfigSkillGroupEvent is CONFIG_SKILL_GROUP_EVENT (MessageType 236). records modelled as a group starting with RecordType (183); unlisted tags are skipped.
+type ConfigSkillGroupEvent struct {
+	NumRecords uint16 // USHORT; ≤ 10
+
+	// Floating part.
+	Records []ConfigSkillGroupRecord // tags 183,208,184,64,192,185,173,133,134,216,176,135,136,213,264,265, repeated NumRecords times
+}
+
+// MessageType implements Message.
+func (*ConfigSkillGroupEvent) MessageType() MessageType { return MsgConfigSkillGroupEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConfigSkillGroupEvent) Has(t Tag) bool {
+	switch t {
+	case TagRecordType:
+		return len(m.Records) > 0
+	case TagPeripheralID:
+		return len(m.Records) > 0
+	case TagPeripheralNumber:
+		return len(m.Records) > 0
+	case TagSkillGroupPriority:
+		return len(m.Records) > 0
+	case TagSkillGroupSkillTargetID:
+		return len(m.Records) > 0
+	case TagAgentSkillTargetID2:
+		return len(m.Records) > 0
+	case TagExtension:
+		return len(m.Records) > 0
+	case TagPeripheralName:
+		return len(m.Records) > 0
+	case TagDescription:
+		return len(m.Records) > 0
+	case TagMRDomainID:
+		return len(m.Records) > 0
+	case TagConfigParam:
+		return len(m.Records) > 0
+	case TagServiceMemberID:
+		return len(m.Records) > 0
+	case TagServiceMemberPriority:
+		return len(m.Records) > 0
+	case TagOldPeripheralNumber:
+		return len(m.Records) > 0
+	case TagFltPrecisionQueueID:
+		return len(m.Records) > 0
+	case TagFltPrecisionQueueName:
+		return len(m.Records) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConfigSkillGroupEvent) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ConfigSkillGroupEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConfigSkillGroupEvent)
+	e.u16(uint16(uint16(e.count("NumRecords", uint32(m.NumRecords), len(m.Records), 25))))
+	for i := range m.Records {
+		el := &m.Records[i]
+		e.fu16(TagRecordType, "RecordType", uint16(el.RecordType))
+		if el.Present&(1<<1) != 0 || el.PeripheralID != 0 {
+			e.fu32(TagPeripheralID, "PeripheralID", uint32(el.PeripheralID))
+		}
+		if el.Present&(1<<2) != 0 || el.PeripheralNumber != 0 {
+			e.fu32(TagPeripheralNumber, "PeripheralNumber", uint32(el.PeripheralNumber))
+		}
+		if el.Present&(1<<3) != 0 || el.SkillGroupPriority != 0 {
+			e.fu16(TagSkillGroupPriority, "SkillGroupPriority", uint16(el.SkillGroupPriority))
+		}
+		if el.Present&(1<<4) != 0 || el.SkillGroupSkillTargetID != 0 {
+			e.fu32(TagSkillGroupSkillTargetID, "SkillGroupSkillTargetID", uint32(el.SkillGroupSkillTargetID))
+		}
+		if el.Present&(1<<5) != 0 || el.AgentSkillTargetID != 0 {
+			e.fu16(TagAgentSkillTargetID2, "AgentSkillTargetID", uint16(el.AgentSkillTargetID))
+		}
+		if el.Present&(1<<6) != 0 || el.Extension != "" {
+			e.fstr(TagExtension, "Extension", el.Extension, 16)
+		}
+		if el.Present&(1<<7) != 0 || el.PeripheralName != "" {
+			e.fstr(TagPeripheralName, "PeripheralName", el.PeripheralName, 64)
+		}
+		if el.Present&(1<<8) != 0 || el.Description != "" {
+			e.fstr(TagDescription, "Description", el.Description, 128)
+		}
+		if el.Present&(1<<9) != 0 || el.MRDomainID != 0 {
+			e.fu32(TagMRDomainID, "MRDomainID", uint32(el.MRDomainID))
+		}
+		if el.Present&(1<<10) != 0 || el.ConfigParam != "" {
+			e.fstr(TagConfigParam, "ConfigParam", el.ConfigParam, 255)
+		}
+		if el.Present&(1<<11) != 0 || len(el.ServiceMemberID) > 0 {
+			e.fbytes(TagServiceMemberID, "ServiceMemberID", el.ServiceMemberID, 0)
+		}
+		if el.Present&(1<<12) != 0 || len(el.ServiceMemberPriority) > 0 {
+			e.fbytes(TagServiceMemberPriority, "ServiceMemberPriority", el.ServiceMemberPriority, 0)
+		}
+		if el.Present&(1<<13) != 0 || el.OldPeripheralNumber != 0 {
+			e.fu32(TagOldPeripheralNumber, "OldPeripheralNumber", uint32(el.OldPeripheralNumber))
+		}
+		if pv >= 20 && (el.Present&(1<<14) != 0 || el.FltPrecisionQueueID != 0) {
+			e.fu32(TagFltPrecisionQueueID, "FltPrecisionQueueID", uint32(el.FltPrecisionQueueID))
+		}
+		if pv >= 20 && (el.Present&(1<<15) != 0 || el.FltPrecisionQueueName != "") {
+			e.fstr(TagFltPrecisionQueueName, "FltPrecisionQueueName", el.FltPrecisionQueueName, 32)
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConfigSkillGroupEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Records[:0]
+	*m = ConfigSkillGroupEvent{}
+	m.Records = g0
+	d := newDecoder(body, pv, MsgConfigSkillGroupEvent)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.NumRecords = uint16(d.u16())
+	d.ignFrom = 1 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagRecordType:
+			d.gstart(1, 0x1, "Records")
+			m.Records = append(m.Records, ConfigSkillGroupRecord{})
+			m.Records[len(m.Records)-1].RecordType = RecordType(d.fu16("RecordType"))
+		case TagPeripheralID:
+			if d.gmember(1, 1, "PeripheralID") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralID = uint32(d.fu32("PeripheralID"))
+				el.Present |= 1 << 1
+			}
+		case TagPeripheralNumber:
+			if d.gmember(1, 2, "PeripheralNumber") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralNumber = uint32(d.fu32("PeripheralNumber"))
+				el.Present |= 1 << 2
+			}
+		case TagSkillGroupPriority:
+			if d.gmember(1, 3, "SkillGroupPriority") {
+				el := &m.Records[len(m.Records)-1]
+				el.SkillGroupPriority = uint16(d.fu16("SkillGroupPriority"))
+				el.Present |= 1 << 3
+			}
+		case TagSkillGroupSkillTargetID:
+			if d.gmember(1, 4, "SkillGroupSkillTargetID") {
+				el := &m.Records[len(m.Records)-1]
+				el.SkillGroupSkillTargetID = uint32(d.fu32("SkillGroupSkillTargetID"))
+				el.Present |= 1 << 4
+			}
+		case TagAgentSkillTargetID2:
+			if d.gmember(1, 5, "AgentSkillTargetID") {
+				el := &m.Records[len(m.Records)-1]
+				el.AgentSkillTargetID = uint16(d.fu16("AgentSkillTargetID"))
+				el.Present |= 1 << 5
+			}
+		case TagExtension:
+			if d.gmember(1, 6, "Extension") {
+				el := &m.Records[len(m.Records)-1]
+				el.Extension = d.fstr("Extension", 16)
+				el.Present |= 1 << 6
+			}
+		case TagPeripheralName:
+			if d.gmember(1, 7, "PeripheralName") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralName = d.fstr("PeripheralName", 64)
+				el.Present |= 1 << 7
+			}
+		case TagDescription:
+			if d.gmember(1, 8, "Description") {
+				el := &m.Records[len(m.Records)-1]
+				el.Description = d.fstr("Description", 128)
+				el.Present |= 1 << 8
+			}
+		case TagMRDomainID:
+			if d.gmember(1, 9, "MRDomainID") {
+				el := &m.Records[len(m.Records)-1]
+				el.MRDomainID = uint32(d.fu32("MRDomainID"))
+				el.Present |= 1 << 9
+			}
+		case TagConfigParam:
+			if d.gmember(1, 10, "ConfigParam") {
+				el := &m.Records[len(m.Records)-1]
+				el.ConfigParam = d.fstr("ConfigParam", 255)
+				el.Present |= 1 << 10
+			}
+		case TagServiceMemberID:
+			if d.gmember(1, 11, "ServiceMemberID") {
+				el := &m.Records[len(m.Records)-1]
+				el.ServiceMemberID = d.fbytes("ServiceMemberID", 0)
+				el.Present |= 1 << 11
+			}
+		case TagServiceMemberPriority:
+			if d.gmember(1, 12, "ServiceMemberPriority") {
+				el := &m.Records[len(m.Records)-1]
+				el.ServiceMemberPriority = d.fbytes("ServiceMemberPriority", 0)
+				el.Present |= 1 << 12
+			}
+		case TagOldPeripheralNumber:
+			if d.gmember(1, 13, "OldPeripheralNumber") {
+				el := &m.Records[len(m.Records)-1]
+				el.OldPeripheralNumber = uint32(d.fu32("OldPeripheralNumber"))
+				el.Present |= 1 << 13
+			}
+		case TagFltPrecisionQueueID:
+			if pv < 20 {
+				d.newer("FltPrecisionQueueID", 20)
+				break
+			}
+			if d.gmember(1, 14, "FltPrecisionQueueID") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltPrecisionQueueID = uint32(d.fu32("FltPrecisionQueueID"))
+				el.Present |= 1 << 14
+			}
+		case TagFltPrecisionQueueName:
+			if pv < 20 {
+				d.newer("FltPrecisionQueueName", 20)
+				break
+			}
+			if d.gmember(1, 15, "FltPrecisionQueueName") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltPrecisionQueueName = d.fstr("FltPrecisionQueueName", 32)
+				el.Present |= 1 << 15
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Records) == 0 {
+		m.Records = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumRecords) != len(m.Records) {
+		d.countMismatch("NumRecords", 25, uint32(m.NumRecords), len(m.Records))
+	}
+	return d.err
+}
+
+// ConfigAgentEvent is CONFIG_AGENT_EVENT (MessageType 237). records modelled as a group starting with RecordType (183); unlisted tags are skipped.
+type ConfigAgentEvent struct {
+	NumRecords uint16 // USHORT; ≤ 10
+
+	// Floating part.
+	Records []ConfigAgentRecord // tags 183,208,189,190,207,138,137,173,134,141,191,62,64,139,185,184,214,257,261,262,263,267,303,213,216, repeated NumRecords times
+}
+
+// MessageType implements Message.
+func (*ConfigAgentEvent) MessageType() MessageType { return MsgConfigAgentEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConfigAgentEvent) Has(t Tag) bool {
+	switch t {
+	case TagRecordType:
+		return len(m.Records) > 0
+	case TagPeripheralID:
+		return len(m.Records) > 0
+	case TagAgentType:
+		return len(m.Records) > 0
+	case TagLoginID:
+		return len(m.Records) > 0
+	case TagLoginName:
+		return len(m.Records) > 0
+	case TagLastName:
+		return len(m.Records) > 0
+	case TagFirstName:
+		return len(m.Records) > 0
+	case TagExtension:
+		return len(m.Records) > 0
+	case TagDescription:
+		return len(m.Records) > 0
+	case TagAgentSkillTargetID:
+		return len(m.Records) > 0
+	case TagNumSkills:
+		return len(m.Records) > 0
+	case TagSkillGroupNumber:
+		return len(m.Records) > 0
+	case TagSkillGroupPriority:
+		return len(m.Records) > 0
+	case TagSkillGroup:
+		return len(m.Records) > 0
+	case TagAgentSkillTargetID2:
+		return len(m.Records) > 0
+	case TagPeripheralNumber:
+		return len(m.Records) > 0
+	case TagCurLoginID:
+		return len(m.Records) > 0
+	case TagSSOEnabled:
+		return len(m.Records) > 0
+	case TagNumMrds:
+		return len(m.Records) > 0
+	case TagFltAgentMRDID:
+		return len(m.Records) > 0
+	case TagFltAgentMRDState:
+		return len(m.Records) > 0
+	case TagAgentDeskSettingsID:
+		return len(m.Records) > 0
+	case TagFltTermDeviceName:
+		return len(m.Records) > 0
+	case TagOldPeripheralNumber:
+		return len(m.Records) > 0
+	case TagMRDomainID:
+		return len(m.Records) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConfigAgentEvent) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ConfigAgentEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConfigAgentEvent)
+	e.u16(uint16(uint16(e.count("NumRecords", uint32(m.NumRecords), len(m.Records), 25))))
+	for i := range m.Records {
+		el := &m.Records[i]
+		e.fu16(TagRecordType, "RecordType", uint16(el.RecordType))
+		if el.Present&(1<<1) != 0 || el.PeripheralID != 0 {
+			e.fu32(TagPeripheralID, "PeripheralID", uint32(el.PeripheralID))
+		}
+		if el.Present&(1<<2) != 0 || el.AgentType != 0 {
+			e.fu16(TagAgentType, "AgentType", uint16(el.AgentType))
+		}
+		if el.Present&(1<<3) != 0 || el.LoginID != "" {
+			e.fstr(TagLoginID, "LoginID", el.LoginID, 64)
+		}
+		if el.Present&(1<<4) != 0 || el.LoginName != "" {
+			e.fstr(TagLoginName, "LoginName", el.LoginName, 255)
+		}
+		if el.Present&(1<<5) != 0 || el.LastName != "" {
+			e.fstr(TagLastName, "LastName", el.LastName, 32)
+		}
+		if el.Present&(1<<6) != 0 || el.FirstName != "" {
+			e.fstr(TagFirstName, "FirstName", el.FirstName, 32)
+		}
+		if el.Present&(1<<7) != 0 || el.Extension != "" {
+			e.fstr(TagExtension, "Extension", el.Extension, 16)
+		}
+		if el.Present&(1<<8) != 0 || el.Description != "" {
+			e.fstr(TagDescription, "Description", el.Description, 128)
+		}
+		if el.Present&(1<<9) != 0 || el.AgentSkillTargetID != 0 {
+			e.fu32(TagAgentSkillTargetID, "AgentSkillTargetID", uint32(el.AgentSkillTargetID))
+		}
+		if el.Present&(1<<10) != 0 || el.NumSkills != 0 || len(el.Skills) > 0 {
+			e.fu16(TagNumSkills, "NumSkills", uint16(uint16(e.count("NumSkills", uint32(el.NumSkills), len(el.Skills), 25))))
+		}
+		for j := range el.Skills {
+			e.fu32(TagSkillGroupNumber, "SkillGroupNumber", uint32(el.Skills[j].SkillGroupNumber))
+			e.fu16(TagSkillGroupPriority, "SkillGroupPriority", uint16(el.Skills[j].SkillGroupPriority))
+		}
+		if el.Present&(1<<13) != 0 || len(el.SkillGroup) > 0 {
+			e.fbytes(TagSkillGroup, "SkillGroup", el.SkillGroup, 0)
+		}
+		if el.Present&(1<<14) != 0 || el.AgentSkillTargetID2 != 0 {
+			e.fu32(TagAgentSkillTargetID2, "AgentSkillTargetID2", uint32(el.AgentSkillTargetID2))
+		}
+		if el.Present&(1<<15) != 0 || el.PeripheralNumber != 0 {
+			e.fu32(TagPeripheralNumber, "PeripheralNumber", uint32(el.PeripheralNumber))
+		}
+		if el.Present&(1<<16) != 0 || el.CurLoginID != "" {
+			e.fstr(TagCurLoginID, "CurLoginID", el.CurLoginID, 64)
+		}
+		if pv >= 20 && (el.Present&(1<<17) != 0 || el.SSOEnabled != 0) {
+			e.fu16(TagSSOEnabled, "SSOEnabled", uint16(el.SSOEnabled))
+		}
+		if pv >= 20 && (el.Present&(1<<18) != 0 || el.NumMRDs != 0 || len(el.MRDs) > 0) {
+			e.fu16(TagNumMrds, "NumMRDs", uint16(uint16(e.count("NumMRDs", uint32(el.NumMRDs), len(el.MRDs), 25))))
+		}
+		for j := range el.MRDs {
+			if pv >= 20 {
+				e.fu32(TagFltAgentMRDID, "FltAgentMRDID", uint32(el.MRDs[j].FltAgentMRDID))
+			}
+			if pv >= 20 {
+				e.fu16(TagFltAgentMRDState, "FltAgentMRDState", uint16(el.MRDs[j].FltAgentMRDState))
+			}
+		}
+		if pv >= 22 && (el.Present&(1<<21) != 0 || el.AgentDeskSettingsID != 0) {
+			e.fu32(TagAgentDeskSettingsID, "AgentDeskSettingsID", uint32(el.AgentDeskSettingsID))
+		}
+		if pv >= 25 && (el.Present&(1<<22) != 0 || el.ActiveTerminal != "") {
+			e.fstr(TagFltTermDeviceName, "ActiveTerminal", el.ActiveTerminal, 64)
+		}
+		if el.Present&(1<<23) != 0 || el.OldPeripheralNumber != 0 {
+			e.fu32(TagOldPeripheralNumber, "OldPeripheralNumber", uint32(el.OldPeripheralNumber))
+		}
+		if el.Present&(1<<24) != 0 || el.MRDomainID != 0 {
+			e.fu32(TagMRDomainID, "MRDomainID", uint32(el.MRDomainID))
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConfigAgentEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Records[:0]
+	*m = ConfigAgentEvent{}
+	m.Records = g0
+	d := newDecoder(body, pv, MsgConfigAgentEvent)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.NumRecords = uint16(d.u16())
+	d.ignFrom = 1 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagRecordType:
+			d.gstart(1, 0x1, "Records")
+			m.Records = append(m.Records, ConfigAgentRecord{})
+			m.Records[len(m.Records)-1].RecordType = RecordType(d.fu16("RecordType"))
+		case TagPeripheralID:
+			if d.gmember(1, 1, "PeripheralID") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralID = uint32(d.fu32("PeripheralID"))
+				el.Present |= 1 << 1
+			}
+		case TagAgentType:
+			if d.gmember(1, 2, "AgentType") {
+				el := &m.Records[len(m.Records)-1]
+				el.AgentType = AgentType(d.fu16("AgentType"))
+				el.Present |= 1 << 2
+			}
+		case TagLoginID:
+			if d.gmember(1, 3, "LoginID") {
+				el := &m.Records[len(m.Records)-1]
+				el.LoginID = d.fstr("LoginID", 64)
+				el.Present |= 1 << 3
+			}
+		case TagLoginName:
+			if d.gmember(1, 4, "LoginName") {
+				el := &m.Records[len(m.Records)-1]
+				el.LoginName = d.fstr("LoginName", 255)
+				el.Present |= 1 << 4
+			}
+		case TagLastName:
+			if d.gmember(1, 5, "LastName") {
+				el := &m.Records[len(m.Records)-1]
+				el.LastName = d.fstr("LastName", 32)
+				el.Present |= 1 << 5
+			}
+		case TagFirstName:
+			if d.gmember(1, 6, "FirstName") {
+				el := &m.Records[len(m.Records)-1]
+				el.FirstName = d.fstr("FirstName", 32)
+				el.Present |= 1 << 6
+			}
+		case TagExtension:
+			if d.gmember(1, 7, "Extension") {
+				el := &m.Records[len(m.Records)-1]
+				el.Extension = d.fstr("Extension", 16)
+				el.Present |= 1 << 7
+			}
+		case TagDescription:
+			if d.gmember(1, 8, "Description") {
+				el := &m.Records[len(m.Records)-1]
+				el.Description = d.fstr("Description", 128)
+				el.Present |= 1 << 8
+			}
+		case TagAgentSkillTargetID:
+			if d.gmember(1, 9, "AgentSkillTargetID") {
+				el := &m.Records[len(m.Records)-1]
+				el.AgentSkillTargetID = uint32(d.fu32("AgentSkillTargetID"))
+				el.Present |= 1 << 9
+			}
+		case TagNumSkills:
+			if d.gmember(1, 10, "NumSkills") {
+				el := &m.Records[len(m.Records)-1]
+				el.NumSkills = uint16(d.fu16("NumSkills"))
+				el.Present |= 1 << 10
+			}
+		case TagSkillGroupNumber:
+			if d.gsub(1, 11, 12, "SkillGroupNumber") {
+				el := &m.Records[len(m.Records)-1]
+				el.Skills = append(el.Skills, SkillGroupPriorityPair{SkillGroupNumber: int32(d.fu32("SkillGroupNumber"))})
+			}
+		case TagSkillGroupPriority:
+			if d.gsubMember(1, 12, "SkillGroupPriority") {
+				el := &m.Records[len(m.Records)-1]
+				el.Skills[len(el.Skills)-1].SkillGroupPriority = uint16(d.fu16("SkillGroupPriority"))
+			}
+		case TagSkillGroup:
+			if d.gmember(1, 13, "SkillGroup") {
+				el := &m.Records[len(m.Records)-1]
+				el.SkillGroup = d.fbytes("SkillGroup", 0)
+				el.Present |= 1 << 13
+			}
+		case TagAgentSkillTargetID2:
+			if d.gmember(1, 14, "AgentSkillTargetID2") {
+				el := &m.Records[len(m.Records)-1]
+				el.AgentSkillTargetID2 = uint32(d.fu32("AgentSkillTargetID2"))
+				el.Present |= 1 << 14
+			}
+		case TagPeripheralNumber:
+			if d.gmember(1, 15, "PeripheralNumber") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralNumber = uint32(d.fu32("PeripheralNumber"))
+				el.Present |= 1 << 15
+			}
+		case TagCurLoginID:
+			if d.gmember(1, 16, "CurLoginID") {
+				el := &m.Records[len(m.Records)-1]
+				el.CurLoginID = d.fstr("CurLoginID", 64)
+				el.Present |= 1 << 16
+			}
+		case TagSSOEnabled:
+			if pv < 20 {
+				d.newer("SSOEnabled", 20)
+				break
+			}
+			if d.gmember(1, 17, "SSOEnabled") {
+				el := &m.Records[len(m.Records)-1]
+				el.SSOEnabled = uint16(d.fu16("SSOEnabled"))
+				el.Present |= 1 << 17
+			}
+		case TagNumMrds:
+			if pv < 20 {
+				d.newer("NumMRDs", 20)
+				break
+			}
+			if d.gmember(1, 18, "NumMRDs") {
+				el := &m.Records[len(m.Records)-1]
+				el.NumMRDs = uint16(d.fu16("NumMRDs"))
+				el.Present |= 1 << 18
+			}
+		case TagFltAgentMRDID:
+			if pv < 20 {
+				d.newer("FltAgentMRDID", 20)
+				break
+			}
+			if d.gsub(1, 19, 20, "FltAgentMRDID") {
+				el := &m.Records[len(m.Records)-1]
+				el.MRDs = append(el.MRDs, AgentMRD{FltAgentMRDID: uint32(d.fu32("FltAgentMRDID"))})
+			}
+		case TagFltAgentMRDState:
+			if pv < 20 {
+				d.newer("FltAgentMRDState", 20)
+				break
+			}
+			if d.gsubMember(1, 20, "FltAgentMRDState") {
+				el := &m.Records[len(m.Records)-1]
+				el.MRDs[len(el.MRDs)-1].FltAgentMRDState = AgentState(d.fu16("FltAgentMRDState"))
+			}
+		case TagAgentDeskSettingsID:
+			if pv < 22 {
+				d.newer("AgentDeskSettingsID", 22)
+				break
+			}
+			if d.gmember(1, 21, "AgentDeskSettingsID") {
+				el := &m.Records[len(m.Records)-1]
+				el.AgentDeskSettingsID = uint32(d.fu32("AgentDeskSettingsID"))
+				el.Present |= 1 << 21
+			}
+		case TagFltTermDeviceName:
+			if pv < 25 {
+				d.newer("ActiveTerminal", 25)
+				break
+			}
+			if d.gmember(1, 22, "ActiveTerminal") {
+				el := &m.Records[len(m.Records)-1]
+				el.ActiveTerminal = d.fstr("ActiveTerminal", 64)
+				el.Present |= 1 << 22
+			}
+		case TagOldPeripheralNumber:
+			if d.gmember(1, 23, "OldPeripheralNumber") {
+				el := &m.Records[len(m.Records)-1]
+				el.OldPeripheralNumber = uint32(d.fu32("OldPeripheralNumber"))
+				el.Present |= 1 << 23
+			}
+		case TagMRDomainID:
+			if d.gmember(1, 24, "MRDomainID") {
+				el := &m.Records[len(m.Records)-1]
+				el.MRDomainID = uint32(d.fu32("MRDomainID"))
+				el.Present |= 1 << 24
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Records) == 0 {
+		m.Records = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumRecords) != len(m.Records) {
+		d.countMismatch("NumRecords", 25, uint32(m.NumRecords), len(m.Records))
+	}
+	for i := range m.Records {
+		if el := &m.Records[i]; int(el.NumSkills) != len(el.Skills) {
+			d.countMismatch("NumSkills", 25, uint32(el.NumSkills), len(el.Skills))
+		}
+	}
+	for i := range m.Records {
+		if el := &m.Records[i]; int(el.NumMRDs) != len(el.MRDs) {
+			d.countMismatch("NumMRDs", 25, uint32(el.NumMRDs), len(el.MRDs))
+		}
+	}
+	return d.err
+}
+
+// ConfigDeviceEvent is CONFIG_DEVICE_EVENT (MessageType 238). records modelled as a group starting with RecordType (183); unlisted tags are skipped.
+type ConfigDeviceEvent struct {
+	NumRecords uint16 // USHORT; ≤ 10
+
+	// Floating part.
+	Records []ConfigDeviceRecord // tags 183,208,184,195,173,193,129,133,134,213,216, repeated NumRecords times
+}
+
+// MessageType implements Message.
+func (*ConfigDeviceEvent) MessageType() MessageType { return MsgConfigDeviceEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConfigDeviceEvent) Has(t Tag) bool {
+	switch t {
+	case TagRecordType:
+		return len(m.Records) > 0
+	case TagPeripheralID:
+		return len(m.Records) > 0
+	case TagPeripheralNumber:
+		return len(m.Records) > 0
+	case TagDeviceType:
+		return len(m.Records) > 0
+	case TagExtension:
+		return len(m.Records) > 0
+	case TagServiceID:
+		return len(m.Records) > 0
+	case TagMaxQueued:
+		return len(m.Records) > 0
+	case TagPeripheralName:
+		return len(m.Records) > 0
+	case TagDescription:
+		return len(m.Records) > 0
+	case TagOldPeripheralNumber:
+		return len(m.Records) > 0
+	case TagMRDomainID:
+		return len(m.Records) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConfigDeviceEvent) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ConfigDeviceEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConfigDeviceEvent)
+	e.u16(uint16(uint16(e.count("NumRecords", uint32(m.NumRecords), len(m.Records), 25))))
+	for i := range m.Records {
+		el := &m.Records[i]
+		e.fu16(TagRecordType, "RecordType", uint16(el.RecordType))
+		if el.Present&(1<<1) != 0 || el.PeripheralID != 0 {
+			e.fu32(TagPeripheralID, "PeripheralID", uint32(el.PeripheralID))
+		}
+		if el.Present&(1<<2) != 0 || el.PeripheralNumber != 0 {
+			e.fu32(TagPeripheralNumber, "PeripheralNumber", uint32(el.PeripheralNumber))
+		}
+		if el.Present&(1<<3) != 0 || el.DeviceType != 0 {
+			e.fu16(TagDeviceType, "DeviceType", uint16(el.DeviceType))
+		}
+		if el.Present&(1<<4) != 0 || el.Extension != "" {
+			e.fstr(TagExtension, "Extension", el.Extension, 16)
+		}
+		if el.Present&(1<<5) != 0 || el.ServiceID != 0 {
+			e.fu32(TagServiceID, "ServiceID", uint32(el.ServiceID))
+		}
+		if el.Present&(1<<6) != 0 || el.MaxQueued != 0 {
+			e.fu32(TagMaxQueued, "MaxQueued", uint32(el.MaxQueued))
+		}
+		if el.Present&(1<<7) != 0 || el.PeripheralName != "" {
+			e.fstr(TagPeripheralName, "PeripheralName", el.PeripheralName, 64)
+		}
+		if el.Present&(1<<8) != 0 || el.Description != "" {
+			e.fstr(TagDescription, "Description", el.Description, 128)
+		}
+		if el.Present&(1<<9) != 0 || el.OldPeripheralNumber != 0 {
+			e.fu32(TagOldPeripheralNumber, "OldPeripheralNumber", uint32(el.OldPeripheralNumber))
+		}
+		if el.Present&(1<<10) != 0 || el.MRDomainID != 0 {
+			e.fu32(TagMRDomainID, "MRDomainID", uint32(el.MRDomainID))
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConfigDeviceEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Records[:0]
+	*m = ConfigDeviceEvent{}
+	m.Records = g0
+	d := newDecoder(body, pv, MsgConfigDeviceEvent)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.NumRecords = uint16(d.u16())
+	d.ignFrom = 1 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagRecordType:
+			d.gstart(1, 0x1, "Records")
+			m.Records = append(m.Records, ConfigDeviceRecord{})
+			m.Records[len(m.Records)-1].RecordType = RecordType(d.fu16("RecordType"))
+		case TagPeripheralID:
+			if d.gmember(1, 1, "PeripheralID") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralID = uint32(d.fu32("PeripheralID"))
+				el.Present |= 1 << 1
+			}
+		case TagPeripheralNumber:
+			if d.gmember(1, 2, "PeripheralNumber") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralNumber = uint32(d.fu32("PeripheralNumber"))
+				el.Present |= 1 << 2
+			}
+		case TagDeviceType:
+			if d.gmember(1, 3, "DeviceType") {
+				el := &m.Records[len(m.Records)-1]
+				el.DeviceType = DeviceIDType(d.fu16("DeviceType"))
+				el.Present |= 1 << 3
+			}
+		case TagExtension:
+			if d.gmember(1, 4, "Extension") {
+				el := &m.Records[len(m.Records)-1]
+				el.Extension = d.fstr("Extension", 16)
+				el.Present |= 1 << 4
+			}
+		case TagServiceID:
+			if d.gmember(1, 5, "ServiceID") {
+				el := &m.Records[len(m.Records)-1]
+				el.ServiceID = uint32(d.fu32("ServiceID"))
+				el.Present |= 1 << 5
+			}
+		case TagMaxQueued:
+			if d.gmember(1, 6, "MaxQueued") {
+				el := &m.Records[len(m.Records)-1]
+				el.MaxQueued = uint32(d.fu32("MaxQueued"))
+				el.Present |= 1 << 6
+			}
+		case TagPeripheralName:
+			if d.gmember(1, 7, "PeripheralName") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralName = d.fstr("PeripheralName", 64)
+				el.Present |= 1 << 7
+			}
+		case TagDescription:
+			if d.gmember(1, 8, "Description") {
+				el := &m.Records[len(m.Records)-1]
+				el.Description = d.fstr("Description", 128)
+				el.Present |= 1 << 8
+			}
+		case TagOldPeripheralNumber:
+			if d.gmember(1, 9, "OldPeripheralNumber") {
+				el := &m.Records[len(m.Records)-1]
+				el.OldPeripheralNumber = uint32(d.fu32("OldPeripheralNumber"))
+				el.Present |= 1 << 9
+			}
+		case TagMRDomainID:
+			if d.gmember(1, 10, "MRDomainID") {
+				el := &m.Records[len(m.Records)-1]
+				el.MRDomainID = uint32(d.fu32("MRDomainID"))
+				el.Present |= 1 << 10
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Records) == 0 {
+		m.Records = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumRecords) != len(m.Records) {
+		d.countMismatch("NumRecords", 25, uint32(m.NumRecords), len(m.Records))
+	}
+	return d.err
+}
+
+// ConfigCallTypeEvent is CONFIG_CALL_TYPE_EVENT (MessageType 245). records modelled as a group starting with RecordType (183); unlisted tags are skipped.
+type ConfigCallTypeEvent struct {
+	NumRecords uint16 // USHORT; ≤ 10
+
+	// Floating part.
+	Records []ConfigCallTypeRecord // tags 183,210,211,212,134, repeated NumRecords times
+}
+
+// MessageType implements Message.
+func (*ConfigCallTypeEvent) MessageType() MessageType { return MsgConfigCallTypeEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConfigCallTypeEvent) Has(t Tag) bool {
+	switch t {
+	case TagRecordType:
+		return len(m.Records) > 0
+	case TagCallTypeID:
+		return len(m.Records) > 0
+	case TagCustomerDefinitionID:
+		return len(m.Records) > 0
+	case TagEnterpriseName:
+		return len(m.Records) > 0
+	case TagDescription:
+		return len(m.Records) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConfigCallTypeEvent) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ConfigCallTypeEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConfigCallTypeEvent)
+	e.u16(uint16(uint16(e.count("NumRecords", uint32(m.NumRecords), len(m.Records), 25))))
+	for i := range m.Records {
+		el := &m.Records[i]
+		e.fu16(TagRecordType, "RecordType", uint16(el.RecordType))
+		if el.Present&(1<<1) != 0 || el.CallTypeID != 0 {
+			e.fu32(TagCallTypeID, "CallTypeID", uint32(el.CallTypeID))
+		}
+		if el.Present&(1<<2) != 0 || el.CustomerDefinitionID != 0 {
+			e.fu32(TagCustomerDefinitionID, "CustomerDefinitionID", uint32(el.CustomerDefinitionID))
+		}
+		if el.Present&(1<<3) != 0 || el.EnterpriseName != "" {
+			e.fstr(TagEnterpriseName, "EnterpriseName", el.EnterpriseName, 32)
+		}
+		if el.Present&(1<<4) != 0 || el.Description != "" {
+			e.fstr(TagDescription, "Description", el.Description, 128)
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConfigCallTypeEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Records[:0]
+	*m = ConfigCallTypeEvent{}
+	m.Records = g0
+	d := newDecoder(body, pv, MsgConfigCallTypeEvent)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.NumRecords = uint16(d.u16())
+	d.ignFrom = 1 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagRecordType:
+			d.gstart(1, 0x1, "Records")
+			m.Records = append(m.Records, ConfigCallTypeRecord{})
+			m.Records[len(m.Records)-1].RecordType = RecordType(d.fu16("RecordType"))
+		case TagCallTypeID:
+			if d.gmember(1, 1, "CallTypeID") {
+				el := &m.Records[len(m.Records)-1]
+				el.CallTypeID = uint32(d.fu32("CallTypeID"))
+				el.Present |= 1 << 1
+			}
+		case TagCustomerDefinitionID:
+			if d.gmember(1, 2, "CustomerDefinitionID") {
+				el := &m.Records[len(m.Records)-1]
+				el.CustomerDefinitionID = uint32(d.fu32("CustomerDefinitionID"))
+				el.Present |= 1 << 2
+			}
+		case TagEnterpriseName:
+			if d.gmember(1, 3, "EnterpriseName") {
+				el := &m.Records[len(m.Records)-1]
+				el.EnterpriseName = d.fstr("EnterpriseName", 32)
+				el.Present |= 1 << 3
+			}
+		case TagDescription:
+			if d.gmember(1, 4, "Description") {
+				el := &m.Records[len(m.Records)-1]
+				el.Description = d.fstr("Description", 128)
+				el.Present |= 1 << 4
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Records) == 0 {
+		m.Records = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumRecords) != len(m.Records) {
+		d.countMismatch("NumRecords", 25, uint32(m.NumRecords), len(m.Records))
+	}
+	return d.err
+}
+
+// CallAgentGreetingEvent is CALL_AGENT_GREETING_EVENT (MessageType 248). GreetingType (≤ 32) has no known tag and is skipped.
+type CallAgentGreetingEvent struct {
+	MonitorID              uint32                 // UINT
+	PeripheralID           uint32                 // UINT
+	ConnectionDeviceIDType ConnectionDeviceIDType // USHORT
+	ConnectionCallID       uint32                 // UINT
+	EventCode              GreetingEventCode      // USHORT
+	PeripheralErrorCode    uint32                 // UINT
+
+	// Floating part.
+	ConnectionDeviceID string // tag 25 STRING 64, optional
+	AgentID            string // tag 5 STRING 12, optional
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*CallAgentGreetingEvent) MessageType() MessageType { return MsgCallAgentGreetingEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *CallAgentGreetingEvent) Has(t Tag) bool {
+	switch t {
+	case TagConnectionDevID:
+		return m.Present&(1<<0) != 0
+	case TagAgentID:
+		return m.Present&(1<<1) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *CallAgentGreetingEvent) SetPresent(t Tag) {
+	switch t {
+	case TagConnectionDevID:
+		m.Present |= 1 << 0
+	case TagAgentID:
+		m.Present |= 1 << 1
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*CallAgentGreetingEvent) FixedSize(pv ProtocolVersion) int {
+	return 20
+}
+
+// AppendBody implements Message.
+func (m *CallAgentGreetingEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgCallAgentGreetingEvent)
+	e.u32(uint32(m.MonitorID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.ConnectionDeviceIDType))
+	e.u32(uint32(m.ConnectionCallID))
+	e.u16(uint16(m.EventCode))
+	e.u32(uint32(m.PeripheralErrorCode))
+	if m.Present&(1<<0) != 0 || m.ConnectionDeviceID != "" {
+		e.fstr(TagConnectionDevID, "ConnectionDeviceID", m.ConnectionDeviceID, 64)
+	}
+	if m.Present&(1<<1) != 0 || m.AgentID != "" {
+		e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *CallAgentGreetingEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = CallAgentGreetingEvent{}
+	d := newDecoder(body, pv, MsgCallAgentGreetingEvent)
+	if !d.fixed(20) {
+		return d.err
+	}
+	m.MonitorID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.ConnectionDeviceIDType = ConnectionDeviceIDType(d.u16())
+	m.ConnectionCallID = uint32(d.u32())
+	m.EventCode = GreetingEventCode(d.u16())
+	m.PeripheralErrorCode = uint32(d.u32())
+	d.ignFrom = 15 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagConnectionDevID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "ConnectionDeviceID") {
+				m.ConnectionDeviceID = d.fstr("ConnectionDeviceID", 64)
+			}
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<1, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	return d.err
+}
+
+// AgentGreetingControlReq is AGENT_GREETING_CONTROL_REQ (MessageType 249).
+type AgentGreetingControlReq struct {
+	InvokeID     uint32         // UINT
+	PeripheralID uint32         // UINT
+	AgentAction  GreetingAction // USHORT
+
+	// Floating part.
+	AgentID string // tag 5 STRING 12, required
+
+	// Present records which non-repeated floating fields were on the wire
+	// (see Has/SetPresent). The encoder sends a field when its bit is set
+	// or its value is non-zero.
+	Present uint64
+}
+
+// MessageType implements Message.
+func (*AgentGreetingControlReq) MessageType() MessageType { return MsgAgentGreetingControlReq }
+
+// GetInvokeID implements InvokeIDer.
+func (m *AgentGreetingControlReq) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *AgentGreetingControlReq) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *AgentGreetingControlReq) Has(t Tag) bool {
+	switch t {
+	case TagAgentID:
+		return m.Present&(1<<0) != 0
+	}
+	return false
+}
+
+// SetPresent marks the non-repeated floating field with tag t present, so
+// that it is sent even when its value is zero or empty.
+func (m *AgentGreetingControlReq) SetPresent(t Tag) {
+	switch t {
+	case TagAgentID:
+		m.Present |= 1 << 0
+	}
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*AgentGreetingControlReq) FixedSize(pv ProtocolVersion) int {
+	return 10
+}
+
+// AppendBody implements Message.
+func (m *AgentGreetingControlReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgAgentGreetingControlReq)
+	e.u32(uint32(m.InvokeID))
+	e.u32(uint32(m.PeripheralID))
+	e.u16(uint16(m.AgentAction))
+	e.fstr(TagAgentID, "AgentID", m.AgentID, 12)
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *AgentGreetingControlReq) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = AgentGreetingControlReq{}
+	d := newDecoder(body, pv, MsgAgentGreetingControlReq)
+	if !d.fixed(10) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.PeripheralID = uint32(d.u32())
+	m.AgentAction = GreetingAction(d.u16())
+	for d.next() {
+		switch d.tag {
+		case TagAgentID:
+			d.gclose()
+			if d.once(&m.Present, 1<<0, "AgentID") {
+				m.AgentID = d.fstr("AgentID", 12)
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if d.err != nil {
+		return d.err
+	}
+	if m.Present&(1<<0) == 0 {
+		d.missing("AgentID")
+	}
+	return d.err
+}
+
+// AgentGreetingControlConf is AGENT_GREETING_CONTROL_CONF (MessageType 250).
+type AgentGreetingControlConf struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*AgentGreetingControlConf) MessageType() MessageType { return MsgAgentGreetingControlConf }
+
+// GetInvokeID implements InvokeIDer.
+func (m *AgentGreetingControlConf) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *AgentGreetingControlConf) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*AgentGreetingControlConf) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *AgentGreetingControlConf) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgAgentGreetingControlConf)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *AgentGreetingControlConf) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = AgentGreetingControlConf{}
+	d := newDecoder(body, pv, MsgAgentGreetingControlConf)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ConfigMRDEvent is CONFIG_MRD_EVENT (MessageType 254). records modelled as a group starting with RecordType (183); unlisted tags are skipped.
+type ConfigMRDEvent struct {
+	NumRecords uint16 // USHORT; ≤ 10
+
+	// Floating part.
+	Records []ConfigMRDRecord // tags 183,216,212,134,250,251,246,247,248,249,252,253,254, repeated NumRecords times
+}
+
+// MessageType implements Message.
+func (*ConfigMRDEvent) MessageType() MessageType { return MsgConfigMRDEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConfigMRDEvent) Has(t Tag) bool {
+	switch t {
+	case TagRecordType:
+		return len(m.Records) > 0
+	case TagMRDomainID:
+		return len(m.Records) > 0
+	case TagEnterpriseName:
+		return len(m.Records) > 0
+	case TagDescription:
+		return len(m.Records) > 0
+	case TagMaxTaskDuration:
+		return len(m.Records) > 0
+	case TagInterruptible:
+		return len(m.Records) > 0
+	case TagFltMRDID:
+		return len(m.Records) > 0
+	case TagMediaClassID:
+		return len(m.Records) > 0
+	case TagTaskLife:
+		return len(m.Records) > 0
+	case TagTaskStartTimeout:
+		return len(m.Records) > 0
+	case TagMaxCallsInQueue:
+		return len(m.Records) > 0
+	case TagMaxCallsInQueuePerCallType:
+		return len(m.Records) > 0
+	case TagMaxTimeInQueue:
+		return len(m.Records) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConfigMRDEvent) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ConfigMRDEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConfigMRDEvent)
+	e.u16(uint16(uint16(e.count("NumRecords", uint32(m.NumRecords), len(m.Records), 25))))
+	for i := range m.Records {
+		el := &m.Records[i]
+		e.fu16(TagRecordType, "RecordType", uint16(el.RecordType))
+		if el.Present&(1<<1) != 0 || el.MRDomainID != 0 {
+			e.fu32(TagMRDomainID, "MRDomainID", uint32(el.MRDomainID))
+		}
+		if el.Present&(1<<2) != 0 || el.EnterpriseName != "" {
+			e.fstr(TagEnterpriseName, "EnterpriseName", el.EnterpriseName, 32)
+		}
+		if el.Present&(1<<3) != 0 || el.Description != "" {
+			e.fstr(TagDescription, "Description", el.Description, 128)
+		}
+		if el.Present&(1<<4) != 0 || el.MaxTaskDuration != 0 {
+			e.fu32(TagMaxTaskDuration, "MaxTaskDuration", uint32(el.MaxTaskDuration))
+		}
+		if el.Present&(1<<5) != 0 || el.Interruptible {
+			e.fbool(TagInterruptible, "Interruptible", el.Interruptible)
+		}
+		if el.Present&(1<<6) != 0 || len(el.FltMRDID) > 0 {
+			e.fbytes(TagFltMRDID, "FltMRDID", el.FltMRDID, 0)
+		}
+		if el.Present&(1<<7) != 0 || len(el.MediaClassID) > 0 {
+			e.fbytes(TagMediaClassID, "MediaClassID", el.MediaClassID, 0)
+		}
+		if el.Present&(1<<8) != 0 || len(el.TaskLife) > 0 {
+			e.fbytes(TagTaskLife, "TaskLife", el.TaskLife, 0)
+		}
+		if el.Present&(1<<9) != 0 || len(el.TaskStartTimeout) > 0 {
+			e.fbytes(TagTaskStartTimeout, "TaskStartTimeout", el.TaskStartTimeout, 0)
+		}
+		if el.Present&(1<<10) != 0 || len(el.MaxCallsInQueue) > 0 {
+			e.fbytes(TagMaxCallsInQueue, "MaxCallsInQueue", el.MaxCallsInQueue, 0)
+		}
+		if el.Present&(1<<11) != 0 || len(el.MaxCallsInQueuePerCallType) > 0 {
+			e.fbytes(TagMaxCallsInQueuePerCallType, "MaxCallsInQueuePerCallType", el.MaxCallsInQueuePerCallType, 0)
+		}
+		if el.Present&(1<<12) != 0 || len(el.MaxTimeInQueue) > 0 {
+			e.fbytes(TagMaxTimeInQueue, "MaxTimeInQueue", el.MaxTimeInQueue, 0)
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConfigMRDEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Records[:0]
+	*m = ConfigMRDEvent{}
+	m.Records = g0
+	d := newDecoder(body, pv, MsgConfigMRDEvent)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.NumRecords = uint16(d.u16())
+	d.ignFrom = 1 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagRecordType:
+			d.gstart(1, 0x1, "Records")
+			m.Records = append(m.Records, ConfigMRDRecord{})
+			m.Records[len(m.Records)-1].RecordType = RecordType(d.fu16("RecordType"))
+		case TagMRDomainID:
+			if d.gmember(1, 1, "MRDomainID") {
+				el := &m.Records[len(m.Records)-1]
+				el.MRDomainID = uint32(d.fu32("MRDomainID"))
+				el.Present |= 1 << 1
+			}
+		case TagEnterpriseName:
+			if d.gmember(1, 2, "EnterpriseName") {
+				el := &m.Records[len(m.Records)-1]
+				el.EnterpriseName = d.fstr("EnterpriseName", 32)
+				el.Present |= 1 << 2
+			}
+		case TagDescription:
+			if d.gmember(1, 3, "Description") {
+				el := &m.Records[len(m.Records)-1]
+				el.Description = d.fstr("Description", 128)
+				el.Present |= 1 << 3
+			}
+		case TagMaxTaskDuration:
+			if d.gmember(1, 4, "MaxTaskDuration") {
+				el := &m.Records[len(m.Records)-1]
+				el.MaxTaskDuration = uint32(d.fu32("MaxTaskDuration"))
+				el.Present |= 1 << 4
+			}
+		case TagInterruptible:
+			if d.gmember(1, 5, "Interruptible") {
+				el := &m.Records[len(m.Records)-1]
+				el.Interruptible = d.fu16("Interruptible") != 0
+				el.Present |= 1 << 5
+			}
+		case TagFltMRDID:
+			if d.gmember(1, 6, "FltMRDID") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltMRDID = d.fbytes("FltMRDID", 0)
+				el.Present |= 1 << 6
+			}
+		case TagMediaClassID:
+			if d.gmember(1, 7, "MediaClassID") {
+				el := &m.Records[len(m.Records)-1]
+				el.MediaClassID = d.fbytes("MediaClassID", 0)
+				el.Present |= 1 << 7
+			}
+		case TagTaskLife:
+			if d.gmember(1, 8, "TaskLife") {
+				el := &m.Records[len(m.Records)-1]
+				el.TaskLife = d.fbytes("TaskLife", 0)
+				el.Present |= 1 << 8
+			}
+		case TagTaskStartTimeout:
+			if d.gmember(1, 9, "TaskStartTimeout") {
+				el := &m.Records[len(m.Records)-1]
+				el.TaskStartTimeout = d.fbytes("TaskStartTimeout", 0)
+				el.Present |= 1 << 9
+			}
+		case TagMaxCallsInQueue:
+			if d.gmember(1, 10, "MaxCallsInQueue") {
+				el := &m.Records[len(m.Records)-1]
+				el.MaxCallsInQueue = d.fbytes("MaxCallsInQueue", 0)
+				el.Present |= 1 << 10
+			}
+		case TagMaxCallsInQueuePerCallType:
+			if d.gmember(1, 11, "MaxCallsInQueuePerCallType") {
+				el := &m.Records[len(m.Records)-1]
+				el.MaxCallsInQueuePerCallType = d.fbytes("MaxCallsInQueuePerCallType", 0)
+				el.Present |= 1 << 11
+			}
+		case TagMaxTimeInQueue:
+			if d.gmember(1, 12, "MaxTimeInQueue") {
+				el := &m.Records[len(m.Records)-1]
+				el.MaxTimeInQueue = d.fbytes("MaxTimeInQueue", 0)
+				el.Present |= 1 << 12
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Records) == 0 {
+		m.Records = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumRecords) != len(m.Records) {
+		d.countMismatch("NumRecords", 25, uint32(m.NumRecords), len(m.Records))
+	}
+	return d.err
+}
+
+// ConfigPeripheralEvent is CONFIG_PERIPHERAL_EVENT (MessageType 260). records modelled as a group starting with RecordType (183); unlisted tags are skipped.
+type ConfigPeripheralEvent struct {
+	NumRecords uint16 // USHORT; ≤ 10
+
+	// Floating part.
+	Records []ConfigPeripheralRecord // tags 183,271,133,134,272, repeated NumRecords times
+}
+
+// MessageType implements Message.
+func (*ConfigPeripheralEvent) MessageType() MessageType { return MsgConfigPeripheralEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConfigPeripheralEvent) Has(t Tag) bool {
+	switch t {
+	case TagRecordType:
+		return len(m.Records) > 0
+	case TagConfigPeripheralID:
+		return len(m.Records) > 0
+	case TagPeripheralName:
+		return len(m.Records) > 0
+	case TagDescription:
+		return len(m.Records) > 0
+	case TagDefaultAgentDeskSettingsID:
+		return len(m.Records) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConfigPeripheralEvent) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ConfigPeripheralEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConfigPeripheralEvent)
+	e.u16(uint16(uint16(e.count("NumRecords", uint32(m.NumRecords), len(m.Records), 25))))
+	for i := range m.Records {
+		el := &m.Records[i]
+		e.fu16(TagRecordType, "RecordType", uint16(el.RecordType))
+		if pv >= 22 && (el.Present&(1<<1) != 0 || len(el.ConfigPeripheralID) > 0) {
+			e.fbytes(TagConfigPeripheralID, "ConfigPeripheralID", el.ConfigPeripheralID, 0)
+		}
+		if el.Present&(1<<2) != 0 || el.PeripheralName != "" {
+			e.fstr(TagPeripheralName, "PeripheralName", el.PeripheralName, 64)
+		}
+		if el.Present&(1<<3) != 0 || el.Description != "" {
+			e.fstr(TagDescription, "Description", el.Description, 128)
+		}
+		if pv >= 22 && (el.Present&(1<<4) != 0 || len(el.DefaultAgentDeskSettingsID) > 0) {
+			e.fbytes(TagDefaultAgentDeskSettingsID, "DefaultAgentDeskSettingsID", el.DefaultAgentDeskSettingsID, 0)
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConfigPeripheralEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Records[:0]
+	*m = ConfigPeripheralEvent{}
+	m.Records = g0
+	d := newDecoder(body, pv, MsgConfigPeripheralEvent)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.NumRecords = uint16(d.u16())
+	d.ignFrom = 1 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagRecordType:
+			d.gstart(1, 0x1, "Records")
+			m.Records = append(m.Records, ConfigPeripheralRecord{})
+			m.Records[len(m.Records)-1].RecordType = RecordType(d.fu16("RecordType"))
+		case TagConfigPeripheralID:
+			if pv < 22 {
+				d.newer("ConfigPeripheralID", 22)
+				break
+			}
+			if d.gmember(1, 1, "ConfigPeripheralID") {
+				el := &m.Records[len(m.Records)-1]
+				el.ConfigPeripheralID = d.fbytes("ConfigPeripheralID", 0)
+				el.Present |= 1 << 1
+			}
+		case TagPeripheralName:
+			if d.gmember(1, 2, "PeripheralName") {
+				el := &m.Records[len(m.Records)-1]
+				el.PeripheralName = d.fstr("PeripheralName", 64)
+				el.Present |= 1 << 2
+			}
+		case TagDescription:
+			if d.gmember(1, 3, "Description") {
+				el := &m.Records[len(m.Records)-1]
+				el.Description = d.fstr("Description", 128)
+				el.Present |= 1 << 3
+			}
+		case TagDefaultAgentDeskSettingsID:
+			if pv < 22 {
+				d.newer("DefaultAgentDeskSettingsID", 22)
+				break
+			}
+			if d.gmember(1, 4, "DefaultAgentDeskSettingsID") {
+				el := &m.Records[len(m.Records)-1]
+				el.DefaultAgentDeskSettingsID = d.fbytes("DefaultAgentDeskSettingsID", 0)
+				el.Present |= 1 << 4
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Records) == 0 {
+		m.Records = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumRecords) != len(m.Records) {
+		d.countMismatch("NumRecords", 25, uint32(m.NumRecords), len(m.Records))
+	}
+	return d.err
+}
+
+// ConfigAgentDeskSettingsEvent is CONFIG_AGENT_DESK_SETTINGS_EVENT (MessageType 261). records modelled as a group starting with RecordType (183); unlisted tags are skipped.
+type ConfigAgentDeskSettingsEvent struct {
+	NumRecords uint16 // USHORT; ≤ 10
+
+	// Floating part.
+	Records []ConfigAgentDeskSettingsRecord // tags 183,267,273,274,275,276,277,278,279,280,281,282,283,284,285,286,287,306,307, repeated NumRecords times
+}
+
+// MessageType implements Message.
+func (*ConfigAgentDeskSettingsEvent) MessageType() MessageType {
+	return MsgConfigAgentDeskSettingsEvent
+}
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConfigAgentDeskSettingsEvent) Has(t Tag) bool {
+	switch t {
+	case TagRecordType:
+		return len(m.Records) > 0
+	case TagAgentDeskSettingsID:
+		return len(m.Records) > 0
+	case TagFltDeskSettingsMask:
+		return len(m.Records) > 0
+	case TagFltWrapUpDataIncomingMode:
+		return len(m.Records) > 0
+	case TagFltWrapUpDataOutgoingMode:
+		return len(m.Records) > 0
+	case TagFltLogoutNonActivityTime:
+		return len(m.Records) > 0
+	case TagFltQualityRecordingRate:
+		return len(m.Records) > 0
+	case TagFltRingNoAnswerTime:
+		return len(m.Records) > 0
+	case TagFltSilentMonitorWarningMessage:
+		return len(m.Records) > 0
+	case TagFltSilentMonitorAudibleIndication:
+		return len(m.Records) > 0
+	case TagFltSupervisorAssistCallMethod:
+		return len(m.Records) > 0
+	case TagFltEmergencyCallMethod:
+		return len(m.Records) > 0
+	case TagFltAutoRecordOnEmergency:
+		return len(m.Records) > 0
+	case TagFltRecordingMode:
+		return len(m.Records) > 0
+	case TagFltWorkModeTimer:
+		return len(m.Records) > 0
+	case TagFltRingNoAnswerDNID:
+		return len(m.Records) > 0
+	case TagFltDefaultDevicePortAddress:
+		return len(m.Records) > 0
+	case TagACDSharedLineUsage:
+		return len(m.Records) > 0
+	case TagPlayZipTone:
+		return len(m.Records) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConfigAgentDeskSettingsEvent) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ConfigAgentDeskSettingsEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConfigAgentDeskSettingsEvent)
+	e.u16(uint16(uint16(e.count("NumRecords", uint32(m.NumRecords), len(m.Records), 25))))
+	for i := range m.Records {
+		el := &m.Records[i]
+		e.fu16(TagRecordType, "RecordType", uint16(el.RecordType))
+		if pv >= 22 && (el.Present&(1<<1) != 0 || el.AgentDeskSettingsID != 0) {
+			e.fu32(TagAgentDeskSettingsID, "AgentDeskSettingsID", uint32(el.AgentDeskSettingsID))
+		}
+		if pv >= 22 && (el.Present&(1<<2) != 0 || len(el.FltDeskSettingsMask) > 0) {
+			e.fbytes(TagFltDeskSettingsMask, "FltDeskSettingsMask", el.FltDeskSettingsMask, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<3) != 0 || len(el.FltWrapUpDataIncomingMode) > 0) {
+			e.fbytes(TagFltWrapUpDataIncomingMode, "FltWrapUpDataIncomingMode", el.FltWrapUpDataIncomingMode, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<4) != 0 || len(el.FltWrapUpDataOutgoingMode) > 0) {
+			e.fbytes(TagFltWrapUpDataOutgoingMode, "FltWrapUpDataOutgoingMode", el.FltWrapUpDataOutgoingMode, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<5) != 0 || len(el.FltLogoutNonActivityTime) > 0) {
+			e.fbytes(TagFltLogoutNonActivityTime, "FltLogoutNonActivityTime", el.FltLogoutNonActivityTime, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<6) != 0 || len(el.FltQualityRecordingRate) > 0) {
+			e.fbytes(TagFltQualityRecordingRate, "FltQualityRecordingRate", el.FltQualityRecordingRate, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<7) != 0 || len(el.FltRingNoAnswerTime) > 0) {
+			e.fbytes(TagFltRingNoAnswerTime, "FltRingNoAnswerTime", el.FltRingNoAnswerTime, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<8) != 0 || len(el.FltSilentMonitorWarningMessage) > 0) {
+			e.fbytes(TagFltSilentMonitorWarningMessage, "FltSilentMonitorWarningMessage", el.FltSilentMonitorWarningMessage, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<9) != 0 || len(el.FltSilentMonitorAudibleIndication) > 0) {
+			e.fbytes(TagFltSilentMonitorAudibleIndication, "FltSilentMonitorAudibleIndication", el.FltSilentMonitorAudibleIndication, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<10) != 0 || len(el.FltSupervisorAssistCallMethod) > 0) {
+			e.fbytes(TagFltSupervisorAssistCallMethod, "FltSupervisorAssistCallMethod", el.FltSupervisorAssistCallMethod, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<11) != 0 || len(el.FltEmergencyCallMethod) > 0) {
+			e.fbytes(TagFltEmergencyCallMethod, "FltEmergencyCallMethod", el.FltEmergencyCallMethod, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<12) != 0 || len(el.FltAutoRecordOnEmergency) > 0) {
+			e.fbytes(TagFltAutoRecordOnEmergency, "FltAutoRecordOnEmergency", el.FltAutoRecordOnEmergency, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<13) != 0 || len(el.FltRecordingMode) > 0) {
+			e.fbytes(TagFltRecordingMode, "FltRecordingMode", el.FltRecordingMode, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<14) != 0 || len(el.FltWorkModeTimer) > 0) {
+			e.fbytes(TagFltWorkModeTimer, "FltWorkModeTimer", el.FltWorkModeTimer, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<15) != 0 || len(el.FltRingNoAnswerDNID) > 0) {
+			e.fbytes(TagFltRingNoAnswerDNID, "FltRingNoAnswerDNID", el.FltRingNoAnswerDNID, 0)
+		}
+		if pv >= 22 && (el.Present&(1<<16) != 0 || len(el.FltDefaultDevicePortAddress) > 0) {
+			e.fbytes(TagFltDefaultDevicePortAddress, "FltDefaultDevicePortAddress", el.FltDefaultDevicePortAddress, 0)
+		}
+		if pv >= 20 && (el.Present&(1<<17) != 0 || el.ACDSharedLineUsage != 0) {
+			e.fu32(TagACDSharedLineUsage, "ACDSharedLineUsage", uint32(el.ACDSharedLineUsage))
+		}
+		if pv >= 20 && (el.Present&(1<<18) != 0 || el.PlayZipTone != 0) {
+			e.fu32(TagPlayZipTone, "PlayZipTone", uint32(el.PlayZipTone))
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConfigAgentDeskSettingsEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Records[:0]
+	*m = ConfigAgentDeskSettingsEvent{}
+	m.Records = g0
+	d := newDecoder(body, pv, MsgConfigAgentDeskSettingsEvent)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.NumRecords = uint16(d.u16())
+	d.ignFrom = 1 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagRecordType:
+			d.gstart(1, 0x1, "Records")
+			m.Records = append(m.Records, ConfigAgentDeskSettingsRecord{})
+			m.Records[len(m.Records)-1].RecordType = RecordType(d.fu16("RecordType"))
+		case TagAgentDeskSettingsID:
+			if pv < 22 {
+				d.newer("AgentDeskSettingsID", 22)
+				break
+			}
+			if d.gmember(1, 1, "AgentDeskSettingsID") {
+				el := &m.Records[len(m.Records)-1]
+				el.AgentDeskSettingsID = uint32(d.fu32("AgentDeskSettingsID"))
+				el.Present |= 1 << 1
+			}
+		case TagFltDeskSettingsMask:
+			if pv < 22 {
+				d.newer("FltDeskSettingsMask", 22)
+				break
+			}
+			if d.gmember(1, 2, "FltDeskSettingsMask") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltDeskSettingsMask = d.fbytes("FltDeskSettingsMask", 0)
+				el.Present |= 1 << 2
+			}
+		case TagFltWrapUpDataIncomingMode:
+			if pv < 22 {
+				d.newer("FltWrapUpDataIncomingMode", 22)
+				break
+			}
+			if d.gmember(1, 3, "FltWrapUpDataIncomingMode") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltWrapUpDataIncomingMode = d.fbytes("FltWrapUpDataIncomingMode", 0)
+				el.Present |= 1 << 3
+			}
+		case TagFltWrapUpDataOutgoingMode:
+			if pv < 22 {
+				d.newer("FltWrapUpDataOutgoingMode", 22)
+				break
+			}
+			if d.gmember(1, 4, "FltWrapUpDataOutgoingMode") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltWrapUpDataOutgoingMode = d.fbytes("FltWrapUpDataOutgoingMode", 0)
+				el.Present |= 1 << 4
+			}
+		case TagFltLogoutNonActivityTime:
+			if pv < 22 {
+				d.newer("FltLogoutNonActivityTime", 22)
+				break
+			}
+			if d.gmember(1, 5, "FltLogoutNonActivityTime") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltLogoutNonActivityTime = d.fbytes("FltLogoutNonActivityTime", 0)
+				el.Present |= 1 << 5
+			}
+		case TagFltQualityRecordingRate:
+			if pv < 22 {
+				d.newer("FltQualityRecordingRate", 22)
+				break
+			}
+			if d.gmember(1, 6, "FltQualityRecordingRate") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltQualityRecordingRate = d.fbytes("FltQualityRecordingRate", 0)
+				el.Present |= 1 << 6
+			}
+		case TagFltRingNoAnswerTime:
+			if pv < 22 {
+				d.newer("FltRingNoAnswerTime", 22)
+				break
+			}
+			if d.gmember(1, 7, "FltRingNoAnswerTime") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltRingNoAnswerTime = d.fbytes("FltRingNoAnswerTime", 0)
+				el.Present |= 1 << 7
+			}
+		case TagFltSilentMonitorWarningMessage:
+			if pv < 22 {
+				d.newer("FltSilentMonitorWarningMessage", 22)
+				break
+			}
+			if d.gmember(1, 8, "FltSilentMonitorWarningMessage") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltSilentMonitorWarningMessage = d.fbytes("FltSilentMonitorWarningMessage", 0)
+				el.Present |= 1 << 8
+			}
+		case TagFltSilentMonitorAudibleIndication:
+			if pv < 22 {
+				d.newer("FltSilentMonitorAudibleIndication", 22)
+				break
+			}
+			if d.gmember(1, 9, "FltSilentMonitorAudibleIndication") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltSilentMonitorAudibleIndication = d.fbytes("FltSilentMonitorAudibleIndication", 0)
+				el.Present |= 1 << 9
+			}
+		case TagFltSupervisorAssistCallMethod:
+			if pv < 22 {
+				d.newer("FltSupervisorAssistCallMethod", 22)
+				break
+			}
+			if d.gmember(1, 10, "FltSupervisorAssistCallMethod") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltSupervisorAssistCallMethod = d.fbytes("FltSupervisorAssistCallMethod", 0)
+				el.Present |= 1 << 10
+			}
+		case TagFltEmergencyCallMethod:
+			if pv < 22 {
+				d.newer("FltEmergencyCallMethod", 22)
+				break
+			}
+			if d.gmember(1, 11, "FltEmergencyCallMethod") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltEmergencyCallMethod = d.fbytes("FltEmergencyCallMethod", 0)
+				el.Present |= 1 << 11
+			}
+		case TagFltAutoRecordOnEmergency:
+			if pv < 22 {
+				d.newer("FltAutoRecordOnEmergency", 22)
+				break
+			}
+			if d.gmember(1, 12, "FltAutoRecordOnEmergency") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltAutoRecordOnEmergency = d.fbytes("FltAutoRecordOnEmergency", 0)
+				el.Present |= 1 << 12
+			}
+		case TagFltRecordingMode:
+			if pv < 22 {
+				d.newer("FltRecordingMode", 22)
+				break
+			}
+			if d.gmember(1, 13, "FltRecordingMode") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltRecordingMode = d.fbytes("FltRecordingMode", 0)
+				el.Present |= 1 << 13
+			}
+		case TagFltWorkModeTimer:
+			if pv < 22 {
+				d.newer("FltWorkModeTimer", 22)
+				break
+			}
+			if d.gmember(1, 14, "FltWorkModeTimer") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltWorkModeTimer = d.fbytes("FltWorkModeTimer", 0)
+				el.Present |= 1 << 14
+			}
+		case TagFltRingNoAnswerDNID:
+			if pv < 22 {
+				d.newer("FltRingNoAnswerDNID", 22)
+				break
+			}
+			if d.gmember(1, 15, "FltRingNoAnswerDNID") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltRingNoAnswerDNID = d.fbytes("FltRingNoAnswerDNID", 0)
+				el.Present |= 1 << 15
+			}
+		case TagFltDefaultDevicePortAddress:
+			if pv < 22 {
+				d.newer("FltDefaultDevicePortAddress", 22)
+				break
+			}
+			if d.gmember(1, 16, "FltDefaultDevicePortAddress") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltDefaultDevicePortAddress = d.fbytes("FltDefaultDevicePortAddress", 0)
+				el.Present |= 1 << 16
+			}
+		case TagACDSharedLineUsage:
+			if pv < 20 {
+				d.newer("ACDSharedLineUsage", 20)
+				break
+			}
+			if d.gmember(1, 17, "ACDSharedLineUsage") {
+				el := &m.Records[len(m.Records)-1]
+				el.ACDSharedLineUsage = uint32(d.fu32("ACDSharedLineUsage"))
+				el.Present |= 1 << 17
+			}
+		case TagPlayZipTone:
+			if pv < 20 {
+				d.newer("PlayZipTone", 20)
+				break
+			}
+			if d.gmember(1, 18, "PlayZipTone") {
+				el := &m.Records[len(m.Records)-1]
+				el.PlayZipTone = uint32(d.fu32("PlayZipTone"))
+				el.Present |= 1 << 18
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Records) == 0 {
+		m.Records = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumRecords) != len(m.Records) {
+		d.countMismatch("NumRecords", 25, uint32(m.NumRecords), len(m.Records))
+	}
+	return d.err
+}
+
+// ConfigTerminalEvent is CONFIG_TERMINAL_EVENT (MessageType 276). records modelled as a group starting with RecordType (183); unlisted tags are skipped.
+type ConfigTerminalEvent struct {
+	NumRecords uint16 // USHORT; ≤ 10
+
+	// Floating part.
+	Records []ConfigTerminalRecord // tags 183,302,303,304,305, repeated NumRecords times
+}
+
+// MessageType implements Message.
+func (*ConfigTerminalEvent) MessageType() MessageType { return MsgConfigTerminalEvent }
+
+// Has reports whether the floating field with tag t is present (for
+// repeated groups: whether there is at least one element).
+func (m *ConfigTerminalEvent) Has(t Tag) bool {
+	switch t {
+	case TagRecordType:
+		return len(m.Records) > 0
+	case TagFltTermType:
+		return len(m.Records) > 0
+	case TagFltTermDeviceName:
+		return len(m.Records) > 0
+	case TagFltTermTypeName:
+		return len(m.Records) > 0
+	case TagFltNumInstruments:
+		return len(m.Records) > 0
+	}
+	return false
+}
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ConfigTerminalEvent) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ConfigTerminalEvent) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgConfigTerminalEvent)
+	e.u16(uint16(uint16(e.count("NumRecords", uint32(m.NumRecords), len(m.Records), 25))))
+	for i := range m.Records {
+		el := &m.Records[i]
+		e.fu16(TagRecordType, "RecordType", uint16(el.RecordType))
+		if pv >= 25 && (el.Present&(1<<1) != 0 || len(el.FltTermType) > 0) {
+			e.fbytes(TagFltTermType, "FltTermType", el.FltTermType, 0)
+		}
+		if pv >= 25 && (el.Present&(1<<2) != 0 || el.FltTermDeviceName != "") {
+			e.fstr(TagFltTermDeviceName, "FltTermDeviceName", el.FltTermDeviceName, 64)
+		}
+		if pv >= 25 && (el.Present&(1<<3) != 0 || len(el.FltTermTypeName) > 0) {
+			e.fbytes(TagFltTermTypeName, "FltTermTypeName", el.FltTermTypeName, 0)
+		}
+		if pv >= 25 && (el.Present&(1<<4) != 0 || len(el.FltNumInstruments) > 0) {
+			e.fbytes(TagFltNumInstruments, "FltNumInstruments", el.FltNumInstruments, 0)
+		}
+	}
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ConfigTerminalEvent) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	g0 := m.Records[:0]
+	*m = ConfigTerminalEvent{}
+	m.Records = g0
+	d := newDecoder(body, pv, MsgConfigTerminalEvent)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.NumRecords = uint16(d.u16())
+	d.ignFrom = 1 // §8 #10
+	for d.next() {
+		switch d.tag {
+		case TagRecordType:
+			d.gstart(1, 0x1, "Records")
+			m.Records = append(m.Records, ConfigTerminalRecord{})
+			m.Records[len(m.Records)-1].RecordType = RecordType(d.fu16("RecordType"))
+		case TagFltTermType:
+			if pv < 25 {
+				d.newer("FltTermType", 25)
+				break
+			}
+			if d.gmember(1, 1, "FltTermType") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltTermType = d.fbytes("FltTermType", 0)
+				el.Present |= 1 << 1
+			}
+		case TagFltTermDeviceName:
+			if pv < 25 {
+				d.newer("FltTermDeviceName", 25)
+				break
+			}
+			if d.gmember(1, 2, "FltTermDeviceName") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltTermDeviceName = d.fstr("FltTermDeviceName", 64)
+				el.Present |= 1 << 2
+			}
+		case TagFltTermTypeName:
+			if pv < 25 {
+				d.newer("FltTermTypeName", 25)
+				break
+			}
+			if d.gmember(1, 3, "FltTermTypeName") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltTermTypeName = d.fbytes("FltTermTypeName", 0)
+				el.Present |= 1 << 3
+			}
+		case TagFltNumInstruments:
+			if pv < 25 {
+				d.newer("FltNumInstruments", 25)
+				break
+			}
+			if d.gmember(1, 4, "FltNumInstruments") {
+				el := &m.Records[len(m.Records)-1]
+				el.FltNumInstruments = d.fbytes("FltNumInstruments", 0)
+				el.Present |= 1 << 4
+			}
+		default:
+			d.unknown()
+		}
+	}
+	d.gclose()
+	if len(m.Records) == 0 {
+		m.Records = nil
+	}
+	if d.err != nil {
+		return d.err
+	}
+	if int(m.NumRecords) != len(m.Records) {
+		d.countMismatch("NumRecords", 25, uint32(m.NumRecords), len(m.Records))
+	}
+	return d.err
+}
+
+// ActiveMaintenanceReqMsg is ACTIVE_MAINTENANCE_REQ_MSG (MessageType 278).
+type ActiveMaintenanceReqMsg struct {
+	InvokeID uint32 // UINT
+}
+
+// MessageType implements Message.
+func (*ActiveMaintenanceReqMsg) MessageType() MessageType { return MsgActiveMaintenanceReqMsg }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ActiveMaintenanceReqMsg) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ActiveMaintenanceReqMsg) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ActiveMaintenanceReqMsg) FixedSize(pv ProtocolVersion) int {
+	return 4
+}
+
+// AppendBody implements Message.
+func (m *ActiveMaintenanceReqMsg) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgActiveMaintenanceReqMsg)
+	e.u32(uint32(m.InvokeID))
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ActiveMaintenanceReqMsg) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ActiveMaintenanceReqMsg{}
+	d := newDecoder(body, pv, MsgActiveMaintenanceReqMsg)
+	if !d.fixed(4) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ActiveMaintenanceRespMsg is ACTIVE_MAINTENANCE_RESP_MSG (MessageType 279).
+type ActiveMaintenanceRespMsg struct {
+	InvokeID                uint32 // UINT
+	MaintenanceModeAccepted bool   // BOOL; §5.10; silence within 5 s = refusal
+}
+
+// MessageType implements Message.
+func (*ActiveMaintenanceRespMsg) MessageType() MessageType { return MsgActiveMaintenanceRespMsg }
+
+// GetInvokeID implements InvokeIDer.
+func (m *ActiveMaintenanceRespMsg) GetInvokeID() uint32 { return m.InvokeID }
+
+// SetInvokeID implements InvokeIDer.
+func (m *ActiveMaintenanceRespMsg) SetInvokeID(id uint32) { m.InvokeID = id }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ActiveMaintenanceRespMsg) FixedSize(pv ProtocolVersion) int {
+	return 6
+}
+
+// AppendBody implements Message.
+func (m *ActiveMaintenanceRespMsg) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgActiveMaintenanceRespMsg)
+	e.u32(uint32(m.InvokeID))
+	e.boolean(m.MaintenanceModeAccepted)
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ActiveMaintenanceRespMsg) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ActiveMaintenanceRespMsg{}
+	d := newDecoder(body, pv, MsgActiveMaintenanceRespMsg)
+	if !d.fixed(6) {
+		return d.err
+	}
+	m.InvokeID = uint32(d.u32())
+	m.MaintenanceModeAccepted = d.u16() != 0
+	if d.next() {
+		d.unknown()
+	}
+	return d.err
+}
+
+// ActiveMaintenanceEventMsg is ACTIVE_MAINTENANCE_EVENT_MSG (MessageType 280). §5.10: a single BOOL (continue / cancel); field name ours.
+type ActiveMaintenanceEventMsg struct {
+	MaintenanceContinue bool // BOOL
+}
+
+// MessageType implements Message.
+func (*ActiveMaintenanceEventMsg) MessageType() MessageType { return MsgActiveMaintenanceEventMsg }
+
+// FixedSize returns the size of the fixed part for protocol version pv.
+func (*ActiveMaintenanceEventMsg) FixedSize(pv ProtocolVersion) int {
+	return 2
+}
+
+// AppendBody implements Message.
+func (m *ActiveMaintenanceEventMsg) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
+	e := newEncoder(dst, pv, MsgActiveMaintenanceEventMsg)
+	e.boolean(m.MaintenanceContinue)
+	return e.b, e.err
+}
+
+// UnmarshalBody implements Message. Strings and byte fields are copies:
+// they never alias body. The backing arrays of the receiver's repeated
+// groups are reused.
+func (m *ActiveMaintenanceEventMsg) UnmarshalBody(body []byte, pv ProtocolVersion) error {
+	*m = ActiveMaintenanceEventMsg{}
+	d := newDecoder(body, pv, MsgActiveMaintenanceEventMsg)
+	if !d.fixed(2) {
+		return d.err
+	}
+	m.MaintenanceContinue = d.u16() != 0
 	if d.next() {
 		d.unknown()
 	}

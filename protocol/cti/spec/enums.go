@@ -875,3 +875,206 @@ var Enums = []Enum{
 		},
 	},
 }
+
+// moreEnums are the §4.16 enumerations used by the layouts of
+// messages_calls.go and messages_services.go (appended to Enums by init).
+var moreEnums = []Enum{
+	{
+		Name: "ConsultType", Type: USHORT, Ref: "§4.16",
+		Strip: "CT_", Prefix: "Consult",
+		Values: []EnumValue{
+			{Value: 0, Name: "CT_UNSPECIFIED"},
+			{Value: 1, Name: "CT_TRANSFER"},
+			{Value: 2, Name: "CT_CONFERENCE"},
+		},
+	},
+	{
+		Name: "RTPDirection", Type: USHORT, Ref: "§4.16",
+		Note: "RTP_STARTED/STOPPED_EVENT.Direction; names ours",
+		Values: []EnumValue{
+			{Value: 0, Name: "RTP_DIRECTION_INPUT"},
+			{Value: 1, Name: "RTP_DIRECTION_OUTPUT"},
+			{Value: 2, Name: "RTP_DIRECTION_BIDIRECTIONAL"},
+		},
+	},
+	{
+		Name: "RTPType", Type: USHORT, Ref: "§4.16",
+		Note: "names ours",
+		Values: []EnumValue{
+			{Value: 0, Name: "RTP_TYPE_AUDIO"},
+			{Value: 1, Name: "RTP_TYPE_VIDEO"},
+			{Value: 2, Name: "RTP_TYPE_DATA"},
+		},
+	},
+	{
+		Name: "Distribution", Type: USHORT, Ref: "§4.16",
+		Note: "USER_MESSAGE_*",
+		Values: []EnumValue{
+			{Value: 0, Name: "DISTRIBUTE_TO_CLIENT"},
+			{Value: 1, Name: "DISTRIBUTE_TO_SUPERVISOR"},
+			{Value: 2, Name: "DISTRIBUTE_TO_TEAM"},
+			{Value: 3, Name: "DISTRIBUTE_TO_ALL"},
+		},
+	},
+	{
+		Name: "SupervisoryAction", Type: USHORT, Ref: "§4.16",
+		Values: []EnumValue{
+			{Value: 0, Name: "SUPERVISOR_CLEAR"},
+			{Value: 1, Name: "SUPERVISOR_MONITOR"},
+			{Value: 2, Name: "SUPERVISOR_WHISPER"},
+			{Value: 3, Name: "SUPERVISOR_BARGE_IN"},
+			{Value: 4, Name: "SUPERVISOR_INTERCEPT"},
+		},
+	},
+	{
+		Name: "TypeOfDevice", Type: USHORT, Ref: "§4.16",
+		Strip: "DEVT_", Prefix: "DeviceType",
+		Values: []EnumValue{
+			{Value: 0, Name: "DEVT_STATION"},
+			{Value: 1, Name: "DEVT_LINE"},
+			{Value: 2, Name: "DEVT_BUTTON"},
+			{Value: 3, Name: "DEVT_ACD"},
+			{Value: 4, Name: "DEVT_TRUNK"},
+			{Value: 5, Name: "DEVT_OPERATOR"},
+			{Value: 16, Name: "DEVT_STATION_GROUP"},
+			{Value: 17, Name: "DEVT_LINE_GROUP"},
+			{Value: 18, Name: "DEVT_BUTTON_GROUP"},
+			{Value: 19, Name: "DEVT_ACD_GROUP"},
+			{Value: 20, Name: "DEVT_TRUNK_GROUP"},
+			{Value: 21, Name: "DEVT_OPERATOR_GROUP"},
+			{Value: 22, Name: "DEVT_CTI_PORT_SCCP"},
+			{Value: 23, Name: "DEVT_CTI_PORT_SIP"},
+			{Value: 255, Name: "DEVT_OTHER"},
+		},
+	},
+	{
+		Name: "ClassOfDevice", Type: USHORT, Ref: "§4.16",
+		Mask: true, Strip: "DEVC_", Prefix: "DeviceClass",
+		Values: []EnumValue{
+			{Value: 0x10, Name: "DEVC_OTHER"},
+			{Value: 0x20, Name: "DEVC_IMAGE"},
+			{Value: 0x40, Name: "DEVC_DATA"},
+			{Value: 0x80, Name: "DEVC_VOICE"},
+		},
+	},
+	{
+		Name: "SilentMonitorStatus", Type: USHORT, Ref: "§4.16",
+		Note: "names ours",
+		Values: []EnumValue{
+			{Value: 0, Name: "SILENT_MONITOR_NONE"},
+			{Value: 1, Name: "SILENT_MONITOR_INITIATOR"},
+			{Value: 2, Name: "SILENT_MONITOR_TARGET"},
+		},
+	},
+	{
+		Name: "ServerMode", Type: USHORT, Ref: "§4.16",
+		Note: "REGISTER_SERVICE_REQ; names ours",
+		Values: []EnumValue{
+			{Value: 0, Name: "SERVER_MODE_EXCLUSIVE"},
+			{Value: 1, Name: "SERVER_MODE_ROUND_ROBIN"},
+			{Value: 2, Name: "SERVER_MODE_PARALLEL"},
+		},
+	},
+	{
+		Name: "RecordType", Type: USHORT, Ref: "§4.16",
+		Note: "config records (tag 183); names ours",
+		Values: []EnumValue{
+			{Value: 0, Name: "CONFIG_RECORD_ADD"},
+			{Value: 1, Name: "CONFIG_RECORD_CHANGE"},
+			{Value: 2, Name: "CONFIG_RECORD_DELETE"},
+		},
+	},
+	{
+		Name: "AgentType", Type: USHORT, Ref: "§4.16",
+		Note: "config agent records (tag 189, [HS]); names ours",
+		Values: []EnumValue{
+			{Value: 0, Name: "AGENT_TYPE_AGENT"},
+			{Value: 1, Name: "AGENT_TYPE_SUPERVISOR"},
+		},
+	},
+	{
+		Name: "CallControlMask", Type: UINT, Ref: "§4.16",
+		Mask: true,
+		Note: "QUERY_DEVICE_INFO_CONF.CallControlSupported",
+		Values: []EnumValue{
+			{Value: 0x1, Name: "CONTROL_QUERY_AGENT_STATE"},
+			{Value: 0x2, Name: "CONTROL_SET_AGENT_STATE"},
+			{Value: 0x4, Name: "CONTROL_ALTERNATE_CALL"},
+			{Value: 0x8, Name: "CONTROL_ANSWER_CALL"},
+			{Value: 0x10, Name: "CONTROL_CLEAR_CALL"},
+			{Value: 0x20, Name: "CONTROL_CLEAR_CONNECTION"},
+			{Value: 0x40, Name: "CONTROL_CONFERENCE_CALL"},
+			{Value: 0x80, Name: "CONTROL_CONSULTATION_CALL"},
+			{Value: 0x100, Name: "CONTROL_DEFLECT_CALL"},
+			{Value: 0x200, Name: "CONTROL_HOLD_CALL"},
+			{Value: 0x400, Name: "CONTROL_MAKE_CALL"},
+			{Value: 0x800, Name: "CONTROL_MAKE_PREDICTIVE_CALL"},
+			{Value: 0x1000, Name: "CONTROL_RECONNECT_CALL"},
+			{Value: 0x2000, Name: "CONTROL_RETRIEVE_CALL"},
+			{Value: 0x4000, Name: "CONTROL_TRANSFER_CALL"},
+			{Value: 0x8000, Name: "CONTROL_QUERY_DEVICE_INFO"},
+			{Value: 0x10000, Name: "CONTROL_SNAPSHOT_CALL"},
+			{Value: 0x20000, Name: "CONTROL_SNAPSHOT_DEVICE"},
+			{Value: 0x40000, Name: "CONTROL_SEND_DTMF_SIGNAL"},
+		},
+	},
+	{
+		Name: "OtherFeatureMask", Type: UINT, Ref: "§4.16",
+		Mask: true,
+		Values: []EnumValue{
+			{Value: 0x1, Name: "FEATURE_POST_ROUTE"},
+			{Value: 0x2, Name: "FEATURE_UNIQUE_CONSULT_CALLID"},
+		},
+	},
+	{
+		Name: "TransferConferenceSetupMask", Type: UINT, Ref: "§4.16",
+		Mask: true,
+		Values: []EnumValue{
+			{Value: 0x1, Name: "CONF_SETUP_CONSULT_SPECIFIC"},
+			{Value: 0x2, Name: "CONF_SETUP_CONSULT_ANY"},
+			{Value: 0x4, Name: "CONF_SETUP_CONN_HELD"},
+			{Value: 0x8, Name: "CONF_SETUP_ANY_TWO_CALLS"},
+			{Value: 0x10, Name: "CONF_SETUP_SINGLE_ACD_CALL"},
+			{Value: 0x20, Name: "TRANS_SETUP_SINGLE_ACD_CALL"},
+			{Value: 0x40, Name: "CONF_SETUP_ANY_SINGLE_CALL"},
+			{Value: 0x80, Name: "TRANS_SETUP_ANY_SINGLE_CALL"},
+		},
+	},
+	{
+		Name: "CallVariableMask", Type: USHORT, Ref: "§4.16",
+		Mask: true,
+		Note: "REGISTER_VARIABLES_REQ; names ours",
+		Values: []EnumValue{
+			{Value: 0x1, Name: "CALL_VAR_1_MASK"},
+			{Value: 0x2, Name: "CALL_VAR_2_MASK"},
+			{Value: 0x4, Name: "CALL_VAR_3_MASK"},
+			{Value: 0x8, Name: "CALL_VAR_4_MASK"},
+			{Value: 0x10, Name: "CALL_VAR_5_MASK"},
+			{Value: 0x20, Name: "CALL_VAR_6_MASK"},
+			{Value: 0x40, Name: "CALL_VAR_7_MASK"},
+			{Value: 0x80, Name: "CALL_VAR_8_MASK"},
+			{Value: 0x100, Name: "CALL_VAR_9_MASK"},
+			{Value: 0x200, Name: "CALL_VAR_10_MASK"},
+		},
+	},
+	{
+		Name: "GreetingAction", Type: USHORT, Ref: "§3.2 AGENT_GREETING_CONTROL_REQ",
+		Note: "AgentAction; names ours",
+		Values: []EnumValue{
+			{Value: 0, Name: "GREETING_ACTION_STOP"},
+			{Value: 1, Name: "GREETING_ACTION_DISABLE"},
+			{Value: 2, Name: "GREETING_ACTION_ENABLE"},
+		},
+	},
+	{
+		Name: "GreetingEventCode", Type: USHORT, Ref: "§3.2 CALL_AGENT_GREETING_EVENT",
+		Note: "names ours",
+		Values: []EnumValue{
+			{Value: 0, Name: "GREETING_STARTED"},
+			{Value: 1, Name: "GREETING_ENDED"},
+			{Value: 2, Name: "GREETING_FAILED"},
+		},
+	},
+}
+
+func init() { Enums = append(Enums, moreEnums...) }

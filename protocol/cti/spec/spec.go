@@ -70,6 +70,12 @@ type Field struct {
 	Since Version // first protocol version carrying the field (0 = all)
 	Enum  string  // name of the Enum giving the field's values ("" = plain number)
 	Note  string
+
+	// OldType/OldUntil: below protocol version OldUntil the field is
+	// carried as OldType (a narrower integer) instead of Type (e.g.
+	// SEND_DTMF_SIGNAL_REQ.PauseDuration, USHORT before PV10-13).
+	OldType  WireType
+	OldUntil Version
 }
 
 // Presence says how a floating field may occur in a message.
@@ -119,6 +125,16 @@ type Float struct {
 	Count       string // field holding the element count
 	CountStatus uint32 // status when Count disagrees with the elements
 
+	// Sub names a list nested inside each element of the group (e.g. the
+	// skill groups of one CONFIG_AGENT_EVENT record). Its members are
+	// consecutive members of the group with the same Sub; SubType is the Go
+	// element type (needed when the list has more than one member) and
+	// SubCount the earlier member of the group element carrying the number
+	// of nested elements.
+	Sub      string
+	SubType  string
+	SubCount string
+
 	Note string
 }
 
@@ -134,10 +150,18 @@ type Message struct {
 	// the OPEN_REQ floats use the tag width of its own VersionNumber).
 	SelfVersioned string
 	// IgnoreUnknownTagsFrom: from this version on, floats whose tag is not
-	// allowed in the message are skipped instead of rejected (§8 #10).
+	// allowed in the message are skipped instead of rejected (§8 #10; also
+	// used for layouts whose floating part is only partly documented).
 	IgnoreUnknownTagsFrom Version
 
 	Note string
+}
+
+// NoLayout records a §2 message type that deliberately has no layout (it
+// is carried as a raw message) and why.
+type NoLayout struct {
+	Type   uint32
+	Reason string
 }
 
 // MessageType is one row of the message-type number table (§2).

@@ -274,6 +274,14 @@ type fieldInfo struct {
 	goType string
 }
 
+// oldDiff is how many bytes the field is shorter below OldUntil.
+func (f fieldInfo) oldDiff() int {
+	if f.OldUntil == 0 {
+		return 0
+	}
+	return f.Type.Size() - f.OldType.Size()
+}
+
 type floatInfo struct {
 	spec.Float
 	typ    spec.WireType
@@ -283,6 +291,7 @@ type floatInfo struct {
 	bit    int // present bit (non-group floats)
 	grp    *groupInfo
 	k      int // member index in its group
+	sub    *subInfo
 	tagC   string
 }
 
@@ -294,9 +303,35 @@ type groupInfo struct {
 	id             int
 	hasOpt         bool
 	req            uint32
+	subs           []*subInfo
 }
 
 func (gr *groupInfo) single() bool { return len(gr.members) == 1 }
+
+// presentType is the Go type of the element's Present bits.
+func (gr *groupInfo) presentType() string {
+	if len(gr.members) > 8 {
+		return "uint32"
+	}
+	return "uint8"
+}
+
+// subInfo is a list nested in each element of a group (spec.Float.Sub).
+type subInfo struct {
+	name, elemType string
+	count          *floatInfo // element member carrying the count
+	members        []*floatInfo
+	first, last    int // member indexes in the group
+}
+
+func (s *subInfo) single() bool { return len(s.members) == 1 }
+
+func (s *subInfo) goElem() string {
+	if s.single() {
+		return s.members[0].goType
+	}
+	return s.elemType
+}
 
 type msgInfo struct {
 	spec.Message
@@ -319,8 +354,13 @@ func (g *gen) resolve(m spec.Message) (*msgInfo, error) {
 		if f.Type.Size() == 0 {
 			return nil, fmt.Errorf("%s.%s: variable-size fixed field", m.Name, f.Name)
 		}
-		if m.SelfVersioned != "" && f.Since != 0 {
+		if m.SelfVersioned != "" && (f.Since != 0 || f.OldUntil != 0) {
 			return nil, fmt.Errorf("%s: self-versioned message with gated fixed field %s", m.Name, f.Name)
+		}
+		if f.OldUntil != 0 {
+			if f.OldType.Size() == 0 || f.OldType.Size() >= f.Type.Size() || f.OldUntil <= f.Since || f.Type == spec.BOOL || f.OldType == spec.BOOL {
+				return nil, fmt.Errorf("%s.%s: bad OldType/OldUntil", m.Name, f.Name)
+			}
 		}
 		mi.fixed = append(mi.fixed, fieldInfo{f, gt})
 		mi.fieldType[f.Name] = gt
@@ -371,9 +411,45 @@ func (g *gen) resolve(m spec.Message) (*msgInfo, error) {
 			fi.grp = gr
 			fi.k = len(gr.members)
 			gr.members = append(gr.members, fi)
-			if f.Presence == spec.Optional {
+			if f.Sub != "" {
+				var sub *subInfo
+				if n := len(gr.subs); n > 0 && gr.subs[n-1].name == f.Sub {
+					sub = gr.subs[n-1]
+					if sub.last != fi.k-1 {
+						return nil, fmt.Errorf("%s: members of nested list %s are not consecutive", m.Name, f.Sub)
+					}
+				} else {
+					for _, o := range gr.subs {
+						if o.name == f.Sub {
+							return nil, fmt.Errorf("%s: members of nested list %s are not consecutive", m.Name, f.Sub)
+						}
+					}
+					if fi.k == 0 {
+						return nil, fmt.Errorf("%s.%s: a nested list cannot start a group element", m.Name, f.Name)
+					}
+					sub = &subInfo{name: f.Sub, elemType: f.SubType, first: fi.k}
+					for _, c := range gr.members[:fi.k] {
+						if c.Name == f.SubCount && c.sub == nil {
+							sub.count = c
+						}
+					}
+					if sub.count == nil {
+						return nil, fmt.Errorf("%s.%s: nested count %q is not an earlier member of the element", m.Name, f.Name, f.SubCount)
+					}
+					gr.subs = append(gr.subs, sub)
+				}
+				if f.Presence != spec.Repeated {
+					return nil, fmt.Errorf("%s.%s: nested list members must be repeated", m.Name, f.Name)
+				}
+				sub.last = fi.k
+				sub.members = append(sub.members, fi)
+				fi.sub = sub
+			} else if f.Presence == spec.Optional {
 				gr.hasOpt = true
 			} else {
+				if fi.k > 0 && f.Since > gr.members[0].Since {
+					return nil, fmt.Errorf("%s.%s: a required group member cannot be newer than its group", m.Name, f.Name)
+				}
 				gr.req |= 1 << fi.k
 			}
 		} else {
@@ -391,7 +467,41 @@ func (g *gen) resolve(m spec.Message) (*msgInfo, error) {
 	if bit > 64 {
 		return nil, fmt.Errorf("%s: more than 64 optional floats", m.Name)
 	}
+	// Go field names must be unique in the struct.
+	names := map[string]bool{"Present": true}
+	addName := func(n string) error {
+		if names[n] {
+			return fmt.Errorf("%s: Go field name %s used twice", m.Name, n)
+		}
+		names[n] = true
+		return nil
+	}
+	for _, f := range mi.fixed {
+		if err := addName(f.Name); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range mi.floats {
+		n := f.Name
+		if f.grp != nil {
+			if f.k != 0 {
+				continue
+			}
+			n = f.grp.name
+		}
+		if err := addName(n); err != nil {
+			return nil, err
+		}
+	}
 	for _, gr := range mi.groups {
+		if len(gr.members) > 32 {
+			return nil, fmt.Errorf("%s: group %s has more than 32 members", m.Name, gr.name)
+		}
+		for _, sub := range gr.subs {
+			if !sub.single() && sub.elemType == "" {
+				return nil, fmt.Errorf("%s: nested list %s needs a SubType", m.Name, sub.name)
+			}
+		}
 		if !gr.single() && gr.elemType == "" {
 			return nil, fmt.Errorf("%s: group %s needs a GroupType", m.Name, gr.name)
 		}
@@ -461,6 +571,12 @@ func (t MessageType) Since() (ProtocolVersion, bool) {
 		}
 		msgs = append(msgs, mi)
 	}
+	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].Type < msgs[j].Type })
+	for i := 1; i < len(msgs); i++ {
+		if msgs[i].Type == msgs[i-1].Type {
+			return fmt.Errorf("two layouts for message type %d", msgs[i].Type)
+		}
+	}
 	// Laid-out check.
 	b.WriteString("// HasLayout reports whether the message type has a generated struct\n// (the others decode as *RawMessage).\nfunc (t MessageType) HasLayout() bool {\n\tswitch t {\n\tcase ")
 	for i, mi := range msgs {
@@ -479,6 +595,17 @@ func (t MessageType) Since() (ProtocolVersion, bool) {
 	// Group element types (deduplicated by name).
 	elem := map[string]string{}
 	var elemNames []string
+	addElem := func(name, def string) error {
+		if prev, ok := elem[name]; ok {
+			if prev != def {
+				return fmt.Errorf("group type %s defined differently in two messages", name)
+			}
+			return nil
+		}
+		elem[name] = def
+		elemNames = append(elemNames, name)
+		return nil
+	}
 	for _, mi := range msgs {
 		for _, gr := range mi.groups {
 			if gr.single() {
@@ -487,24 +614,49 @@ func (t MessageType) Since() (ProtocolVersion, bool) {
 			var s bytes.Buffer
 			fmt.Fprintf(&s, "type %s struct {\n", gr.elemType)
 			for _, f := range gr.members {
+				if f.sub != nil {
+					if f.k == f.sub.first {
+						tags := make([]string, len(f.sub.members))
+						for i, m := range f.sub.members {
+							tags[i] = fmt.Sprint(m.Tag)
+						}
+						fmt.Fprintf(&s, "\t%s []%s // tags %s, repeated %s times\n", f.sub.name, f.sub.goElem(), strings.Join(tags, ","), f.sub.count.Name)
+					}
+					continue
+				}
 				fmt.Fprintf(&s, "\t%s %s // tag %d %s", f.Name, f.goType, f.Tag, f.typ)
 				if f.Presence == spec.Optional {
-					s.WriteString(", optional")
+					fmt.Fprintf(&s, ", optional (member %d)", f.k)
+				}
+				if f.since != 0 {
+					fmt.Fprintf(&s, ", PV%d+", f.since)
+				}
+				if f.Note != "" {
+					fmt.Fprintf(&s, "; %s", f.Note)
 				}
 				s.WriteString("\n")
 			}
 			if gr.hasOpt {
-				s.WriteString("\t// Present has bit k set when member k was on the wire (optional members\n\t// are also sent when non-zero).\n\tPresent uint8\n")
+				fmt.Fprintf(&s, "\t// Present has bit k set when member k was on the wire (optional members\n\t// are also sent when non-zero).\n\tPresent %s\n", gr.presentType())
 			}
 			s.WriteString("}\n\n")
-			if prev, ok := elem[gr.elemType]; ok {
-				if prev != s.String() {
-					return fmt.Errorf("group type %s defined differently in two messages", gr.elemType)
-				}
-				continue
+			if err := addElem(gr.elemType, s.String()); err != nil {
+				return err
 			}
-			elem[gr.elemType] = s.String()
-			elemNames = append(elemNames, gr.elemType)
+			for _, sub := range gr.subs {
+				if sub.single() {
+					continue
+				}
+				var s bytes.Buffer
+				fmt.Fprintf(&s, "type %s struct {\n", sub.elemType)
+				for _, f := range sub.members {
+					fmt.Fprintf(&s, "\t%s %s // tag %d %s\n", f.Name, f.goType, f.Tag, f.typ)
+				}
+				s.WriteString("}\n\n")
+				if err := addElem(sub.elemType, s.String()); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	sort.Strings(elemNames)
@@ -520,6 +672,10 @@ func (t MessageType) Since() (ProtocolVersion, bool) {
 	}
 	return nil
 }
+
+// statusBadFormat is E_CTI_BAD_MESSAGE_FORMAT, reported for nested list
+// counts that disagree with their elements.
+const statusBadFormat = 25
 
 func sinceCond(since uint32) string {
 	if since == 0 {
@@ -628,6 +784,9 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 		if f.Since != 0 {
 			fmt.Fprintf(b, ", PV%d+", f.Since)
 		}
+		if f.OldUntil != 0 {
+			fmt.Fprintf(b, " (%s below PV%d)", f.OldType, f.OldUntil)
+		}
 		if f.Note != "" {
 			fmt.Fprintf(b, "; %s", f.Note)
 		}
@@ -714,6 +873,9 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 		} else {
 			gated = append(gated, f)
 		}
+		if f.OldUntil != 0 && f.Since == 0 {
+			gated = append(gated, f)
+		}
 	}
 	pvUsed := len(gated) > 0
 	fmt.Fprintf(b, "// FixedSize returns the size of the fixed part for protocol version pv.\nfunc (*%s) FixedSize(pv ProtocolVersion) int {\n", n)
@@ -721,8 +883,16 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 		fmt.Fprintf(b, "\treturn %d\n}\n\n", base)
 	} else {
 		fmt.Fprintf(b, "\tn := %d\n", base)
-		for _, f := range gated {
+		for i, f := range gated {
+			if f.Since == 0 || (i > 0 && gated[i-1].Name == f.Name) {
+				continue
+			}
 			fmt.Fprintf(b, "\tif pv >= %d {\n\t\tn += %d\n\t}\n", f.Since, f.Type.Size())
+		}
+		for _, f := range mi.fixed {
+			if f.OldUntil != 0 {
+				fmt.Fprintf(b, "\tif %s {\n\t\tn -= %d\n\t}\n", and(sinceCond(f.Since), fmt.Sprintf("pv < %d", f.OldUntil)), f.oldDiff())
+			}
 		}
 		b.WriteString("\treturn n\n}\n\n")
 	}
@@ -745,10 +915,18 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 		if f.Name == mi.SelfVersioned {
 			v = "ver"
 		}
+		line := encFixed(f, v)
+		if f.OldUntil != 0 {
+			old := f
+			old.Type = f.OldType
+			lim := uint64(1)<<(8*f.OldType.Size()) - 1
+			line = fmt.Sprintf("if pv < %d {\n\t\tif uint64(%s) > %#x {\n\t\t\te.fail(StatusInvalidFieldLength, %q, 0, \"%%d does not fit the %s of protocol version %%d\", %s, pv)\n\t\t}\n\t\t%s\n\t} else {\n\t\t%s\n\t}",
+				f.OldUntil, v, lim, f.Name, f.OldType, v, encFixed(old, v), line)
+		}
 		if f.Since != 0 {
-			fmt.Fprintf(b, "\tif pv >= %d {\n\t\t%s\n\t}\n", f.Since, encFixed(f, v))
+			fmt.Fprintf(b, "\tif pv >= %d {\n\t\t%s\n\t}\n", f.Since, line)
 		} else {
-			fmt.Fprintf(b, "\t%s\n", encFixed(f, v))
+			fmt.Fprintf(b, "\t%s\n", line)
 		}
 	}
 	for _, f := range mi.floats {
@@ -768,10 +946,46 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 				}
 			} else {
 				fmt.Fprintf(b, "\t\tel := &m.%s[i]\n", gr.name)
+				subCount := map[string]*subInfo{}
+				for _, sub := range gr.subs {
+					subCount[sub.count.Name] = sub
+				}
 				for _, mem := range gr.members {
+					if mem.sub != nil {
+						if mem.k != mem.sub.first {
+							continue
+						}
+						sub := mem.sub
+						fmt.Fprintf(b, "\t\tfor j := range el.%s {\n", sub.name)
+						for _, sm := range sub.members {
+							v := fmt.Sprintf("el.%s[j]", sub.name)
+							if !sub.single() {
+								v += "." + sm.Name
+							}
+							if c := sinceCond(sm.since); c != "" {
+								fmt.Fprintf(b, "\t\t\tif %s {\n\t\t\t\t%s\n\t\t\t}\n", c, encFloat(sm, v))
+							} else {
+								fmt.Fprintf(b, "\t\t\t%s\n", encFloat(sm, v))
+							}
+						}
+						b.WriteString("\t\t}\n")
+						continue
+					}
 					v := "el." + mem.Name
 					var c string
-					if mem.Presence == spec.Optional {
+					if sub, ok := subCount[mem.Name]; ok {
+						// A nested list's count is sent when set, present or
+						// when there are nested elements.
+						pc := ""
+						if mem.Presence == spec.Optional {
+							pc = fmt.Sprintf("el.Present&(1<<%d) != 0 || ", mem.k)
+						}
+						c = and(sinceCond(mem.since), fmt.Sprintf("(%s%s || len(el.%s) > 0)", pc, nonZero(mem.typ, v), sub.name))
+						if mem.Presence != spec.Optional {
+							c = sinceCond(mem.since)
+						}
+						v = fmt.Sprintf("%s(e.count(%q, uint32(el.%s), len(el.%s), %d))", mem.goType, mem.Name, mem.Name, sub.name, statusBadFormat)
+					} else if mem.Presence == spec.Optional {
 						c = and(sinceCond(mem.since), fmt.Sprintf("(el.Present&(1<<%d) != 0 || %s)", mem.k, nonZero(mem.typ, v)))
 					} else {
 						c = sinceCond(mem.since)
@@ -828,10 +1042,16 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 		fmt.Fprintf(b, "\tif !d.fixed(%d) {\n\t\treturn d.err\n\t}\n", base)
 	}
 	for _, f := range mi.fixed {
+		line := fmt.Sprintf("m.%s = %s", f.Name, decFixed(f))
+		if f.OldUntil != 0 {
+			old := f
+			old.Type = f.OldType
+			line = fmt.Sprintf("if pv < %d {\n\t\tm.%s = %s\n\t} else {\n\t\t%s\n\t}", f.OldUntil, f.Name, decFixed(old), line)
+		}
 		if f.Since != 0 {
-			fmt.Fprintf(b, "\tif pv >= %d {\n\t\tm.%s = %s\n\t}\n", f.Since, f.Name, decFixed(f))
+			fmt.Fprintf(b, "\tif pv >= %d {\n\t\t%s\n\t}\n", f.Since, line)
 		} else {
-			fmt.Fprintf(b, "\tm.%s = %s\n", f.Name, decFixed(f))
+			fmt.Fprintf(b, "\t%s\n", line)
 		}
 	}
 	if mi.SelfVersioned != "" {
@@ -851,6 +1071,20 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 			fmt.Fprintf(b, "\t\t\tif pv < %d {\n\t\t\t\td.newer(%q, %d)\n\t\t\t\tbreak\n\t\t\t}\n", f.since, f.Name, f.since)
 		}
 		switch {
+		case f.sub != nil:
+			gr, sub := f.grp, f.sub
+			el := fmt.Sprintf("el := &m.%s[len(m.%s)-1]", gr.name, gr.name)
+			if f.k == sub.first {
+				fmt.Fprintf(b, "\t\t\tif d.gsub(%d, %d, %d, %q) {\n\t\t\t\t%s\n", gr.id, f.k, sub.last, f.Name, el)
+				if sub.single() {
+					fmt.Fprintf(b, "\t\t\t\tel.%s = append(el.%s, %s)\n", sub.name, sub.name, decFloat(f))
+				} else {
+					fmt.Fprintf(b, "\t\t\t\tel.%s = append(el.%s, %s{%s: %s})\n", sub.name, sub.name, sub.elemType, f.Name, decFloat(f))
+				}
+			} else {
+				fmt.Fprintf(b, "\t\t\tif d.gsubMember(%d, %d, %q) {\n\t\t\t\t%s\n\t\t\t\tel.%s[len(el.%s)-1].%s = %s\n", gr.id, f.k, f.Name, el, sub.name, sub.name, f.Name, decFloat(f))
+			}
+			b.WriteString("\t\t\t}\n")
 		case f.grp == nil:
 			fmt.Fprintf(b, "\t\t\td.gclose()\n\t\t\tif d.once(&m.Present, 1<<%d, %q) {\n\t\t\t\tm.%s = %s\n\t\t\t}\n", f.bit, f.Name, f.Name, decFloat(f))
 		case f.grp.single():
@@ -881,6 +1115,10 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 	}
 	for _, gr := range mi.groups {
 		fmt.Fprintf(b, "\tif int(m.%s) != len(m.%s) {\n\t\td.countMismatch(%q, %d, uint32(m.%s), len(m.%s))\n\t}\n", gr.count, gr.name, gr.count, gr.status, gr.count, gr.name)
+		for _, sub := range gr.subs {
+			fmt.Fprintf(b, "\tfor i := range m.%s {\n\t\tif el := &m.%s[i]; int(el.%s) != len(el.%s) {\n\t\t\td.countMismatch(%q, %d, uint32(el.%s), len(el.%s))\n\t\t}\n\t}\n",
+				gr.name, gr.name, sub.count.Name, sub.name, sub.count.Name, statusBadFormat, sub.count.Name, sub.name)
+		}
 	}
 	b.WriteString("\treturn d.err\n}\n\n")
 	return nil
