@@ -171,8 +171,7 @@ func (s *Session) Request(ctx context.Context, req Message) (Message, error) {
 		forget()
 		return nil, err
 	}
-	select {
-	case m := <-ch:
+	answer := func(m Message) (Message, error) {
 		switch v := m.(type) {
 		case *FailureConf:
 			return nil, v
@@ -182,10 +181,22 @@ func (s *Session) Request(ctx context.Context, req Message) (Message, error) {
 			return nil, v.Err
 		}
 		return m, nil
+	}
+	select {
+	case m := <-ch:
+		return answer(m)
 	case <-ctx.Done():
 		forget()
 		return nil, ctx.Err()
 	case <-s.done:
+		// The reader hands the answer over before it ends the session, so
+		// an answer that arrived just before the peer closed (CLOSE_CONF,
+		// then EOF) is already waiting here: prefer it to the session's end.
+		select {
+		case m := <-ch:
+			return answer(m)
+		default:
+		}
 		forget()
 		return nil, s.Err()
 	}
