@@ -7,6 +7,14 @@
 // (pg.Config.Lines), never log in, and only talk on the predictive calls the
 // PG connects to their line, hanging up when their talk time ends.
 //
+// Call control comes from CTI clients, never from the agents themselves
+// (they do not transfer or conference on their own): an agent answers a
+// direct call to its phone — another agent's MakeCall, consultation or
+// deflected call — after its answer delay and then waits for the caller to
+// end it; a customer call transferred or conferenced to it, or deflected to
+// it, is talked for the normal talk time. While a customer call is on hold
+// the talk time stops; it starts afresh when the call is retrieved.
+//
 // The model watches PG events (HandleEvent) and acts through PG commands,
 // like a phone plus an agent desktop. It is a pure core on a sim.Scheduler
 // with a seeded random stream.
@@ -240,7 +248,9 @@ func (m *Model) HandleEvent(e pg.Event) {
 		}
 		id := ev.Connection.CallID
 		p.callID = id
-		p.inbound[id] = true
+		if !internal(ev.Data.CallType) {
+			p.inbound[id] = true
+		}
 		m.sched.Cancel(p.answer)
 		p.answer = m.after(p.g.AnswerDelay.Draw(m.rnd), func() {
 			p.answer = 0
@@ -274,17 +284,56 @@ func (m *Model) HandleEvent(e pg.Event) {
 			return
 		}
 		if !p.inbound[id] {
-			return // the customer ends outbound calls of agents in ICM
+			// The customer ends outbound calls of agents in ICM, the
+			// caller (or a CTI client) calls between extensions.
+			return
 		}
-		m.sched.Cancel(p.talk)
-		p.talk = m.after(p.g.Talk.Draw(m.rnd), func() {
+		m.startTalk(p, id)
+	case *pg.CallHeldEvent:
+		if p := m.byExt[ev.Holding.ID]; p != nil && p.callID == ev.Connection.CallID {
+			m.sched.Cancel(p.talk)
 			p.talk = 0
-			if err := m.cfg.PG.ClearConnection(id, p.a.Extension); err == nil {
-				m.stats.HungUp++
-			} else {
-				m.check(err)
+		}
+	case *pg.CallRetrievedEvent:
+		p := m.byExt[ev.Retrieving.ID]
+		if p == nil || p.line {
+			return
+		}
+		id := ev.Connection.CallID
+		p.callID = id
+		if p.inbound[id] {
+			m.startTalk(p, id)
+		}
+	case *pg.CallTransferredEvent:
+		// The transferred-to agent now has the customer: it talks for
+		// its talk time once it has answered.
+		p := m.byExt[ev.Transferred.ID]
+		if p == nil || p.line {
+			return
+		}
+		id := ev.Secondary.CallID
+		p.callID = id
+		p.inbound[id] = true
+		if p.answer == 0 {
+			m.startTalk(p, id)
+		}
+	case *pg.CallConferencedEvent:
+		for _, cp := range ev.Parties {
+			p := m.byExt[cp.Connection.DeviceID]
+			if p == nil || p.line {
+				continue
 			}
-		})
+			id := cp.Connection.CallID
+			p.callID = id
+			p.inbound[id] = true
+			if p.answer == 0 {
+				m.startTalk(p, id)
+			}
+		}
+	case *pg.CallDivertedEvent:
+		m.connectionGone(ev.Connection.CallID, ev.Diverting.ID)
+	case *pg.CallConnectionClearedEvent:
+		m.connectionGone(ev.Connection.CallID, ev.Releasing.ID)
 	case *pg.EndCallEvent:
 		m.callGone(ev.Connection.CallID, ev.Connection.DeviceID)
 	case *pg.CallClearedEvent:
@@ -322,6 +371,33 @@ func (m *Model) HandleEvent(e pg.Event) {
 				})
 			}
 		}
+	}
+}
+
+// internal reports the call types of calls between extensions: MakeCall to
+// an extension and consultation calls.
+func internal(t pg.CallType) bool {
+	return t == pg.CallTypeAgentInside || t == pg.CallTypeConsult || t == pg.CallTypeConsultConference
+}
+
+// startTalk has the agent talk on call id for its talk time, then hang up.
+func (m *Model) startTalk(p *person, id uint32) {
+	m.sched.Cancel(p.talk)
+	p.talk = m.after(p.g.Talk.Draw(m.rnd), func() {
+		p.talk = 0
+		if err := m.cfg.PG.ClearConnection(id, p.a.Extension); err == nil {
+			m.stats.HungUp++
+		} else {
+			m.check(err)
+		}
+	})
+}
+
+// connectionGone: the agent at device left call id (it deflected the call,
+// or its connection was cleared) while the call may go on.
+func (m *Model) connectionGone(id uint32, device string) {
+	if p := m.byExt[device]; p != nil && p.callID == id {
+		m.callGone(id, device)
 	}
 }
 

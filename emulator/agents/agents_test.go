@@ -155,3 +155,75 @@ func TestOutboundOnlyAtLine(t *testing.T) {
 		t.Fatalf("line %+v", ls[0])
 	}
 }
+
+// TestConsultAndTransfer: call control comes from a CTI client. The
+// consulted agent answers the consultation call after its answer delay and
+// does not hang it up; the transferring agent's talk time stops while the
+// customer is on hold; after the transfer the target talks the customer
+// call for its talk time, hangs up and wraps up.
+func TestConsultAndTransfer(t *testing.T) {
+	loop := sim.NewLoop(nine)
+	var m *Model
+	p, err := pg.New(pg.Config{Scheduler: loop,
+		SkillGroups: []pg.SkillGroupConfig{{Number: 100, ID: 5100}},
+		Agents: []pg.AgentConfig{
+			{AgentID: "1", Extension: "2001", ICMAgentID: 1, SkillGroups: []pg.Membership{{SkillGroup: 100}}},
+			{AgentID: "2", Extension: "2002", ICMAgentID: 2, SkillGroups: []pg.Membership{{SkillGroup: 100}}},
+		},
+		Desk: pg.DeskSettings{WrapUpIncoming: true},
+		Emit: func(e pg.Event) { m.HandleEvent(e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = New(Config{Scheduler: loop, Rand: sim.Stream(1, "agents"), PG: p, Groups: []Group{
+		{Name: "in", Role: RoleInbound, Agents: []Agent{{AgentID: "1", Extension: "2001"}, {AgentID: "2", Extension: "2002"}},
+			AnswerDelay: pstn.Dist{Mean: 2 * time.Second}, Talk: pstn.Dist{Mean: 40 * time.Second}, WrapUp: pstn.Dist{Mean: 5 * time.Second}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	at := func(d time.Duration) { loop.RunVirtual(nine.Add(d)) }
+	state := func(id string) pg.AgentStatus {
+		st, _ := p.QueryAgentState(pg.AgentSelector{AgentID: id})
+		return st
+	}
+	id := p.TrunkIncoming(pg.Incoming{ANI: "6175550001"})
+	if err := p.Route(pg.RouteRequest{CallID: id, ICMAgentID: 1, SkillGroup: 100}); err != nil {
+		t.Fatal(err)
+	}
+	at(5 * time.Second) // answered at 2 s
+	k, err := p.ConsultationCall(pg.ConsultationRequest{Instrument: "2001", ActiveCallID: id, DialedNumber: "2002"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at(7 * time.Second)
+	if st := state("2"); st.State != pg.StateTalking || st.CallID != k.CallID {
+		t.Fatalf("consult not answered: %+v", st)
+	}
+	at(60 * time.Second) // past both talk times: nobody hangs up on hold or on the consultation
+	if st := state("1"); st.State != pg.StateTalking {
+		t.Fatalf("transferring agent %s", st.State)
+	}
+	if _, err := p.TransferCall(pg.TransferRequest{Instrument: "2001", HeldCallID: id, ActiveCallID: k.CallID}); err != nil {
+		t.Fatal(err)
+	}
+	if st := state("1"); st.State != pg.StateWorkReady {
+		t.Fatalf("transferring agent after the transfer: %s", st.State)
+	}
+	at(99 * time.Second)
+	if _, live := p.Call(k.CallID); !live {
+		t.Fatal("the target hung up before its talk time")
+	}
+	at(100 * time.Second)
+	if _, live := p.Call(k.CallID); live {
+		t.Fatal("the target did not hang up after its talk time")
+	}
+	at(106 * time.Second)
+	if state("1").State != pg.StateAvailable || state("2").State != pg.StateAvailable {
+		t.Fatalf("after wrap-up: %s %s", state("1").State, state("2").State)
+	}
+	if s := m.Stats(); s.Answered != 2 || s.HungUp != 1 || s.WrapUps != 2 || s.CommandErrors != 0 {
+		t.Fatalf("stats %+v (last error %v)", s, s.LastError)
+	}
+}

@@ -33,6 +33,8 @@ type callKind int
 const (
 	kindInbound callKind = iota
 	kindPredictive
+	// kindAgent: a call placed by call control (MakeCall, consultation).
+	kindAgent
 )
 
 type phase int
@@ -67,6 +69,23 @@ type call struct {
 	timer     sim.Timer // transfer or RONA
 	answered  time.Time
 	ringLimit time.Duration
+
+	// Call control (control.go). A multi call keeps its connections in
+	// parties; calls created by call control are multi from the start, an
+	// inbound or predictive call becomes one when a call-control command
+	// first touches it (promote).
+	multi   bool
+	parties []*party
+	// calling is the CallingDevice of the call's delivered/established
+	// events.
+	calling Device
+	// consultFor is the call a consultation call was placed from; blindBy
+	// the agent whose single-step transfer completes when the outside
+	// destination is reached.
+	consultFor *call
+	blindBy    *agent
+	// routedAnswer: CallAnswered was reported for a deflected routed call.
+	routedAnswer bool
 }
 
 func (c *call) addLeg(now time.Time, r LegRole, d Device) {
@@ -103,6 +122,9 @@ type CallInfo struct {
 	Line       string
 	SkillGroup SkillGroupRef
 	Legs       []Leg
+	// Parties are the connections of the call with their states
+	// (SNAPSHOT_CALL_CONF), set for calls of agents (not of lines).
+	Parties []CallParty
 }
 
 // Call returns a snapshot of a live call.
@@ -119,6 +141,19 @@ func (p *PG) Call(id uint32) (CallInfo, bool) {
 	if c.line != nil {
 		ci.Line = c.line.inst
 	}
+	if c.multi {
+		ci.Phase = c.phaseName()
+		ci.AgentID = ""
+		for _, pt := range c.parties {
+			if pt.agent != nil {
+				ci.AgentID = pt.agent.info.AgentID
+				break
+			}
+		}
+	}
+	for _, pt := range p.partiesOf(c) {
+		ci.Parties = append(ci.Parties, CallParty{Connection: pt.conn, Device: pt.dev, State: pt.lcs})
+	}
 	return ci, true
 }
 
@@ -133,6 +168,16 @@ func (p *PG) newCall(kind callKind) *call {
 }
 
 func (p *PG) forget(c *call) {
+	p.drop(c)
+	if p.cfg.Hooks.CallEnded != nil {
+		p.cfg.Hooks.CallEnded(c.id)
+	}
+}
+
+// drop removes the call from CallManager without reporting CallEnded (the
+// outside party of a call merged into another by a transfer or conference
+// is still there).
+func (p *PG) drop(c *call) {
 	now := p.sched.Now()
 	c.endAllLegs(now)
 	p.sched.Cancel(c.timer)
@@ -145,9 +190,6 @@ func (p *PG) forget(c *call) {
 	if len(p.endedLog) > 4096 {
 		delete(p.ended, p.endedLog[0])
 		p.endedLog = p.endedLog[1:]
-	}
-	if p.cfg.Hooks.CallEnded != nil {
-		p.cfg.Hooks.CallEnded(c.id)
 	}
 }
 
@@ -292,6 +334,14 @@ func (p *PG) AnswerCall(instrument string, callID uint32) error {
 		return failf(CFInvalidDeviceID, "no agent on instrument %q", instrument)
 	}
 	c := a.call
+	if c != nil && c.multi {
+		pt := c.partyOf(a)
+		if pt == nil || pt.lcs != LCSAlerting || (callID != 0 && callID != c.id) {
+			return failf(CFNoCallToAnswer, "nothing ringing at %s", instrument)
+		}
+		p.answerParty(c, pt)
+		return nil
+	}
 	if c == nil || c.phase != phaseAlerting || (callID != 0 && callID != c.id) {
 		return failf(CFNoCallToAnswer, "nothing ringing at %s", instrument)
 	}
@@ -331,8 +381,12 @@ func (p *PG) back(a *agent) {
 // returns. Ringing: CALL_CONNECTION_CLEARED, CALL_CLEARED, agent state,
 // END_CALL. Talking: the normal end of call with wrap-up.
 func (p *PG) TrunkDisconnected(callID uint32) {
-	c, ok := p.calls[callID]
+	c, ok := p.trunkCall(callID)
 	if !ok {
+		return
+	}
+	if c.multi {
+		p.trunkGone(c, callID)
 		return
 	}
 	switch c.phase {
@@ -445,6 +499,9 @@ func (p *PG) ClearConnection(callID uint32, device string) error {
 	if !ok {
 		return failf(CFInvalidCallID, "no call %d", callID)
 	}
+	if c.multi {
+		return p.clearConnection(c, device)
+	}
 	if c.phase == phaseConnected && c.agent != nil && (device == c.agent.info.Extension || device == c.agent.info.Instrument) {
 		p.endConnected(c, c.agent.device(), c.agent.conn(c.id))
 		return nil
@@ -468,6 +525,10 @@ func (p *PG) ClearCall(callID uint32) error {
 	c, ok := p.calls[callID]
 	if !ok {
 		return failf(CFInvalidCallID, "no call %d", callID)
+	}
+	if c.multi {
+		p.clearAll(c)
+		return nil
 	}
 	switch c.phase {
 	case phaseConnected:
@@ -623,7 +684,7 @@ func (p *PG) MakePredictiveCall(r PredictiveCallRequest) (uint32, error) {
 		p.emit(&CallOriginatedEvent{Header: p.header(), Connection: c.begin, ServiceNumber: NullService, ServiceID: NullService,
 			SkillGroup: c.sg, Calling: c.originDevice(), Called: c.customer, State: LCSInitiate, Cause: CauseNone})
 		if p.cfg.Hooks.Dial != nil {
-			p.cfg.Hooks.Dial(DialRequest{CallID: c.id, DialedNumber: r.DialedNumber, RingTimeout: r.RingTimeout})
+			p.cfg.Hooks.Dial(DialRequest{CallID: c.id, DialedNumber: r.DialedNumber, RingTimeout: r.RingTimeout, CallType: CallTypeAutoOut})
 		}
 	})
 	return c.id, nil
@@ -639,7 +700,11 @@ func (c *call) originDevice() Device {
 
 // TrunkAlerting: the customer's phone rings (CALL_DELIVERED at the far end).
 func (p *PG) TrunkAlerting(callID uint32) {
-	c, ok := p.calls[callID]
+	c, ok := p.trunkCall(callID)
+	if ok && c.multi {
+		p.trunkAlerting(c, callID)
+		return
+	}
 	if !ok || c.phase != phaseDialing {
 		return
 	}
@@ -652,7 +717,11 @@ func (p *PG) TrunkAlerting(callID uint32) {
 // TrunkFailed: the customer leg failed (CEC_BUSY, CEC_CALL_NOT_ANSWERED,
 // CEC_DEST_NOT_OBTAINABLE …): CALL_FAILED, CALL_CLEARED, END_CALL.
 func (p *PG) TrunkFailed(callID uint32, cause EventCause) {
-	c, ok := p.calls[callID]
+	c, ok := p.trunkCall(callID)
+	if ok && c.multi {
+		p.trunkFailed(c, callID, cause)
+		return
+	}
 	if !ok || (c.phase != phaseDialing && c.phase != phaseFarAlerting) {
 		return
 	}
@@ -670,8 +739,18 @@ func (p *PG) TrunkFailed(callID uint32, cause EventCause) {
 // cleared (CALL_CONNECTION_CLEARED, CALL_CLEARED with CEC_NO_AVAILABLE_AGENTS,
 // END_CALL) and it returns false. A line without an ICM agent is free when it
 // has no connected call; it gets the same call events and no agent state.
+//
+// For the outside leg of a MakeCall, consultation or single-step transfer
+// (call control, control.go) TrunkAnswered gives CALL_ESTABLISHED at the far
+// end and returns true; TrunkAlerting, TrunkFailed and TrunkDisconnected
+// likewise act on that leg, also after a transfer or conference moved it to
+// another call (callID stays the ID given in the DialRequest or to
+// TrunkIncoming).
 func (p *PG) TrunkAnswered(callID uint32) bool {
-	c, ok := p.calls[callID]
+	c, ok := p.trunkCall(callID)
+	if ok && c.multi {
+		return p.trunkAnswered(c, callID)
+	}
 	if !ok || (c.phase != phaseDialing && c.phase != phaseFarAlerting) {
 		return false
 	}
@@ -684,7 +763,7 @@ func (p *PG) TrunkAnswered(callID uint32) bool {
 	if l := c.line; l != nil {
 		free = p.online && l.call == nil
 	} else {
-		free = p.online && a.loggedOn && a.call == nil && (a.state == StateAvailable || a.state == StateNotReady)
+		free = p.online && a.loggedOn && a.call == nil && a.held == nil && (a.state == StateAvailable || a.state == StateNotReady)
 	}
 	if !free {
 		p.emit(&CallConnectionClearedEvent{Header: p.header(), Connection: c.begin, Releasing: c.customer, State: LCSNull, Cause: CauseNoAvailableAgents})

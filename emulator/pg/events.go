@@ -16,8 +16,14 @@ const (
 	MsgCallEstablished       MessageType = 10
 	MsgCallCleared           MessageType = 13
 	MsgCallConnectionCleared MessageType = 14
+	MsgCallHeld              MessageType = 11
+	MsgCallRetrieved         MessageType = 12
 	MsgCallOriginated        MessageType = 15
 	MsgCallFailed            MessageType = 16
+	MsgCallConferenced       MessageType = 17
+	MsgCallTransferred       MessageType = 18
+	MsgCallDiverted          MessageType = 19
+	MsgCallServiceInitiated  MessageType = 20
 	MsgBeginCall             MessageType = 23
 	MsgEndCall               MessageType = 24
 	MsgCallDataUpdate        MessageType = 25
@@ -34,6 +40,9 @@ var msgNames = map[MessageType]string{
 	MsgBeginCall: "BEGIN_CALL_EVENT", MsgEndCall: "END_CALL_EVENT", MsgCallDataUpdate: "CALL_DATA_UPDATE_EVENT",
 	MsgAgentState: "AGENT_STATE_EVENT", MsgSystem: "SYSTEM_EVENT",
 	MsgAgentPreCall: "AGENT_PRE_CALL_EVENT", MsgAgentPreCallAbort: "AGENT_PRE_CALL_ABORT_EVENT",
+	MsgCallHeld: "CALL_HELD_EVENT", MsgCallRetrieved: "CALL_RETRIEVED_EVENT",
+	MsgCallConferenced: "CALL_CONFERENCED_EVENT", MsgCallTransferred: "CALL_TRANSFERRED_EVENT",
+	MsgCallDiverted: "CALL_DIVERTED_EVENT", MsgCallServiceInitiated: "CALL_SERVICE_INITIATED_EVENT",
 }
 
 func (m MessageType) String() string {
@@ -391,4 +400,141 @@ func (e *CallDataUpdateEvent) String() string {
 
 func (e *SystemEvent) String() string {
 	return fmt.Sprintf("%s %s id=%d pgstatus=%#x arg1=%d", e.stamp(), e.Type(), e.ID, e.PGStatus, e.Arg1)
+}
+
+// CallServiceInitiatedEvent is CALL_SERVICE_INITIATED_EVENT (20): the
+// originating phone went off-hook for a call (MakeCall, the consultation leg
+// of ConsultationCall or of a single-step transfer). State is LCS_INITIATE.
+type CallServiceInitiatedEvent struct {
+	Header
+	Connection    Connection
+	ServiceNumber uint32
+	ServiceID     uint32
+	SkillGroup    SkillGroupRef
+	Calling       Device
+	State         LocalConnectionState
+	Cause         EventCause
+}
+
+// CallHeldEvent is CALL_HELD_EVENT (11): Holding put the call on hold;
+// Connection is the holding device's connection, State LCS_HOLD.
+type CallHeldEvent struct {
+	Header
+	Connection Connection
+	Holding    Device
+	State      LocalConnectionState
+	Cause      EventCause
+}
+
+// CallRetrievedEvent is CALL_RETRIEVED_EVENT (12): Retrieving took the call
+// off hold; State is LCS_CONNECT.
+type CallRetrievedEvent struct {
+	Header
+	Connection Connection
+	Retrieving Device
+	State      LocalConnectionState
+	Cause      EventCause
+}
+
+// ConnectedParty is one ConnectedParty triplet of CALL_CONFERENCED_EVENT and
+// CALL_TRANSFERRED_EVENT (and of TRANSFER_CALL_CONF / CONFERENCE_CALL_CONF):
+// ConnectedPartyCallID (tag 39), ConnectedPartyDeviceIDType (40) and
+// ConnectedPartyDeviceID (41). Connection carries the ConnectionDeviceIDType
+// of the party's connection; DeviceType its DeviceIDType — the guide is
+// ambiguous about which of the two tag 40 holds (cti-protocol.md §4.11), so
+// both are given.
+type ConnectedParty struct {
+	Connection Connection
+	DeviceType DeviceIDType
+}
+
+func partiesString(ps []ConnectedParty) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.Connection.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// CallConferencedEvent is CALL_CONFERENCED_EVENT (17). Primary is the
+// controller's connection on the held (original) call, Secondary its
+// connection on the active (consultation) call, which is the call that
+// survives; Parties are the connections of the conference (NumParties ≤ 16).
+type CallConferencedEvent struct {
+	Header
+	Primary    Connection
+	Secondary  Connection
+	SkillGroup SkillGroupRef
+	Controller Device
+	AddedParty Device
+	Parties    []ConnectedParty
+	State      LocalConnectionState
+	Cause      EventCause
+}
+
+// CallTransferredEvent is CALL_TRANSFERRED_EVENT (18). Primary is the
+// transferring device's connection on the held (original) call, Secondary
+// its connection on the active (consultation) call, which is the call that
+// survives; Transferred is the device the call was transferred to; Parties
+// are the connections of the surviving call. State is the LocalConnectionState
+// of the transferred device's connection (LCS_CONNECT after a consultative
+// transfer, LCS_ALERTING after a single-step one).
+type CallTransferredEvent struct {
+	Header
+	Primary      Connection
+	Secondary    Connection
+	SkillGroup   SkillGroupRef
+	Transferring Device
+	Transferred  Device
+	Parties      []ConnectedParty
+	State        LocalConnectionState
+	Cause        EventCause
+}
+
+// CallDivertedEvent is CALL_DIVERTED_EVENT (19): the call alerting at
+// Diverting was deflected to Called (CEC_REDIRECTED); Connection is the
+// diverting device's connection, which is gone (LCS_NULL).
+type CallDivertedEvent struct {
+	Header
+	Connection    Connection
+	ServiceNumber uint32
+	ServiceID     uint32
+	Diverting     Device
+	Called        Device
+	State         LocalConnectionState
+	Cause         EventCause
+}
+
+func (e *CallServiceInitiatedEvent) Type() MessageType { return MsgCallServiceInitiated }
+func (e *CallHeldEvent) Type() MessageType             { return MsgCallHeld }
+func (e *CallRetrievedEvent) Type() MessageType        { return MsgCallRetrieved }
+func (e *CallConferencedEvent) Type() MessageType      { return MsgCallConferenced }
+func (e *CallTransferredEvent) Type() MessageType      { return MsgCallTransferred }
+func (e *CallDivertedEvent) Type() MessageType         { return MsgCallDiverted }
+
+func (e *CallServiceInitiatedEvent) String() string {
+	return fmt.Sprintf("%s %s conn=%s calling=%s lcs=%d", e.stamp(), e.Type(), e.Connection, e.Calling.ID, e.State)
+}
+
+func (e *CallHeldEvent) String() string {
+	return fmt.Sprintf("%s %s conn=%s holding=%s lcs=%d cause=%d", e.stamp(), e.Type(), e.Connection, e.Holding.ID, e.State, e.Cause)
+}
+
+func (e *CallRetrievedEvent) String() string {
+	return fmt.Sprintf("%s %s conn=%s retrieving=%s lcs=%d cause=%d", e.stamp(), e.Type(), e.Connection, e.Retrieving.ID, e.State, e.Cause)
+}
+
+func (e *CallConferencedEvent) String() string {
+	return fmt.Sprintf("%s %s primary=%s secondary=%s controller=%s added=%s parties=%s lcs=%d cause=%d", e.stamp(), e.Type(),
+		e.Primary, e.Secondary, e.Controller.ID, e.AddedParty.ID, partiesString(e.Parties), e.State, e.Cause)
+}
+
+func (e *CallTransferredEvent) String() string {
+	return fmt.Sprintf("%s %s primary=%s secondary=%s transferring=%s transferred=%s parties=%s lcs=%d cause=%d", e.stamp(), e.Type(),
+		e.Primary, e.Secondary, e.Transferring.ID, e.Transferred.ID, partiesString(e.Parties), e.State, e.Cause)
+}
+
+func (e *CallDivertedEvent) String() string {
+	return fmt.Sprintf("%s %s conn=%s diverting=%s called=%s lcs=%d cause=%d", e.stamp(), e.Type(), e.Connection,
+		e.Diverting.ID, e.Called.ID, e.State, e.Cause)
 }

@@ -94,6 +94,11 @@ type DialRequest struct {
 	CallID       uint32
 	DialedNumber string
 	RingTimeout  time.Duration
+	// CallType is the call's CallType: CallTypeAutoOut for a predictive
+	// call, CallTypeAgentOut for an agent's MakeCall, CallTypeConsult or
+	// CallTypeConsultConference for a consultation (or single-step
+	// transfer) to an outside number.
+	CallType CallType
 }
 
 // Hooks are what the PG reports upward (to the ICM router and the network).
@@ -116,8 +121,21 @@ type Hooks struct {
 	// (ipcc-behaviour.md §1.4: handled counts update when wrap-up ends).
 	// Not called for calls connected to a line.
 	CallHandled func(callID uint32, talk, afterCall time.Duration)
-	// Dial: place the customer leg of a predictive call.
+	// Dial: place the customer leg of a predictive call, or the outside
+	// leg of an agent's MakeCall, consultation or single-step transfer to
+	// an outside number (DialRequest.CallType tells them apart). The events
+	// of the call may still be queued when Dial is called (MakeCall and
+	// ConsultationCall hand them out after the command returned, so that
+	// the CTI Server can send the confirmation first).
+	//
+	// CallEnded is also called with the ID the network knows an outside
+	// leg by when that leg leaves a call that goes on (a customer dropped
+	// from a conference), and with that ID again when a customer moved to
+	// another call by a transfer or conference ends there.
 	Dial func(DialRequest)
+	// DTMF: SendDTMF accepted digits on a connected call (no CTI event;
+	// the media layer plays them).
+	DTMF func(callID uint32, device string, digits string)
 }
 
 // Config configures the PG.
@@ -289,6 +307,18 @@ type agent struct {
 	prior       AgentState
 	priorReason uint16
 
+	// Call control (control.go). held is the call the agent holds while
+	// call (if any) is the active or alerting one. mode, talked,
+	// talkStart and workCall describe the agent's involvement since it
+	// last had no call; quiet suppresses interim state changes during a
+	// compound command.
+	held      *call
+	mode      workMode
+	talked    bool
+	talkStart time.Time
+	workCall  uint32
+	quiet     bool
+
 	// wrap-up bookkeeping
 	inWrap     bool
 	wrapStart  time.Time
@@ -348,6 +378,14 @@ type PG struct {
 	ivrNext  int
 	online   bool
 	emitted  uint64
+
+	// moved maps the ID the network knows an outside leg by to the call
+	// the leg is on now, once a transfer or conference moved it.
+	moved map[uint32]*call
+	// deferring: events are queued and handed out by a scheduler callback
+	// at the current instant (after the command returned).
+	deferring bool
+	queue     []Event
 }
 
 // New validates cfg and returns the PG, online, with every agent logged out.
@@ -358,6 +396,7 @@ func New(cfg Config) (*PG, error) {
 	p := &PG{cfg: cfg, sched: cfg.Scheduler, periph: cfg.PeripheralID, ptype: cfg.PeripheralType,
 		sgs: map[uint32]SkillGroupConfig{}, byID: map[string]*agent{}, byDev: map[string]*agent{},
 		byICM: map[uint32]*agent{}, byLine: map[string]*line{}, calls: map[uint32]*call{}, ended: map[uint32]bool{}, online: true,
+		moved:    map[uint32]*call{},
 		nextCall: 16777216}
 	if p.periph == 0 {
 		p.periph = DefaultPeripheralID
@@ -422,9 +461,35 @@ func (p *PG) header() Header {
 
 func (p *PG) emit(e Event) {
 	p.emitted++
+	if p.deferring {
+		p.queue = append(p.queue, e)
+		return
+	}
 	if p.cfg.Emit != nil {
 		p.cfg.Emit(e)
 	}
+}
+
+// deferEvents queues the events emitted from now on and hands them to
+// Config.Emit, in order, from a scheduler callback at the current instant:
+// the command returns (and the CTI Server sends its confirmation) before the
+// events go out. Events emitted while the queue is being handed out join
+// its end, so the order is kept.
+func (p *PG) deferEvents() {
+	if p.deferring {
+		return
+	}
+	p.deferring = true
+	p.sched.At(p.sched.Now(), func(time.Time) {
+		for len(p.queue) > 0 {
+			e := p.queue[0]
+			p.queue = p.queue[1:]
+			if p.cfg.Emit != nil {
+				p.cfg.Emit(e)
+			}
+		}
+		p.queue, p.deferring = nil, false
+	})
 }
 
 // Online reports whether the peripheral is online.
@@ -543,6 +608,8 @@ func (p *PG) status(a *agent) AgentStatus {
 	}
 	if a.call != nil {
 		st.CallID = a.call.id
+	} else if a.held != nil {
+		st.CallID = a.held.id
 	}
 	return st
 }
@@ -643,7 +710,7 @@ func (p *PG) SetAgentState(r SetAgentStateRequest) error {
 	if !a.loggedOn {
 		return failf(CFInvalidObjectState, "agent %s is not logged on", a.info.AgentID)
 	}
-	onCall := a.state == StateTalking || a.state == StateHold || a.state == StateReserved
+	onCall := a.state == StateTalking || a.state == StateHold || a.state == StateReserved || a.call != nil || a.held != nil
 	switch r.State {
 	case StateLogout:
 		if r.Password != "" && a.cfg.Password != "" && r.Password != a.cfg.Password {
@@ -711,7 +778,7 @@ func (p *PG) login(r SetAgentStateRequest) error {
 	}
 	now := p.sched.Now()
 	a.loggedOn, a.loginAt, a.since = true, now, now
-	a.hasNext, a.call, a.callSG, a.inWrap = false, nil, 0, false
+	a.hasNext, a.call, a.held, a.callSG, a.inWrap = false, nil, nil, 0, false
 	a.state, a.reason, a.dir = StateLogin, 0, DirectionNone
 	p.emit(p.stateEvent(a, 0))
 	// Login ends in NOT_READY on IPCC (ipcc-behaviour.md §2.4).

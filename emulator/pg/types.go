@@ -85,6 +85,9 @@ const (
 	// CFInvalidCallingDevice: MAKE_PREDICTIVE_CALL_REQ names an originating
 	// device that is not a logged-on agent's instrument.
 	CFInvalidCallingDevice ControlFailureCode = 5
+	// CFInvalidFeature: a call-control variant the emulated CallManager
+	// does not offer (single-step conference).
+	CFInvalidFeature ControlFailureCode = 15
 	// CFInvalidCallID: no such ConnectionCallID.
 	CFInvalidCallID ControlFailureCode = 11
 	// CFInvalidDeviceID: no agent on that instrument.
@@ -97,6 +100,12 @@ const (
 	// §4.15 has no agent-specific "invalid state transition" code; 22
 	// INVALID_OBJECT_STATE is the CSTA code for exactly this situation.
 	CFInvalidObjectState ControlFailureCode = 22
+	// CFNoActiveCall: hold, consultation, transfer, alternate, reconnect or
+	// DTMF naming a call that is not connected (active) at the device.
+	CFNoActiveCall ControlFailureCode = 24
+	// CFNoHeldCall: retrieve, transfer, conference, alternate or reconnect
+	// naming a call that is not held at the device.
+	CFNoHeldCall ControlFailureCode = 25
 	// CFNoCallToAnswer: ANSWER on a device that is not alerting.
 	CFNoCallToAnswer ControlFailureCode = 28
 	// CFNoConnectionToClear: CLEAR_CONNECTION for a device not on the call.
@@ -106,6 +115,9 @@ const (
 	CFResourceBusy ControlFailureCode = 33
 	// CFResourceOutOfService: the peripheral is offline.
 	CFResourceOutOfService ControlFailureCode = 34
+	// CFConferenceMemberLimitExceeded: a conference would have more than
+	// MaxParties parties.
+	CFConferenceMemberLimitExceeded ControlFailureCode = 38
 	// CFInvalidAgentID: the agent ID is unknown (non-login requests).
 	CFInvalidAgentID ControlFailureCode = 256
 	// CFInvalidAgentIDOrPassword: login with an unknown agent or a wrong
@@ -117,6 +129,11 @@ const (
 	CFInvalidLogonDevice ControlFailureCode = 260
 	// CFInvalidWorkMode: AgentWorkMode outside 0..4 (§4.16).
 	CFInvalidWorkMode ControlFailureCode = 265
+	// CFAgentNotPartyOnCall: a call-control request names an agent's device
+	// that has no connection on the call.
+	CFAgentNotPartyOnCall ControlFailureCode = 268
+	// CFInvalidConsultType: ConsultType outside 0..2 (§4.16).
+	CFInvalidConsultType ControlFailureCode = 273
 	// CFReasonCodeRequired: NOT_READY or LOGOUT without a reason code when
 	// the desk settings require one.
 	CFReasonCodeRequired ControlFailureCode = 281
@@ -144,11 +161,18 @@ type CallType uint16
 
 // Call types used by the emulated PG.
 const (
-	CallTypeACDIn           CallType = 1
-	CallTypePrerouteACDIn   CallType = 2
-	CallTypeAutoOut         CallType = 7
-	CallTypeAgentOut        CallType = 8
-	CallTypeCustomerPredict CallType = 34
+	CallTypeACDIn         CallType = 1
+	CallTypePrerouteACDIn CallType = 2
+	CallTypeAutoOut       CallType = 7
+	CallTypeAgentOut      CallType = 8
+	// CallTypeAgentInside: MakeCall to another agent's extension.
+	CallTypeAgentInside CallType = 10
+	// CallTypeConsult: the consultation leg of a transfer (consultative or
+	// single-step).
+	CallTypeConsult CallType = 12
+	// CallTypeConsultConference: the consultation leg of a conference.
+	CallTypeConsultConference CallType = 14
+	CallTypeCustomerPredict   CallType = 34
 )
 
 // DeviceIDType is a DeviceIDType value (cti-protocol.md §4.10).
@@ -196,6 +220,9 @@ type EventCause uint16
 // Event causes used by the PG.
 const (
 	CauseNone              EventCause = 0xFFFF
+	CauseAlternate         EventCause = 2
+	CauseKeyConference     EventCause = 17
+	CauseTransfer          EventCause = 32
 	CauseBusy              EventCause = 3
 	CauseCallCancelled     EventCause = 5
 	CauseCallNotAnswered   EventCause = 10
@@ -204,6 +231,25 @@ const (
 	CauseNoAvailableAgents EventCause = 23
 	CauseRedirected        EventCause = 28
 )
+
+// ConsultType is the ConsultType of CONSULTATION_CALL_REQ (cti-protocol.md
+// §4.16).
+type ConsultType uint16
+
+// Consult types.
+const (
+	ConsultUnspecified ConsultType = 0 // treated as ConsultTransfer
+	ConsultTransfer    ConsultType = 1
+	ConsultConference  ConsultType = 2
+)
+
+// NoCallID is the HeldConnectionCallID of a single-step (blind) transfer
+// (0xFFFFFFFF in TRANSFER_CALL_REQ).
+const NoCallID uint32 = 0xFFFFFFFF
+
+// MaxParties is MAX_NUM_PARTIES: a conference has at most 16 parties
+// (ipcc-behaviour.md §3.4).
+const MaxParties = 16
 
 // SystemEventID (cti-protocol.md §4.6).
 type SystemEventID uint32
