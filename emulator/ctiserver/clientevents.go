@@ -116,7 +116,7 @@ func callDevices(ev pg.Event) (callID uint32, devs []string, ok bool) {
 	case *pg.CallDataUpdateEvent:
 		return e.Connection.CallID, []string{e.Connection.DeviceID}, true
 	}
-	return 0, nil, false
+	return callControlDevices(ev)
 }
 
 // deskEvent delivers one PG event to a CLIENT_EVENTS session if it concerns

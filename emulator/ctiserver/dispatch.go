@@ -23,6 +23,9 @@ func (s *Server) dispatch(ss *Session, msg cti.Message) {
 			s.PGEvent(ev)
 		}
 	}()
+	if s.callControl(ss, msg) {
+		return
+	}
 	switch m := msg.(type) {
 	case *cti.HeartbeatReq:
 		ss.send(&cti.HeartbeatConf{InvokeID: m.InvokeID}, ss.pv)

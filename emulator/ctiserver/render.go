@@ -341,6 +341,10 @@ func render(ev pg.Event) (m cti.Message, callBit cti.CallEventMask, agentState u
 		}
 		setVars(&d.CallVariable1, &d.CallVariable2, &d.CallVariable3, &d.CallVariable4, &d.CallVariable5, &d.CallVariable6, &d.CallVariable7, &d.CallVariable8, &d.CallVariable9, &d.CallVariable10, e.Data.CallVariables)
 		return d, cti.CallDataUpdateMask, 0, false
+	case *pg.CallHeldEvent, *pg.CallRetrievedEvent, *pg.CallConferencedEvent, *pg.CallTransferredEvent,
+		*pg.CallDivertedEvent, *pg.CallServiceInitiatedEvent:
+		m, bit := renderCallControl(ev)
+		return m, bit, 0, false
 	case *pg.SystemEvent:
 		return &cti.SystemEvent{
 			PGStatus:                 cti.PGStatus(e.PGStatus),

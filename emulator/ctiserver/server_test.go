@@ -637,3 +637,70 @@ func TestVersionGatingAndIgnoreConf(t *testing.T) {
 		t.Fatalf("got %q\nwant %q", got, want)
 	}
 }
+
+// A consultative transfer over CTI (ipcc-behaviour.md §3.4): customer on
+// agent 1201, consult to agent 1001, transfer. The confirmations come first
+// and the events follow the documented order.
+func TestConsultativeTransferOverCTI(t *testing.T) {
+	f := newFixture(t, 0)
+	mon := f.connect(t, 24)
+	mon.open(openReq(24))
+	ctl := f.connect(t, 20)
+	ctl.open(openReq(20))
+	mon.received()
+	ctl.received()
+	ctl.send(&cti.MakePredictiveCallReq{InvokeID: 1, PeripheralID: 5000, OriginatingDeviceID: "2201", DialedNumber: "15550100"})
+	f.loop.RunVirtual(f.loop.Now().Add(6 * time.Second))
+	pc, ok := ctl.received()[0].(*cti.MakePredictiveCallConf)
+	if !ok {
+		t.Fatal("no MAKE_PREDICTIVE_CALL_CONF")
+	}
+	customer := pc.NewConnectionCallID
+	ctl.send(&cti.ConsultationCallReq{InvokeID: 2, PeripheralID: 5000, ActiveConnectionCallID: customer, ActiveConnectionDeviceID: "2201",
+		AgentInstrument: "2201", DialedNumber: "2001", ConsultType: 1})
+	f.loop.RunVirtual(f.loop.Now().Add(4 * time.Second))
+	msgs := ctl.received()
+	cc, ok := msgs[0].(*cti.ConsultationCallConf)
+	if !ok {
+		t.Fatalf("consultation answered with %T %+v", msgs[0], msgs[0])
+	}
+	ctl.send(&cti.TransferCallReq{InvokeID: 3, PeripheralID: 5000, HeldConnectionCallID: customer, HeldConnectionDeviceID: "2201",
+		ActiveConnectionCallID: cc.NewConnectionCallID, ActiveConnectionDeviceID: "2201", AgentInstrument: "2201"})
+	f.loop.RunVirtual(f.loop.Now().Add(2 * time.Second))
+	msgs = ctl.received()
+	tc, ok := msgs[0].(*cti.TransferCallConf)
+	if !ok || tc.InvokeID != 3 {
+		t.Fatalf("transfer answered with %T %+v", msgs[0], msgs[0])
+	}
+	var seq []string
+	for _, m := range mon.received() {
+		switch e := m.(type) {
+		case *cti.CallHeldEvent:
+			seq = append(seq, "HELD")
+		case *cti.CallServiceInitiatedEvent:
+			seq = append(seq, "SERVICE_INITIATED")
+		case *cti.CallTransferredEvent:
+			seq = append(seq, "TRANSFERRED")
+			if e.TransferringDeviceID != "2201" || len(e.ConnectedParties) == 0 {
+				t.Errorf("CALL_TRANSFERRED %+v", e)
+			}
+		case *cti.CallDeliveredEvent:
+			if e.AlertingDeviceID == "2001" {
+				seq = append(seq, "DELIVERED@2001")
+			}
+		case *cti.CallEstablishedEvent:
+			if e.AnsweringDeviceID == "2001" {
+				seq = append(seq, "ESTABLISHED@2001")
+			}
+		}
+	}
+	want := []string{"HELD", "SERVICE_INITIATED", "DELIVERED@2001", "ESTABLISHED@2001", "TRANSFERRED"}
+	if fmt.Sprint(seq) != fmt.Sprint(want) {
+		t.Fatalf("event order %v, want %v", seq, want)
+	}
+	// Illegal call control gets CONTROL_FAILURE_CONF with the InvokeID.
+	ctl.send(&cti.HoldCallReq{InvokeID: 4, PeripheralID: 5000, ConnectionCallID: 424242, AgentInstrument: "2201"})
+	if cf, ok := ctl.received()[0].(*cti.ControlFailureConf); !ok || cf.InvokeID != 4 {
+		t.Fatal("holding an unknown call must get CONTROL_FAILURE_CONF")
+	}
+}
