@@ -377,6 +377,8 @@ type PG struct {
 	ivrFree  []string
 	ivrNext  int
 	online   bool
+	ccDown   bool // central controller (router) down
+	opcDown  bool // the PG's own process down
 	emitted  uint64
 
 	// moved maps the ID the network knows an outside leg by to the call
@@ -495,12 +497,53 @@ func (p *PG) deferEvents() {
 // Online reports whether the peripheral is online.
 func (p *PG) Online() bool { return p.online }
 
-// PGStatus is the OPEN_CONF/SYSTEM_EVENT PGStatus bits for the current state.
+// PGStatus is the OPEN_CONF/SYSTEM_EVENT PGStatus bits for the current state
+// (cti-protocol.md §4.5): the peripheral, the central controller (router)
+// and the PG's own process (OPC) each contribute a bit when down.
 func (p *PG) PGStatus() uint32 {
-	if p.online {
-		return 0
+	var st uint32
+	if !p.online {
+		st |= PGSPeripheralOffline
 	}
-	return PGSPeripheralOffline
+	if p.ccDown {
+		st |= PGSCCDown
+	}
+	if p.opcDown {
+		st |= PGSOPCDown
+	}
+	return st
+}
+
+// SetCentralController reports the ICM central controller (router) up or
+// down: SYSTEM_EVENT SYS_CENTRAL_CONTROLLER_ONLINE/OFFLINE with PGStatus
+// PGS_CC_DOWN while it is down. Calls at agents carry on (the PG still
+// switches them); routing of new calls is what stops, in the centre.
+func (p *PG) SetCentralController(up bool) {
+	if up == !p.ccDown {
+		return
+	}
+	p.ccDown = !up
+	id := SysCentralControllerOnline
+	if !up {
+		id = SysCentralControllerOffline
+	}
+	p.emit(&SystemEvent{Header: p.header(), ID: id, PGStatus: p.PGStatus(), Arg1: p.periph})
+}
+
+// SetPGProcess reports the PG's own process (OPC) up or down: PGStatus
+// PGS_OPC_DOWN and SYSTEM_EVENT SYS_PERIPHERAL_GATEWAY_OFFLINE while down,
+// SYS_PERIPHERAL_ONLINE when it is back (there is no "PG online" event in
+// §4.6).
+func (p *PG) SetPGProcess(up bool) {
+	if up == !p.opcDown {
+		return
+	}
+	p.opcDown = !up
+	id := SysPeripheralOnline
+	if !up {
+		id = SysPeripheralGatewayOffline
+	}
+	p.emit(&SystemEvent{Header: p.header(), ID: id, PGStatus: p.PGStatus(), Arg1: p.periph})
 }
 
 // SetOnline takes the peripheral on- or offline and emits SYSTEM_EVENT

@@ -256,13 +256,18 @@ type SystemEventID uint32
 
 // System events the PG emits.
 const (
-	SysPeripheralOnline  SystemEventID = 3
-	SysPeripheralOffline SystemEventID = 4
-	SysHalfHourChange    SystemEventID = 9
+	SysCentralControllerOnline  SystemEventID = 1
+	SysCentralControllerOffline SystemEventID = 2
+	SysPeripheralOnline         SystemEventID = 3
+	SysPeripheralOffline        SystemEventID = 4
+	SysPeripheralGatewayOffline SystemEventID = 6
+	SysHalfHourChange           SystemEventID = 9
 )
 
 // PGStatus bits (cti-protocol.md §4.5).
 const (
+	PGSOPCDown           uint32 = 0x1
+	PGSCCDown            uint32 = 0x2
 	PGSPeripheralOffline uint32 = 0x4
 )
 
