@@ -23,7 +23,7 @@ func (s *Server) dispatch(ss *Session, msg cti.Message) {
 			s.PGEvent(ev)
 		}
 	}()
-	if s.callControl(ss, msg) || s.serviceRequest(ss, msg) || s.configRequest(ss, msg) {
+	if s.standbyRefuses(ss, msg) || s.callControl(ss, msg) || s.serviceRequest(ss, msg) || s.configRequest(ss, msg) {
 		return
 	}
 	switch m := msg.(type) {

@@ -25,7 +25,8 @@ const knownServices = cti.ServiceClientEvents | cti.ServiceCallDataUpdate | cti.
 // nothing we can give is refused with E_CTI_FUNCTION_NOT_AVAILABLE.
 // CLIENT_EVENTS (agent desktops) arrives with the complete CTI Server.
 const grantable = cti.ServiceAllEvents | cti.ServiceClientEvents | cti.ServiceClientControl | cti.ServiceAgentStateControlOnly |
-	cti.ServiceCallDataUpdate | cti.ServiceIgnoreDuplicateAgentEvents | cti.ServiceIgnoreConf | 0x200 | cti.ServiceConfigEvents
+	cti.ServiceCallDataUpdate | cti.ServiceIgnoreDuplicateAgentEvents | cti.ServiceIgnoreConf | 0x200 | cti.ServiceConfigEvents |
+	cti.ServiceActiveStandby
 
 // knownAgentStateMask covers AGENT_LOGIN_MASK .. AGENT_NOT_ACTIVE_MASK (§4.3).
 const knownAgentStateMask cti.AgentStateMask = 0x3FFF
@@ -105,6 +106,10 @@ func (ss *Session) handleOpen(body []byte) {
 		ss.refuse(inv, cti.StatusInvalidPeripheralID, pv, fmt.Sprintf("peripheral %d is not served here (%d is)", req.PeripheralID, s.pg.PeripheralID()))
 		return
 	}
+	if st, why := s.standbyOpen(&req); st != cti.StatusNoError {
+		ss.refuse(inv, st, pv, why)
+		return
+	}
 	if len(s.cfg.Clients) > 0 {
 		acc, known := s.cfg.Clients[req.ClientID]
 		if !known || string(cutNUL(req.ClientPassword)) != acc.Password {
@@ -162,7 +167,7 @@ func (ss *Session) handleOpen(body []byte) {
 		PeripheralOnline:         online,
 		PeripheralType:           cti.PeripheralType(s.pg.PeripheralType()),
 		AgentState:               cti.AgentStateUnknown, // meaningful for CLIENT_EVENTS only
-		SessionType:              1,                     // active side; no standby in this emulator yet
+		SessionType:              s.sessionType(),
 		NumPeripherals:           1,
 		// MultilineAgentControl (member 1) sent as 0, as in the real
 		// PV15 OPEN_CONF of §7.

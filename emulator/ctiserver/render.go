@@ -11,6 +11,9 @@ import (
 // The message is encoded once per protocol version in use, not once per
 // session.
 func (s *Server) PGEvent(ev pg.Event) {
+	if s.standby {
+		return // a standby side sends no events (§5.10)
+	}
 	if s.inRequest {
 		s.held = append(s.held, ev)
 		return

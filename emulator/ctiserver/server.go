@@ -40,6 +40,11 @@ type Config struct {
 	MinVersion, MaxVersion cti.ProtocolVersion
 	// MinIdleTimeout is the smallest finite IdleTimeout accepted (§5.4: 20 s).
 	MinIdleTimeout time.Duration
+	// Standby starts the server as the standby side of an active/standby
+	// pair (§5.10): it accepts only PV24+ clients that set
+	// CTI_SERVICE_ACTIVE_STANDBY, answers only OPEN, HEARTBEAT and CLOSE and
+	// reports SessionType 2, until Promote makes it active.
+	Standby bool
 	// Clients, when not empty, lists the CTI clients allowed to open a
 	// session, by ClientID. Unknown clients and wrong passwords are refused
 	// with E_CTI_INVALID_PASSWORD (§5.2).
@@ -111,6 +116,7 @@ type Server struct {
 	// session that joins the call later still gets it first.
 	begins      map[uint32]*cti.BeginCallEvent
 	nextMonitor uint32
+	standby     bool // this side is the standby of a pair (§5.10)
 }
 
 // New returns a CTI Server for the PG p. Wire p's event sink to
@@ -122,7 +128,8 @@ func New(cfg Config, sched sim.Scheduler, p *pg.PG, stats Stats) (*Server, error
 	if sched == nil || p == nil || stats == nil {
 		return nil, errors.New("ctiserver: New needs a scheduler, a PG and router statistics")
 	}
-	return &Server{cfg: cfg, sched: sched, pg: p, stats: stats, sessions: map[uint32]*Session{}, begins: map[uint32]*cti.BeginCallEvent{}}, nil
+	return &Server{cfg: cfg, sched: sched, pg: p, stats: stats, sessions: map[uint32]*Session{}, begins: map[uint32]*cti.BeginCallEvent{},
+		standby: cfg.Standby}, nil
 }
 
 // Counters returns the server's counters.

@@ -704,3 +704,56 @@ func TestConsultativeTransferOverCTI(t *testing.T) {
 		t.Fatal("holding an unknown call must get CONTROL_FAILURE_CONF")
 	}
 }
+
+// §5.10: the standby side accepts only PV24+ clients with
+// CTI_SERVICE_ACTIVE_STANDBY, answers only session requests, reports
+// SessionType 2 and sends no events until it is promoted.
+func TestStandbySide(t *testing.T) {
+	f := newFixture(t, 0, func(c *ctiserver.Config) { c.Standby = true })
+	old := f.connect(t, 15)
+	old.send(openReq(15))
+	if fc, ok := old.received()[0].(*cti.FailureConf); !ok || fc.Status != cti.StatusCTIServerOffline {
+		t.Fatal("a PV15 client must be refused by the standby with E_CTI_CTI_SERVER_OFFLINE")
+	}
+	plain := f.connect(t, 24)
+	plain.send(openReq(24))
+	if fc, ok := plain.received()[0].(*cti.FailureConf); !ok || fc.Status != cti.StatusInvalidClientForStandby {
+		t.Fatal("a client without CTI_SERVICE_ACTIVE_STANDBY must be refused by the standby")
+	}
+	c := f.connect(t, 24)
+	req := openReq(24)
+	req.ServicesRequested |= cti.ServiceActiveStandby
+	conf := c.open(req)
+	if conf.SessionType != cti.SessionTypeStandby {
+		t.Fatalf("SessionType %v on the standby", conf.SessionType)
+	}
+	c.received()
+	c.send(&cti.HeartbeatReq{InvokeID: 1})
+	c.send(&cti.SetAgentStateReq{InvokeID: 2, PeripheralID: 5000, AgentID: "1201", AgentState: cti.AgentStateAvailable})
+	msgs := c.received()
+	if _, ok := msgs[0].(*cti.HeartbeatConf); !ok {
+		t.Fatal("the standby must answer heartbeats")
+	}
+	if fc, ok := msgs[1].(*cti.FailureConf); !ok || fc.Status != cti.StatusCTIServerOffline || fc.InvokeID != 2 {
+		t.Fatal("the standby must refuse control with E_CTI_CTI_SERVER_OFFLINE")
+	}
+	f.srv.Promote()
+	msgs = c.received()
+	if raw, ok := msgs[0].(*cti.RawMessage); !ok || raw.Type != 277 {
+		t.Fatalf("promotion must send STANDBY_ACTIVE_EVENT, got %T", msgs[0])
+	}
+	c.send(&cti.SetAgentStateReq{InvokeID: 3, PeripheralID: 5000, AgentID: "1201", AgentState: cti.AgentStateAvailable})
+	f.loop.RunVirtual(f.loop.Now().Add(time.Second))
+	sawConf, sawEvent := false, false
+	for _, m := range c.received() {
+		switch m.(type) {
+		case *cti.SetAgentStateConf:
+			sawConf = true
+		case *cti.AgentStateEvent:
+			sawEvent = true
+		}
+	}
+	if !sawConf || !sawEvent {
+		t.Fatalf("after promotion the side serves control (%v) and events (%v)", sawConf, sawEvent)
+	}
+}
