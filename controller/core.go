@@ -312,6 +312,7 @@ func (c *Core) failed(p pending, what string) {
 			return
 		}
 		a.checked, a.inICM = true, false
+		defer c.paceSoon()
 		if a.cfg.Role == Blended {
 			c.mismatch(a.cfg.AgentID, fmt.Sprintf("agent %s is configured as blended in the controller but ICM does not know it (QUERY_AGENT_STATE_REQ answered %s); it works outbound only", a.cfg.AgentID, what))
 		}
@@ -366,6 +367,9 @@ func (c *Core) agentQueried(p pending, conf *cti.QueryAgentStateConf, now time.T
 	if a == nil {
 		return
 	}
+	// Once the start-up check has placed an agent, it can be dialled for
+	// at once rather than at the next poll (matters after a reconnect).
+	defer c.paceSoon()
 	a.checked, a.inICM = true, true
 	a.state = conf.AgentState
 	a.loggedOn = conf.AgentState != cti.AgentStateLogout && conf.AgentState != cti.AgentStateUnknown

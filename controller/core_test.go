@@ -155,13 +155,18 @@ func TestOutboundOutcomesAreCounted(t *testing.T) {
 			c.Receive(frame(t, &cti.ControlFailureConf{InvokeID: q.InvokeID, FailureCode: 256}))
 		}
 	}
-	loop.RunVirtual(epoch.Add(6 * time.Second)) // first poll: statistics, then a decision
+	// The lines are dialled for as soon as the start-up check places them;
+	// the first poll then asks for statistics and decides again.
+	loop.RunVirtual(epoch.Add(6 * time.Second))
+	var dials []*cti.MakePredictiveCallReq
 	for _, m := range w.take() {
-		if q, ok := m.(*cti.QuerySkillGroupStatisticsReq); ok {
-			c.Receive(frame(t, &cti.QuerySkillGroupStatisticsConf{InvokeID: q.InvokeID, SkillGroupNumber: 100}))
+		switch r := m.(type) {
+		case *cti.QuerySkillGroupStatisticsReq:
+			c.Receive(frame(t, &cti.QuerySkillGroupStatisticsConf{InvokeID: r.InvokeID, SkillGroupNumber: 100}))
+		case *cti.MakePredictiveCallReq:
+			dials = append(dials, r)
 		}
 	}
-	var dials []*cti.MakePredictiveCallReq
 	for _, m := range w.take() {
 		if d, ok := m.(*cti.MakePredictiveCallReq); ok {
 			dials = append(dials, d)

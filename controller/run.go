@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -19,10 +20,14 @@ type Handle struct {
 	last   Status
 }
 
-// Start runs the controller in real time against the CTI Server at ctiAddr.
-// It connects in the background and reconnects with a capped back-off
-// whenever the connection drops (§1.1: clients retry until a side answers).
-func Start(ctx context.Context, cfg Config, ctiAddr string) (*Handle, error) {
+// Start runs the controller in real time against the CTI Server at
+// ctiAddrs (side A, then side B of a pair). It connects in the background,
+// alternating between the sides until one answers, and reconnects the same
+// way whenever the connection drops (§1.1).
+func Start(ctx context.Context, cfg Config, ctiAddrs ...string) (*Handle, error) {
+	if len(ctiAddrs) == 0 {
+		return nil, errors.New("controller: no CTI Server address")
+	}
 	loop := sim.NewLoop(time.Now())
 	core, err := NewCore(cfg, loop)
 	if err != nil {
@@ -33,7 +38,7 @@ func Start(ctx context.Context, cfg Config, ctiAddr string) (*Handle, error) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
-	go func() { defer wg.Done(); h.connectLoop(ctx, ctiAddr, cfg) }()
+	go func() { defer wg.Done(); h.connectLoop(ctx, ctiAddrs, cfg) }()
 	go func() { wg.Wait(); close(h.done) }()
 	return h, nil
 }
@@ -67,9 +72,10 @@ func (s *sink) Closed() {
 	s.once.Do(func() { close(s.lost) })
 }
 
-func (h *Handle) connectLoop(ctx context.Context, addr string, cfg Config) {
+func (h *Handle) connectLoop(ctx context.Context, addrs []string, cfg Config) {
 	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
+	for try := 0; ctx.Err() == nil; try++ {
+		addr := addrs[try%len(addrs)]
 		s := &sink{core: h.core, lost: make(chan struct{})}
 		conn, err := ctitcp.Dial(ctx, addr, h.loop, s)
 		if err != nil {
@@ -84,15 +90,27 @@ func (h *Handle) connectLoop(ctx context.Context, addr string, cfg Config) {
 			backoff = min(2*backoff, 5*time.Second)
 			continue
 		}
-		backoff = 100 * time.Millisecond
 		s.conn = conn
 		h.loop.Post(func(time.Time) { h.core.Start(conn) })
+		began := time.Now()
 		select {
 		case <-ctx.Done():
 			conn.Close()
 			return
 		case <-s.lost:
 		}
+		if time.Since(began) > 5*time.Second {
+			backoff = 100 * time.Millisecond
+			continue
+		}
+		// Refused or dropped at once (a standby side, a server refusing the
+		// OPEN): wait before trying the next side, backing off.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 

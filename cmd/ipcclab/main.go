@@ -91,6 +91,7 @@ and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
 	f := cmd.Flags()
 	f.StringVar(&scenarioPath, "scenario", "", "scenario YAML file (default: the embedded default scenario)")
 	f.StringVar(&opts.CTIAddr, "cti-addr", "127.0.0.1:42027", "address of the CTI Server (side A)")
+	f.StringVar(&opts.CTIAddrB, "cti-addr-b", "127.0.0.1:43027", "address of side B, the standby CTI Server (empty: no side B)")
 	f.Uint64Var(&opts.Seed, "seed", 0, "random seed (default: the scenario's)")
 	f.DurationVar(&opts.Duration, "duration", 0, "stop after this long (default: until interrupted)")
 	f.BoolVar(&opts.NoController, "no-controller", false, "run the emulator only; connect your own controller to the CTI Server")

@@ -131,6 +131,11 @@ type Running struct {
 	cen    *centre.Centre
 	srv    *ctiserver.Server
 	addr   string
+	// side B of the pair, when configured.
+	srvB    *ctiserver.Server
+	addrB   string
+	lnA     net.Listener
+	cancelA context.CancelFunc
 	ctrl   *controller.Handle
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -176,8 +181,24 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CTI Server: %w", err)
 	}
+	var lnB net.Listener
+	var srvB *ctiserver.Server
+	if opts.CTIAddrB != "" {
+		bcfg := scfg
+		bcfg.Standby = true
+		if srvB, err = ctiserver.New(bcfg, loop, cen.PG(), cen.Router()); err != nil {
+			ln.Close()
+			return nil, err
+		}
+		cen.Subscribe(srvB.PGEvent)
+		if lnB, err = net.Listen("tcp", opts.CTIAddrB); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("CTI Server side B: %w", err)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel}
+	ctxA, cancelA := context.WithCancel(ctx)
+	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel, srvB: srvB, lnA: ln, cancelA: cancelA}
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
 	if !opts.HoldTraffic {
@@ -185,10 +206,20 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	}
 	go func() {
 		defer r.wg.Done()
-		_ = ctitcp.Serve(ctx, ln, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return srv.Accept(c, c.Remote) })
+		_ = ctitcp.Serve(ctxA, ln, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return srv.Accept(c, c.Remote) })
 	}()
+	addrs := []string{r.addr}
+	if srvB != nil {
+		r.addrB = lnB.Addr().String()
+		addrs = append(addrs, r.addrB)
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			_ = ctitcp.Serve(ctx, lnB, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return srvB.Accept(c, c.Remote) })
+		}()
+	}
 	if !opts.NoController {
-		h, err := controller.Start(ctx, ctrlCfg, r.addr)
+		h, err := controller.Start(ctx, ctrlCfg, addrs...)
 		if err != nil {
 			r.Stop()
 			return nil, err
@@ -204,8 +235,35 @@ func (r *Running) Begin() {
 	r.begin.Do(func() { r.loop.Post(func(time.Time) { r.cen.Start() }) })
 }
 
-// CTIAddr is the address the CTI Server listens on.
+// CTIAddr is the address the CTI Server (side A) listens on.
 func (r *Running) CTIAddr() string { return r.addr }
+
+// CTIAddrB is side B's address, "" when no pair was configured.
+func (r *Running) CTIAddrB() string { return r.addrB }
+
+// FailSideA makes side A fail, as a PG node going down would: its clients
+// get FAILURE_EVENT E_CTI_CTI_SERVER_OFFLINE and are disconnected, it stops
+// accepting connections, and side B becomes active (§5.10).
+func (r *Running) FailSideA() error {
+	if r.srvB == nil {
+		return errors.New("lab: no side B configured")
+	}
+	done := make(chan struct{})
+	r.loop.Post(func(time.Time) {
+		r.srv.Shutdown()
+		r.srvB.Promote()
+		close(done)
+	})
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		return errors.New("lab: the centre did not answer")
+	}
+	// Stop accepting at once; cancelling ends side A's connection handling.
+	_ = r.lnA.Close()
+	r.cancelA()
+	return nil
+}
 
 // Controller is the running controller (nil with NoController).
 func (r *Running) Controller() *controller.Handle { return r.ctrl }
@@ -232,7 +290,13 @@ func (r *Running) Stop() error {
 		// Clients are told the CTI Server is going away (FAILURE_EVENT,
 		// §5.5) before their connections close.
 		done := make(chan struct{})
-		r.loop.Post(func(time.Time) { r.srv.Shutdown(); close(done) })
+		r.loop.Post(func(time.Time) {
+			r.srv.Shutdown()
+			if r.srvB != nil {
+				r.srvB.Shutdown()
+			}
+			close(done)
+		})
 		select {
 		case <-done:
 		case <-time.After(time.Second):
@@ -256,6 +320,9 @@ func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
 	fmt.Fprintf(out, "ipcclab up: scenario %q, seed %d\n", sc.Name, opts.Seed)
 	dc := ctiserver.DefaultConfig()
 	fmt.Fprintf(out, "  CTI Server (side A)   %s   GED-188, protocol versions %d-%d, peripheral %d\n", r.CTIAddr(), dc.MinVersion, dc.MaxVersion, sc.ICM.PeripheralID)
+	if r.addrB != "" {
+		fmt.Fprintf(out, "  CTI Server (side B)   %s   standby until side A fails (PV24+ clients with CTI_SERVICE_ACTIVE_STANDBY)\n", r.addrB)
+	}
 	for _, ct := range sc.ICM.CallTypes {
 		fmt.Fprintf(out, "  inbound call type     %-14s dialed number %s\n", ct.Name, ct.DialedNumber)
 	}

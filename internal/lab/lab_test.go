@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -124,4 +125,42 @@ func BenchmarkSimulateDefaultDay(b *testing.B) {
 	}
 	b.ReportMetric(float64(rep.EventsProcessed), "events/op")
 	b.ReportMetric(float64(rep.CTIMessages), "cti-msgs/op")
+}
+
+// §5.10 on real sockets: side B is standby until side A fails; the controller
+// then reconnects to B and keeps serving, and B's state agrees with the PG.
+func TestFailoverToSideB(t *testing.T) {
+	sc := defaultScenario(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r, err := Start(ctx, UpOptions{Scenario: sc, Seed: 1, CTIAddr: "127.0.0.1:0", CTIAddrB: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s within 20 s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("controller connected to side A", func() bool { return r.Controller().Status().Connected })
+	if err := r.FailSideA(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("controller reconnected to side B", func() bool {
+		st := r.Controller().Status()
+		return st.Connected
+	})
+	// The controller is on side B now: side A no longer accepts.
+	if c, err := net.DialTimeout("tcp", r.CTIAddr(), time.Second); err == nil {
+		c.Close()
+		t.Fatal("side A still accepts connections after failing")
+	}
+	before := r.Controller().Status().Report.Attempts
+	waitFor("outbound dialing resumed through side B", func() bool { return r.Controller().Status().Report.Attempts > before })
 }

@@ -28,8 +28,12 @@ type SimOptions struct {
 type UpOptions struct {
 	Scenario *scenarios.Scenario
 	Seed     uint64
-	// CTIAddr is where the CTI Server listens ("127.0.0.1:0" picks a port).
-	CTIAddr  string
+	// CTIAddr is where the CTI Server's side A listens ("127.0.0.1:0" picks
+	// a port).
+	CTIAddr string
+	// CTIAddrB, when set, runs side B of an active/standby pair there
+	// (§5.10): standby until side A fails.
+	CTIAddrB string
 	Duration time.Duration
 	// NoController runs the emulator only.
 	NoController bool
