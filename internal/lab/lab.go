@@ -127,20 +127,20 @@ func buildReport(name string, seed uint64, cr centre.Report, st controller.Statu
 
 // Running is a contact centre running in real time on loopback.
 type Running struct {
-	loop   *sim.Loop
-	cen    *centre.Centre
-	srv    *ctiserver.Server
-	addr   string
+	loop *sim.Loop
+	cen  *centre.Centre
+	srv  *ctiserver.Server
+	addr string
 	// side B of the pair, when configured.
 	srvB    *ctiserver.Server
 	addrB   string
 	lnA     net.Listener
 	cancelA context.CancelFunc
-	ctrl   *controller.Handle
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
-	begin  sync.Once
+	ctrl    *controller.Handle
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	once    sync.Once
+	begin   sync.Once
 }
 
 // Start brings up the emulated IPCC with its CTI Server listening on
