@@ -20,6 +20,29 @@ Garbage mode
   Sends junk on a fresh connection and succeeds if the server answers with
   FAILURE_CONF or closes the connection within 5 s.
 
+Refusal mode
+    cti_probe.py --addr HOST:PORT --refusals --version N
+  For each bad OPEN_REQ of §5.2 (unsupported VersionNumber 9 and 99, no
+  ClientID, IdleTimeout 10, an unused ServicesRequested bit, an undefined
+  AgentStateMask bit, Reserved1 != 0, CLIENT_EVENTS with PeripheralID 4242 or
+  without a PeripheralID, a second OPEN_REQ on an open session, HEARTBEAT_REQ
+  before OPEN_REQ), on its own connection: expects a FAILURE_CONF of exactly
+  InvokeID + Status echoing the request's InvokeID with the documented Status,
+  then that the same connection still works (a corrected OPEN_REQ is answered
+  with OPEN_CONF, or the open session still answers HEARTBEAT_REQ), then CLOSE.
+
+Control mode
+    cti_probe.py --addr HOST:PORT --control --version N [--agents S,A,B,C]
+  Opens a CLIENT_CONTROL + ALL_EVENTS session and, validating every message:
+  SET_AGENT_STATE_REQ AVAILABLE then NOT_READY (with a reason code) for agent
+  S, expecting SET_AGENT_STATE_CONF and the agent's AGENT_STATE_EVENTs; then
+  MAKE_CALL_REQ from agent A to agent B's extension (MAKE_CALL_CONF,
+  CALL_SERVICE_INITIATED, CALL_ORIGINATED, CALL_DELIVERED and
+  CALL_ESTABLISHED at B), CONSULTATION_CALL_REQ from A to agent C
+  (CONSULTATION_CALL_CONF, CALL_HELD, CALL_DELIVERED and CALL_ESTABLISHED at
+  C), TRANSFER_CALL_REQ (TRANSFER_CALL_CONF, CALL_TRANSFERRED after the
+  consult call's CALL_DELIVERED). A, B and C must be idle and NOT_READY.
+
 Output: one JSON line on stdout (the summary); progress lines on stderr, among
 them "probe: ready" once OPEN_CONF has been validated (session mode).
 Exit status: 0 success, 1 protocol/structural problem, 2 timeout,
@@ -69,6 +92,19 @@ CALL_DATA_UPDATE = 25
 AGENT_STATE = 30
 SYSTEM_EVENT = 31
 CALL_REACHED_NETWORK = 34
+CONTROL_FAILURE_CONF = 35
+SET_AGENT_STATE_REQ = 38
+SET_AGENT_STATE_CONF = 39
+CLEAR_CALL_REQ = 44
+CLEAR_CALL_CONF = 45
+CONSULTATION_CALL_REQ = 50
+CONSULTATION_CALL_CONF = 51
+MAKE_CALL_REQ = 56
+MAKE_CALL_CONF = 57
+MAKE_PREDICTIVE_CALL_REQ = 58
+MAKE_PREDICTIVE_CALL_CONF = 59
+TRANSFER_CALL_REQ = 64
+TRANSFER_CALL_CONF = 65
 CALL_DEQUEUED = 86
 AGENT_PRE_CALL = 105
 AGENT_PRE_CALL_ABORT = 106
@@ -92,9 +128,35 @@ NAMES = {
     CALL_DEQUEUED: "CALL_DEQUEUED_EVENT", AGENT_PRE_CALL: "AGENT_PRE_CALL_EVENT",
     AGENT_PRE_CALL_ABORT: "AGENT_PRE_CALL_ABORT_EVENT", RTP_STARTED: "RTP_STARTED_EVENT",
     RTP_STOPPED: "RTP_STOPPED_EVENT", AGENT_TEAM_CONFIG: "AGENT_TEAM_CONFIG_EVENT",
+    CONTROL_FAILURE_CONF: "CONTROL_FAILURE_CONF", SET_AGENT_STATE_CONF: "SET_AGENT_STATE_CONF",
+    CLEAR_CALL_CONF: "CLEAR_CALL_CONF", CONSULTATION_CALL_CONF: "CONSULTATION_CALL_CONF",
+    MAKE_CALL_CONF: "MAKE_CALL_CONF", MAKE_PREDICTIVE_CALL_CONF: "MAKE_PREDICTIVE_CALL_CONF",
+    TRANSFER_CALL_CONF: "TRANSFER_CALL_CONF",
 }
 
-CTI_SERVICE_ALL_EVENTS = 0x00000010  # §4.1
+CTI_SERVICE_CLIENT_EVENTS = 0x00000001  # §4.1
+CTI_SERVICE_CLIENT_CONTROL = 0x00000004
+CTI_SERVICE_ALL_EVENTS = 0x00000010
+CTI_AGENT_STATE_CONTROL_ONLY = 0x00002000
+CTI_SERVICE_UNUSED_BIT = 0x00004000  # "(unused)" row of the §4.1 table
+
+# §4.4 AgentState values used here
+AGENT_STATE_NOT_READY = 2
+AGENT_STATE_AVAILABLE = 3
+AGENT_STATE_NAMES = ["LOGIN", "LOGOUT", "NOT_READY", "AVAILABLE", "TALKING", "WORK_NOT_READY",
+                     "WORK_READY", "BUSY_OTHER", "RESERVED", "UNKNOWN", "HOLD", "ACTIVE", "PAUSED",
+                     "INTERRUPTED", "NOT_ACTIVE"]
+
+# §4.14 FAILURE_CONF status codes used by the refusal mode
+E_CTI_INVALID_VERSION = 1
+E_CTI_SESSION_NOT_OPEN = 4
+E_CTI_SESSION_ALREADY_OPEN = 5
+E_CTI_REQUIRED_DATA_MISSING = 6
+E_CTI_INVALID_PERIPHERAL_ID = 7
+E_CTI_INVALID_TIMEOUT = 18
+E_CTI_INVALID_SERVICE_MASK = 19
+E_CTI_INVALID_AGENT_STATE_MASK = 21
+E_CTI_INVALID_RESERVED_FIELD = 22
 
 # §4.2: every bit of CallMsgMask is defined; the top four (network recording,
 # 0x10000000-0x80000000) belong to PV23+ (§3 version table). The real CTI OS
@@ -103,6 +165,7 @@ def call_msg_mask(version):
     return 0xFFFFFFFF if version >= 23 else 0x0FFFFFFF
 
 AGENT_STATE_MASK = 0x3FF  # LOGIN..HOLD (§4.3)
+AGENT_STATE_MASK_UNDEFINED_BIT = 0x4000  # §4.3 defines bits 0x1..0x2000 (states 0..14) only
 
 # Floating-field tags (§4.17): tag -> (name, kind, max data bytes).
 # kinds: S STRING (NUL-terminated, max incl. NUL), X UNSPEC, U UINT/INT (4),
@@ -146,6 +209,10 @@ TAGS = {
     294: ("ProtocolReferenceGUID", "X", 64), 303: ("ActiveTerminal", "S", 64),
     309: ("FltEnabledServices", "H", 2), 310: ("NumOfEnabledServices", "H", 2),
     311: ("CcaiConfigId", "S", 40),
+    # tags of the client-control requests and their confirmations (§3.1, §3.2, §4.17)
+    49: ("AgentPassword", "S", 64), 50: ("ActiveConnectionDeviceID", "S", 64),
+    51: ("FacilityCode", "S", 40), 53: ("HeldConnectionDeviceID", "S", 64),
+    79: ("OriginatingDeviceID", "S", 64), 80: ("OriginatingLineID", "S", 40),
 }
 for _t in range(13, 23):
     TAGS[_t] = ("CallVariable%d" % (_t - 12), "S", 41)
@@ -175,6 +242,10 @@ FIXED = {
     CALL_QUEUED: 40, CALL_TRANSLATION_ROUTE: 4, BEGIN_CALL: 26, END_CALL: 16,
     CALL_DATA_UPDATE: 40, SYSTEM_EVENT: 26, CALL_REACHED_NETWORK: 28, CALL_DEQUEUED: 34,
     AGENT_PRE_CALL_ABORT: 8, RTP_STARTED: 34, RTP_STOPPED: 20,
+    # confirmations of client-control requests (§3.1 tables, §3.2 compact list)
+    CONTROL_FAILURE_CONF: 10, SET_AGENT_STATE_CONF: 4, CLEAR_CALL_CONF: 4,
+    MAKE_CALL_CONF: 14, MAKE_PREDICTIVE_CALL_CONF: 14, CONSULTATION_CALL_CONF: 14,
+    TRANSFER_CALL_CONF: 16,
 }
 
 # Legal floating tags per message (§3.1 / §3.2 tables; tag table §4.17) and required ones.
@@ -205,6 +276,9 @@ ALLOWED = {
     AGENT_PRE_CALL_ABORT: [6, 72, 73, 110],
     RTP_STARTED: [25, 81, 5, 4, 6, 125, 126], RTP_STOPPED: [25, 81, 5, 4, 6, 125, 126],
     AGENT_TEAM_CONFIG: [243, 86, 87, 88, 89],
+    CONTROL_FAILURE_CONF: [217], SET_AGENT_STATE_CONF: [], CLEAR_CALL_CONF: [],
+    MAKE_CALL_CONF: [47], MAKE_PREDICTIVE_CALL_CONF: [47], CONSULTATION_CALL_CONF: [47],
+    TRANSFER_CALL_CONF: [47, 39, 40, 41],
 }
 REQUIRED = {t: [25] for t in (CALL_DELIVERED, CALL_ESTABLISHED, CALL_HELD, CALL_RETRIEVED,
                               CALL_CLEARED, CALL_CONNECTION_CLEARED, CALL_ORIGINATED,
@@ -213,6 +287,10 @@ REQUIRED = {t: [25] for t in (CALL_DELIVERED, CALL_ESTABLISHED, CALL_HELD, CALL_
                               RTP_STARTED, RTP_STOPPED)}
 REQUIRED[CALL_DATA_UPDATE] = [25, 47]
 REQUIRED[CALL_TRANSLATION_ROUTE] = [10]
+# §3.1 MAKE_CALL_CONF / MAKE_PREDICTIVE_CALL_CONF: NewConnectionDeviceID "required". (The §3.2
+# compact entries for CONSULTATION/TRANSFER_CALL_CONF give no presence column.)
+REQUIRED[MAKE_CALL_CONF] = [47]
+REQUIRED[MAKE_PREDICTIVE_CALL_CONF] = [47]
 
 # Floating fields newer than some protocol versions (§3 version table, §4.17):
 # (message type or None for any, tag) -> first version that has it. A server
@@ -230,6 +308,14 @@ SECTION = {  # where each layout is documented, for problem reports
     CALL_ESTABLISHED: "§3.1 CALL_ESTABLISHED_EVENT", CALL_CLEARED: "§3.1 CALL_CLEARED_EVENT",
     CALL_CONNECTION_CLEARED: "§3.1 CALL_CONNECTION_CLEARED_EVENT",
     AGENT_PRE_CALL: "§3.2 AGENT_PRE_CALL_EVENT", AGENT_TEAM_CONFIG: "§3.2 AGENT_TEAM_CONFIG_EVENT",
+    FAILURE_CONF: "§3.1 FAILURE_CONF", CALL_HELD: "§3.1 CALL_HELD_EVENT",
+    CALL_ORIGINATED: "§3.1 CALL_ORIGINATED_EVENT",
+    CALL_SERVICE_INITIATED: "§3.2 CALL_SERVICE_INITIATED_EVENT",
+    CALL_TRANSFERRED: "§3.2 CALL_TRANSFERRED_EVENT",
+    CONTROL_FAILURE_CONF: "§3.1 CONTROL_FAILURE_CONF", SET_AGENT_STATE_CONF: "§3.1 SET_AGENT_STATE_CONF",
+    CLEAR_CALL_CONF: "§3.1 CLEAR_CALL_CONF", MAKE_CALL_CONF: "§3.1 MAKE_CALL_CONF",
+    MAKE_PREDICTIVE_CALL_CONF: "§3.1 MAKE_PREDICTIVE_CALL_CONF",
+    CONSULTATION_CALL_CONF: "§3.2 CONSULTATION_CALL_CONF", TRANSFER_CALL_CONF: "§3.2 TRANSFER_CALL_CONF",
 }
 
 # Call events whose fixed part starts MonitorID, PeripheralID, PeripheralType,
@@ -287,12 +373,101 @@ def flt(version, tag, data):
     return struct.pack(">BB", tag, len(data)) + data
 
 
-def open_req(invoke, version, client_id):
-    fixed = struct.pack(">11I", invoke, version, 30, 0xFFFFFFFF, CTI_SERVICE_ALL_EVENTS,
-                        call_msg_mask(version), AGENT_STATE_MASK, 0, 0, 0, 0)
+def open_req(invoke, version, client_id, services=CTI_SERVICE_ALL_EVENTS, idle=30,
+             peripheral=0xFFFFFFFF, agent_mask=AGENT_STATE_MASK, reserved1=0, with_client_id=True,
+             agent=None):
+    """OPEN_REQ (§3.1): 44-byte fixed part, then ClientID (1), ClientPassword (2) and, for a
+    CLIENT_EVENTS session, the agent's AgentExtension (4), AgentID (5), AgentInstrument (6)."""
+    fixed = struct.pack(">11I", invoke, version, idle, peripheral, services,
+                        call_msg_mask(version), agent_mask, 0, reserved1, 0, 0)
     assert len(fixed) == 44
-    floats = flt(version, 1, client_id.encode("ascii") + b"\0") + flt(version, 2, b"")
+    floats = b""
+    if with_client_id:
+        floats += flt(version, 1, client_id.encode("ascii") + b"\0")
+    floats += flt(version, 2, b"")
+    if agent is not None:
+        agent_id, ext = agent
+        floats += (flt(version, 4, cstr(ext)) + flt(version, 5, cstr(agent_id))
+                   + flt(version, 6, cstr(ext)))
     return frame(OPEN_REQ, fixed + floats)
+
+
+def cstr(text):
+    """STRING floating-field data: ASCII plus the terminating NUL, counted in FieldLength (§1.5)."""
+    return str(text).encode("ascii") + b"\0"
+
+
+# Client-control requests (§3.1 tables; §3.2 compact list for CONSULTATION/TRANSFER). All
+# fixed parts are packed without padding (§1.2); the sizes are asserted against the reference.
+
+def set_agent_state_req(v, invoke, peripheral, state, agent_id, instrument, reason=0, work_mode=0):
+    # InvokeID, PeripheralID, AgentState S, AgentWorkMode S, NumSkillGroups S, EventReasonCode S,
+    # ForcedFlag UCHAR, AgentServiceReq UINT = 21 bytes | AgentInstrument (6), AgentID (5)
+    fixed = struct.pack(">IIHHHHBI", invoke, peripheral, state, work_mode, 0, reason, 0, 0)
+    assert len(fixed) == 21
+    return frame(SET_AGENT_STATE_REQ, fixed + flt(v, 6, cstr(instrument)) + flt(v, 5, cstr(agent_id)))
+
+
+def make_call_req(v, invoke, peripheral, instrument, dialed):
+    # InvokeID, PeripheralID, CallPlacementType, CallMannerType, AlertRings, CallOption,
+    # FacilityType, AnsweringMachine, Priority B, PostRoute B, NumNamedVariables, NumNamedArrays,
+    # SkillGroupNumber U (PV14+; NULL_SKILL_GROUP = default) = 32 bytes
+    # | AgentInstrument (6), DialedNumber (11)
+    fixed = struct.pack(">II10HI", invoke, peripheral, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFFFFFFFF)
+    if v < 14:
+        fixed = fixed[:28]
+    assert len(fixed) == (32 if v >= 14 else 28)
+    return frame(MAKE_CALL_REQ, fixed + flt(v, 6, cstr(instrument)) + flt(v, 11, cstr(dialed)))
+
+
+def make_predictive_call_req(v, invoke, peripheral, originating, dialed, allocation=0):
+    # InvokeID, PeripheralID, CallPlacementType, CallMannerType, AlertRings, CallOption,
+    # FacilityType, AnsweringMachine, Priority B, AllocationState, DestinationCountry,
+    # AnswerDetectMode, AnswerDetectTime, AnswerDetectControl1 U, AnswerDetectControl2 U,
+    # NumNamedVariables, NumNamedArrays = 42 bytes | OriginatingDeviceID (79), DialedNumber (11)
+    fixed = struct.pack(">II11HIIHH", invoke, peripheral, 0, 0, 0, 0, 0, 0, 0, allocation, 0, 0, 0,
+                        0, 0, 0, 0)
+    assert len(fixed) == 42
+    return frame(MAKE_PREDICTIVE_CALL_REQ, fixed + flt(v, 79, cstr(originating)) + flt(v, 11, cstr(dialed)))
+
+
+CT_TRANSFER = 1  # ConsultType (§4.16)
+
+
+def consultation_call_req(v, invoke, peripheral, active_cid, active_type, active_dev, dialed, instrument,
+                          consult_type=CT_TRANSFER):
+    # InvokeID, PeripheralID, ActiveConnectionCallID U, ActiveConnectionDeviceIDType S,
+    # CallPlacementType, CallMannerType, ConsultType, AlertRings, CallOption, FacilityType,
+    # AnsweringMachine, Priority B, PostRoute B, NumNamedVariables, NumNamedArrays = 36 bytes
+    # | ActiveConnectionDeviceID (50), DialedNumber (11), AgentInstrument (6)
+    fixed = struct.pack(">IIIH11H", invoke, peripheral, active_cid, active_type,
+                        0, 0, consult_type, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert len(fixed) == 36
+    return frame(CONSULTATION_CALL_REQ, fixed + flt(v, 50, cstr(active_dev)) + flt(v, 11, cstr(dialed))
+                 + flt(v, 6, cstr(instrument)))
+
+
+def transfer_call_req(v, invoke, peripheral, active_cid, active_type, active_dev,
+                      held_cid, held_type, held_dev, instrument):
+    # InvokeID, PeripheralID, ActiveConnectionCallID U, HeldConnectionCallID U,
+    # ActiveConnectionDeviceIDType S, HeldConnectionDeviceIDType S, CallPlacementType,
+    # CallMannerType, AlertRings, CallOption, FacilityType, AnsweringMachine, Priority B,
+    # PostRoute B, NumNamedVariables, NumNamedArrays = 40 bytes
+    # | ActiveConnectionDeviceID (50), HeldConnectionDeviceID (53), AgentInstrument (6)
+    fixed = struct.pack(">IIIIHH10H", invoke, peripheral, active_cid, held_cid, active_type, held_type,
+                        0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    assert len(fixed) == 40
+    return frame(TRANSFER_CALL_REQ, fixed + flt(v, 50, cstr(active_dev)) + flt(v, 53, cstr(held_dev))
+                 + flt(v, 6, cstr(instrument)))
+
+
+def clear_call_req(v, invoke, peripheral, cid, dev_type, dev, instrument=None):
+    # InvokeID, PeripheralID, ConnectionCallID U, ConnectionDeviceIDType S = 14 bytes
+    # | ConnectionDeviceID (25), AgentInstrument (6)
+    fixed = struct.pack(">IIIH", invoke, peripheral, cid, dev_type)
+    assert len(fixed) == 14
+    floats = flt(v, 25, cstr(dev)) + (flt(v, 6, cstr(instrument)) if instrument else b"")
+    return frame(CLEAR_CALL_REQ, fixed + floats)
 
 
 # ---------------------------------------------------------------- decoding
@@ -438,6 +613,11 @@ def validate(mtype, body, version, raw):
         count_groups(mtype, floats, 62, [63, 64], nsg, "NumSkillGroups", raw)
     elif mtype in (CALL_CONFERENCED, CALL_TRANSFERRED):
         (nparties,) = struct.unpack_from(">H", fixed, 30)
+        count_groups(mtype, floats, 39, [40, 41], nparties, "NumParties", raw)
+    elif mtype == TRANSFER_CALL_CONF:
+        (nparties,) = struct.unpack_from(">H", fixed, 10)
+        if nparties > 16:
+            raise Problem("NumParties %d > MAX_NUM_PARTIES 16" % nparties, "§1.7", mtype, raw)
         count_groups(mtype, floats, 39, [40, 41], nparties, "NumParties", raw)
     elif mtype == AGENT_TEAM_CONFIG:
         (nagents,) = struct.unpack_from(">H", fixed, 8)
@@ -837,6 +1017,492 @@ def run_garbage(args):
     return finish(res, 0 if res["ok"] else (2 if res["first_problem"] and "within" in res["first_problem"]["problem"] else 1))
 
 
+# ---------------------------------------------------------------- request/response client
+
+class Msg:
+    """One validated server message as the refusal and control modes keep it."""
+
+    def __init__(self, seq, t, mtype, body, raw, fixed, floats):
+        self.seq, self.t, self.mtype, self.body, self.raw = seq, t, mtype, body, raw
+        self.fixed, self.floats = fixed, floats
+        self.fl = {}
+        for tag, val in floats:
+            self.fl.setdefault(tag, val)
+
+    @property
+    def name(self):
+        return NAMES.get(self.mtype, "type %d" % self.mtype)
+
+    def u32(self, off):
+        return struct.unpack_from(">I", self.fixed, off)[0]
+
+    def u16(self, off):
+        return struct.unpack_from(">H", self.fixed, off)[0]
+
+    def s(self, tag):
+        """A STRING floating field as text (None if absent)."""
+        v = self.fl.get(tag)
+        return None if v is None else v[:-1].decode("ascii", "replace")
+
+    def callid(self):
+        return self.u32(CALLID_OFFSET[self.mtype]) if self.mtype in CALLID_OFFSET else None
+
+    def describe(self):
+        d = {"seq": self.seq, "t": round(self.t, 3), "type": self.name}
+        cid = self.callid()
+        if cid is not None:
+            d["call_id"] = cid
+        if self.mtype in (CALL_TRANSFERRED, CALL_CONFERENCED):
+            d["primary_call_id"], d["secondary_call_id"] = self.u32(12), self.u32(34)
+        if self.mtype == AGENT_STATE:
+            d["agent_state"] = self.u16(30)
+            d["event_reason_code"] = self.u16(32)
+        devs = {TAGS[t][0]: self.s(t) for t in self.fl if TAGS.get(t, ("", ""))[1] == "S"}
+        if devs:
+            d["strings"] = devs
+        return d
+
+
+class Client:
+    """A raw connection that validates every message it receives (refusal and control modes).
+
+    Every received message is checked with validate(); messages of types this probe has no
+    layout for are counted in `unvalidated` (framing checked only)."""
+
+    def __init__(self, addr, version, start):
+        self.conn = Conn(addr, timeout=5.0)
+        self.v = version
+        self.start = start
+        self.history = []
+        self.seq = 0
+        self.counts = {}
+        self.unvalidated = {}
+        self.monitor_id = None  # set once OPEN_CONF was seen
+
+    def send(self, data):
+        self.conn.send(data)
+
+    def now(self):
+        return time.monotonic() - self.start
+
+    def _handle(self, mtype, body, raw):
+        name = NAMES.get(mtype)
+        if name is None:
+            self.unvalidated[str(mtype)] = self.unvalidated.get(str(mtype), 0) + 1
+            return None
+        fixed, floats = validate(mtype, body, self.v, raw)
+        self.counts[name] = self.counts.get(name, 0) + 1
+        if mtype == FAILURE_EVENT:
+            raise Problem("FAILURE_EVENT Status %d" % struct.unpack(">I", body)[0], "§4.14", mtype, raw)
+        if mtype in HAS_MONITOR_ID:
+            if self.monitor_id is None:
+                raise Problem("%s before OPEN_CONF" % name, "§5.1", mtype, raw)
+            (mon,) = struct.unpack_from(">I", fixed)
+            if mon != self.monitor_id:
+                raise Problem("MonitorID %d, OPEN_CONF gave %d" % (mon, self.monitor_id), "§5.2", mtype, raw)
+        self.seq += 1
+        m = Msg(self.seq, self.now(), mtype, body, raw, fixed, floats)
+        self.history.append(m)
+        return m
+
+    def wait(self, pred, timeout, what):
+        """Read until pred(msg) is true for a newly received message; returns it.
+
+        Raises Timeout after `timeout` seconds and Problem if the server closes the connection."""
+        end = time.monotonic() + timeout
+        while True:
+            while True:
+                got = self.conn.next_message()
+                if got is None:
+                    break
+                m = self._handle(*got)
+                if m is not None and pred(m):
+                    return m
+            if self.conn.eof:
+                raise Problem("server closed the connection while waiting for %s (%d unread bytes)"
+                              % (what, len(self.conn.buf)), "§5.2 / §5.5")
+            left = end - time.monotonic()
+            if left <= 0:
+                raise Timeout("no %s within %.1f s" % (what, timeout))
+            self.conn.fill(min(left, 0.5))
+
+    def find(self, pred, after=0):
+        for m in self.history:
+            if m.seq > after and pred(m):
+                return m
+        return None
+
+    def wait_or_find(self, pred, timeout, what, after=0):
+        """A message already received (seq > after) matching pred, or the next one to arrive."""
+        m = self.find(pred, after)
+        return m if m is not None else self.wait(pred, timeout, what)
+
+    def drain(self, seconds):
+        """Read (and validate) whatever arrives for `seconds`."""
+        try:
+            self.wait(lambda m: False, seconds, "nothing")
+        except Timeout:
+            pass
+
+    def open(self, invoke, **kw):
+        """OPEN_REQ -> OPEN_CONF echoing the InvokeID (§5.1, §5.6); returns the OPEN_CONF."""
+        self.send(open_req(invoke, self.v, kw.pop("client_id", "cti_probe"), **kw))
+        m = self.wait(lambda m: m.mtype in (OPEN_CONF, FAILURE_CONF), 5.0, "OPEN_CONF")
+        if m.mtype == FAILURE_CONF:
+            raise Problem("valid OPEN_REQ (PV%d, InvokeID %#x) refused: FAILURE_CONF Status %d"
+                          % (self.v, invoke, m.u32(4)), "§5.2", m.mtype, m.raw)
+        if m.u32(0) != invoke:
+            raise Problem("OPEN_CONF InvokeID %#x, OPEN_REQ had %#x" % (m.u32(0), invoke), "§5.6",
+                          m.mtype, m.raw)
+        self.monitor_id = m.u32(8)
+        return m
+
+    def close(self, invoke):
+        """CLOSE_REQ -> CLOSE_CONF within 5 s echoing the InvokeID (§5.5)."""
+        self.send(frame(CLOSE_REQ, struct.pack(">II", invoke, 0)))
+        m = self.wait(lambda m: m.mtype in (CLOSE_CONF, FAILURE_CONF), 5.0, "CLOSE_CONF")
+        if m.mtype != CLOSE_CONF or m.u32(0) != invoke:
+            raise Problem("CLOSE_REQ InvokeID %#x answered by %s InvokeID %#x" % (invoke, m.name, m.u32(0)),
+                          "§5.5 / §5.6", m.mtype, m.raw)
+        self.conn.close()
+
+    def heartbeat(self, invoke):
+        self.send(frame(HEARTBEAT_REQ, struct.pack(">I", invoke)))
+        m = self.wait(lambda m: m.mtype in (HEARTBEAT_CONF, FAILURE_CONF) and m.u32(0) == invoke, 5.0,
+                      "HEARTBEAT_CONF for InvokeID %#x" % invoke)
+        if m.mtype != HEARTBEAT_CONF:
+            raise Problem("HEARTBEAT_REQ InvokeID %#x answered by FAILURE_CONF Status %d" % (invoke, m.u32(4)),
+                          "§5.4", m.mtype, m.raw)
+        return m
+
+
+# ---------------------------------------------------------------- refusal mode
+
+def refusal_cases(v):
+    """The bad OPEN_REQs of §5.2, each with the FAILURE_CONF Status the reference documents.
+
+    Each entry: (name, status, send(client, invoke), open_first). open_first means the case needs
+    an open session first (second OPEN_REQ)."""
+    agent = ("1001", "2001")
+    return [
+        ("unsupported-version-9", E_CTI_INVALID_VERSION,
+         lambda c, i: c.send(open_req(i, 9, "cti_probe")), False),
+        ("unsupported-version-99", E_CTI_INVALID_VERSION,
+         lambda c, i: c.send(open_req(i, 99, "cti_probe")), False),
+        ("missing-client-id", E_CTI_REQUIRED_DATA_MISSING,
+         lambda c, i: c.send(open_req(i, v, "cti_probe", with_client_id=False)), False),
+        ("idle-timeout-10", E_CTI_INVALID_TIMEOUT,
+         lambda c, i: c.send(open_req(i, v, "cti_probe", idle=10)), False),
+        ("unused-service-bit-0x4000", E_CTI_INVALID_SERVICE_MASK,
+         lambda c, i: c.send(open_req(i, v, "cti_probe",
+                                      services=CTI_SERVICE_ALL_EVENTS | CTI_SERVICE_UNUSED_BIT)), False),
+        ("agent-state-mask-bit-0x4000", E_CTI_INVALID_AGENT_STATE_MASK,
+         lambda c, i: c.send(open_req(i, v, "cti_probe",
+                                      agent_mask=AGENT_STATE_MASK | AGENT_STATE_MASK_UNDEFINED_BIT)), False),
+        ("reserved1-nonzero", E_CTI_INVALID_RESERVED_FIELD,
+         lambda c, i: c.send(open_req(i, v, "cti_probe", reserved1=1)), False),
+        ("client-events-peripheral-4242", E_CTI_INVALID_PERIPHERAL_ID,
+         lambda c, i: c.send(open_req(i, v, "cti_probe", services=CTI_SERVICE_CLIENT_EVENTS,
+                                      peripheral=4242, agent=agent)), False),
+        ("client-events-without-peripheral-id", E_CTI_REQUIRED_DATA_MISSING,
+         lambda c, i: c.send(open_req(i, v, "cti_probe", services=CTI_SERVICE_CLIENT_EVENTS,
+                                      peripheral=0xFFFFFFFF, agent=agent)), False),
+        ("second-open-req", E_CTI_SESSION_ALREADY_OPEN,
+         lambda c, i: c.send(open_req(i, v, "cti_probe")), True),
+        ("heartbeat-before-open", E_CTI_SESSION_NOT_OPEN,
+         lambda c, i: c.send(frame(HEARTBEAT_REQ, struct.pack(">I", i))), False),
+    ]
+
+
+def run_refusal_case(args, start, idx, name, want_status, send, open_first):
+    """One case on its own connection: the bad request, the FAILURE_CONF, then the same
+    connection must still work (a corrected OPEN_REQ, or a heartbeat on the already open session)."""
+    res = {"case": name, "want_status": want_status, "ok": False}
+    t0 = time.monotonic()
+    c = Client(args.addr, args.version, start)
+    base = 0x5E000000 + (idx << 8)
+    try:
+        if open_first:
+            c.open(base + 1)
+        bad_invoke = base + 0x42
+        send(c, bad_invoke)
+        res["invoke_id"] = bad_invoke
+        # Before OPEN nothing else may arrive (§5.1); after it, events are validated and skipped.
+        m = c.wait(lambda m: open_first is False or m.mtype in (FAILURE_CONF, OPEN_CONF),
+                   5.0, "FAILURE_CONF for case %s" % name)
+        if m.mtype != FAILURE_CONF:
+            raise Problem("%s answered with %s, want FAILURE_CONF Status %d" % (name, m.name, want_status),
+                          "§5.2", m.mtype, m.raw)
+        # §3.1 FAILURE_CONF: exactly InvokeID + Status, no floating part.
+        if len(m.body) != 8:
+            raise Problem("FAILURE_CONF body %d bytes, want 8 (InvokeID, Status; no floating part)"
+                          % len(m.body), "§3.1 FAILURE_CONF", m.mtype, m.raw)
+        inv, status = m.u32(0), m.u32(4)
+        res.update(failure_invoke_id=inv, failure_status=status, reply_hex=m.raw.hex())
+        if inv != bad_invoke:
+            raise Problem("FAILURE_CONF InvokeID %#x, the refused request had %#x" % (inv, bad_invoke),
+                          "§5.2 / §5.6", m.mtype, m.raw)
+        if status != want_status:
+            raise Problem("%s: FAILURE_CONF Status %d, the reference documents %d" % (name, status, want_status),
+                          "§5.2 / §4.14", m.mtype, m.raw)
+        # The connection stays usable for a corrected retry.
+        if open_first:
+            c.heartbeat(base + 2)
+            res["after"] = "HEARTBEAT_CONF on the open session"
+        else:
+            conf = c.open(base + 3)
+            c.heartbeat(base + 4)
+            res["after"] = "corrected OPEN_REQ -> OPEN_CONF (ServicesGranted %#x) + HEARTBEAT_CONF" % conf.u32(4)
+        c.close(base + 5)
+        res["ok"] = True
+    except Problem as p:
+        res["problem"] = p.as_dict()
+    except Timeout as t:
+        res["problem"] = {"problem": "timeout: %s" % t}
+    except OSError as e:
+        res["problem"] = {"problem": "connection error: %s" % e}
+    finally:
+        c.conn.close()
+    res["elapsed_s"] = round(time.monotonic() - t0, 3)
+    res["unvalidated_types"] = c.unvalidated
+    return res
+
+
+def run_refusals(args):
+    start = time.monotonic()
+    results = []
+    for idx, (name, status, send, open_first) in enumerate(refusal_cases(args.version)):
+        r = run_refusal_case(args, start, idx, name, status, send, open_first)
+        results.append(r)
+        log("%-38s %s%s" % (name, "ok" if r["ok"] else "FAILED",
+                            (" (Status %s)" % r.get("failure_status")) if "failure_status" in r else ""))
+    bad = [r for r in results if not r["ok"]]
+    summary = {"mode": "refusals", "protocol_version": args.version, "ok": not bad,
+               "elapsed_s": round(time.monotonic() - start, 3), "cases": results,
+               "first_problem": (dict(bad[0]["problem"], case=bad[0]["case"]) if bad else None)}
+    return finish(summary, 0 if not bad else 1)
+
+
+# ---------------------------------------------------------------- control mode
+
+def parse_agent(text):
+    agent_id, ext = text.split(":")
+    return agent_id, ext
+
+
+class Control:
+    """CLIENT_CONTROL + ALL_EVENTS session: agent state changes, then make call, consult, transfer."""
+
+    def __init__(self, args):
+        self.a = args
+        self.v = args.version
+        self.start = time.monotonic()
+        self.c = None
+        self.invoke = 0x7C000000 + 0x10000 * (args.version & 0xFF)
+        self.steps = []
+        self.calls = {}  # role -> call id
+
+    def next_invoke(self):
+        self.invoke += 1
+        return self.invoke
+
+    def step(self, name, **kw):
+        d = {"step": name, "t": round(time.monotonic() - self.start, 3)}
+        d.update(kw)
+        self.steps.append(d)
+        log("%6.3f %s %s" % (d["t"], name, json.dumps(kw, sort_keys=True)))
+
+    def confirm(self, invoke, conf_type, what, timeout=10.0):
+        """The positive confirmation for a client-control request, or a Problem naming the refusal (§5.7)."""
+        c = self.c
+
+        def mine(m):
+            return (m.mtype in (conf_type, CONTROL_FAILURE_CONF, FAILURE_CONF)
+                    and m.u32(0) == invoke)
+        m = c.wait_or_find(mine, timeout, "%s for %s (InvokeID %#x)" % (NAMES[conf_type], what, invoke))
+        if m.mtype == CONTROL_FAILURE_CONF:
+            raise Problem("%s refused: CONTROL_FAILURE_CONF FailureCode %d PeripheralErrorCode %d"
+                          % (what, m.u16(4), struct.unpack_from(">I", m.fixed, 6)[0]),
+                          "§5.7 / §4.15", m.mtype, m.raw)
+        if m.mtype == FAILURE_CONF:
+            raise Problem("%s refused: FAILURE_CONF Status %d" % (what, m.u32(4)), "§5.7 / §4.14", m.mtype, m.raw)
+        return m
+
+    def agent_event(self, agent, state, after, timeout, reason=None):
+        agent_id, ext = agent
+
+        def match(m):
+            return (m.mtype == AGENT_STATE and m.u16(30) == state
+                    and (m.s(5) == agent_id or m.s(4) == ext or m.s(6) == ext))
+        try:
+            m = self.c.wait_or_find(match, timeout, "AGENT_STATE_EVENT %s for agent %s"
+                                    % (AGENT_STATE_NAMES[state], agent_id), after)
+        except Timeout:
+            seen = [m.describe() for m in self.c.history if m.seq > after and m.mtype == AGENT_STATE
+                    and (m.s(5) == agent_id or m.s(4) == ext or m.s(6) == ext)]
+            raise Timeout("no AGENT_STATE_EVENT %s for agent %s within %.0f s (its events meanwhile: %s)"
+                          % (AGENT_STATE_NAMES[state], agent_id, timeout, json.dumps(seen)))
+        if m.u32(4) != self.peripheral:
+            raise Problem("AGENT_STATE_EVENT PeripheralID %d, want %d" % (m.u32(4), self.peripheral),
+                          "§3.1 AGENT_STATE_EVENT", m.mtype, m.raw)
+        if reason is not None and m.u16(32) != reason:
+            raise Problem("AGENT_STATE_EVENT NOT_READY for agent %s: EventReasonCode %d, SET_AGENT_STATE_REQ "
+                          "had %d" % (agent_id, m.u16(32), reason), "§3.1 AGENT_STATE_EVENT / §5.9 (e)",
+                          m.mtype, m.raw)
+        return m
+
+    def call_event(self, mtype, cid, after, timeout, device=None, what=None):
+        """A call event for ConnectionCallID cid (at `device`, if given: ConnectionDeviceID or the
+        event's own device field), received after seq `after`."""
+        dev_tags = {CALL_DELIVERED: (25, 26), CALL_ESTABLISHED: (25, 30), CALL_HELD: (25, 31),
+                    CALL_SERVICE_INITIATED: (25, 27), CALL_ORIGINATED: (25, 27)}.get(mtype, (25,))
+
+        def match(m):
+            if m.mtype != mtype or m.callid() != cid:
+                return False
+            return device is None or any(m.s(t) == device for t in dev_tags)
+        desc = what or "%s for call %d%s" % (NAMES[mtype], cid, (" at %s" % device) if device else "")
+        try:
+            return self.c.wait_or_find(match, timeout, desc, after)
+        except Timeout:
+            seen = [m.describe() for m in self.c.history if m.seq > after and m.callid() == cid]
+            raise Timeout("no %s within %.0f s (events of call %d meanwhile: %s)"
+                          % (desc, timeout, cid, json.dumps(seen)))
+
+    def run(self):
+        a = self.a
+        self.peripheral = a.peripheral_id
+        st_agent, agent_a, agent_b, agent_c = (parse_agent(x) for x in a.agents.split(","))
+        self.c = c = Client(a.addr, self.v, self.start)
+
+        # --- session
+        conf = c.open(self.next_invoke(), client_id=a.client_id,
+                      services=CTI_SERVICE_CLIENT_CONTROL | CTI_SERVICE_ALL_EVENTS)
+        granted = conf.u32(4)
+        self.step("OPEN_CONF", services_granted="%#x" % granted, monitor_id=c.monitor_id)
+        if not granted & CTI_SERVICE_ALL_EVENTS:
+            raise Problem("ServicesGranted %#x lacks CTI_SERVICE_ALL_EVENTS" % granted, "§4.1", conf.mtype, conf.raw)
+        if not granted & CTI_SERVICE_CLIENT_CONTROL:
+            raise Problem("ServicesGranted %#x lacks CTI_SERVICE_CLIENT_CONTROL (call control impossible)" % granted,
+                          "§4.1 / §5.2", conf.mtype, conf.raw)
+        c.heartbeat(self.next_invoke())
+        print("probe: ready", file=sys.stderr, flush=True)
+
+        # --- agent state: AVAILABLE, then NOT_READY with a reason code (§5.9 (e))
+        for state, reason in ((AGENT_STATE_AVAILABLE, 0), (AGENT_STATE_NOT_READY, a.reason_code)):
+            mark = c.seq
+            inv = self.next_invoke()
+            c.send(set_agent_state_req(self.v, inv, self.peripheral, state, st_agent[0], st_agent[1], reason=reason))
+            self.confirm(inv, SET_AGENT_STATE_CONF, "SET_AGENT_STATE_REQ %s" % AGENT_STATE_NAMES[state])
+            ev = self.agent_event(st_agent, state, mark, 10.0, reason=reason if state == AGENT_STATE_NOT_READY else None)
+            self.step("agent %s %s" % (st_agent[0], AGENT_STATE_NAMES[state]), set_agent_state_conf=True,
+                      agent_state_event=ev.describe())
+
+        # --- A calls B (internal MAKE_CALL from a NOT_READY agent, §5.9 (b))
+        mark = c.seq
+        calls_from = mark
+        inv = self.next_invoke()
+        c.send(make_call_req(self.v, inv, self.peripheral, agent_a[1], agent_b[1]))
+        m = self.confirm(inv, MAKE_CALL_CONF, "MAKE_CALL_REQ %s -> %s" % (agent_a[1], agent_b[1]))
+        x, x_type, x_dev = m.u32(4), m.u16(8), m.s(47)
+        self.calls["original"] = x
+        self.step("MAKE_CALL_CONF", call_id=x, device_id_type=x_type, device=x_dev)
+        for mt in (CALL_SERVICE_INITIATED, CALL_ORIGINATED):
+            ev = self.call_event(mt, x, mark, 10.0)
+            self.step(NAMES[mt], **ev.describe())
+        ev = self.call_event(CALL_DELIVERED, x, mark, 10.0, device=agent_b[1])
+        self.step("original call delivered to B", **ev.describe())
+        ev = self.call_event(CALL_ESTABLISHED, x, mark, 20.0, device=agent_b[1])
+        self.step("original call answered by B", **ev.describe())
+
+        # --- A consults C (CONSULTATION_CALL_REQ, §3.2): original call held, consult call to C
+        mark = c.seq
+        inv = self.next_invoke()
+        c.send(consultation_call_req(self.v, inv, self.peripheral, x, x_type, x_dev, agent_c[1], agent_a[1]))
+        m = self.confirm(inv, CONSULTATION_CALL_CONF, "CONSULTATION_CALL_REQ %s -> %s" % (agent_a[1], agent_c[1]))
+        y, y_type, y_dev = m.u32(4), m.u16(8), m.s(47)
+        self.calls["consult"] = y
+        self.step("CONSULTATION_CALL_CONF", call_id=y, device_id_type=y_type, device=y_dev)
+        if y_dev is None:
+            raise Problem("CONSULTATION_CALL_CONF without NewConnectionDeviceID: the consult call cannot be "
+                          "named in TRANSFER_CALL_REQ", "§3.2 CONSULTATION_CALL_CONF / §5.8", m.mtype, m.raw)
+        ev = self.call_event(CALL_HELD, x, mark, 10.0, device=x_dev)
+        self.step("original call held", **ev.describe())
+        delivered = self.call_event(CALL_DELIVERED, y, mark, 10.0, device=agent_c[1])
+        self.step("consult call delivered to C", **delivered.describe())
+        ev = self.call_event(CALL_ESTABLISHED, y, mark, 20.0, device=agent_c[1])
+        self.step("consult call answered by C", **ev.describe())
+
+        # --- A transfers B's call to C (TRANSFER_CALL_REQ, §3.2)
+        premature = c.find(lambda m: m.mtype == CALL_TRANSFERRED and {m.u32(12), m.u32(34)} & {x, y})
+        if premature is not None and premature.seq < delivered.seq:
+            raise Problem("CALL_TRANSFERRED_EVENT before the consult call's CALL_DELIVERED_EVENT",
+                          "§5.9", premature.mtype, premature.raw)
+        mark = c.seq
+        inv = self.next_invoke()
+        c.send(transfer_call_req(self.v, inv, self.peripheral, y, y_type, y_dev, x, x_type, x_dev, agent_a[1]))
+        m = self.confirm(inv, TRANSFER_CALL_CONF, "TRANSFER_CALL_REQ")
+        self.step("TRANSFER_CALL_CONF", new_call_id=m.u32(4), num_parties=m.u16(10), device=m.s(47))
+
+        def transferred(m):
+            return m.mtype == CALL_TRANSFERRED and bool({m.u32(12), m.u32(34)} & {x, y})
+        try:
+            ev = c.wait_or_find(transferred, 10.0, "CALL_TRANSFERRED_EVENT", mark)
+        except Timeout:
+            seen = [m.describe() for m in c.history if m.seq > mark and (m.callid() in (x, y)
+                                                                          or m.mtype == CALL_TRANSFERRED)]
+            raise Timeout("no CALL_TRANSFERRED_EVENT for call %d or %d within 10 s (meanwhile: %s)"
+                          % (x, y, json.dumps(seen)))
+        if ev.seq < delivered.seq:
+            raise Problem("CALL_TRANSFERRED_EVENT before the consult call's CALL_DELIVERED_EVENT", "§5.9",
+                          ev.mtype, ev.raw)
+        self.step("CALL_TRANSFERRED_EVENT", **ev.describe())
+        # §3.1 BEGIN_CALL_EVENT: "Always the first event for a call on a given client".
+        for role, cid in (("original", x), ("consult", y)):
+            first = c.find(lambda m: m.callid() == cid or (m.mtype in (CALL_TRANSFERRED, CALL_CONFERENCED)
+                                                          and cid in (m.u32(12), m.u32(34))), calls_from)
+            if first is None or first.mtype != BEGIN_CALL:
+                raise Problem("first event of the %s call %d is %s, not BEGIN_CALL_EVENT"
+                              % (role, cid, first.name if first else "missing"), "§3.1 BEGIN_CALL_EVENT",
+                              first.mtype if first else None, first.raw if first else None)
+        # Let the aftermath (connection cleared at A, agent states) arrive and validate it too.
+        c.drain(1.0)
+        c.close(self.next_invoke())
+        self.step("CLOSE_CONF")
+
+    def summary(self, ok, problem=None):
+        c = self.c
+        ours = set(self.calls.values())
+        events = []
+        if c is not None:
+            for m in c.history:
+                if m.callid() in ours or (m.mtype == CALL_TRANSFERRED and {m.u32(12), m.u32(34)} & ours):
+                    events.append("%d:%s@%s" % (m.callid() if m.callid() is not None else m.u32(12),
+                                                m.name.replace("_EVENT", ""), m.s(25) or m.s(35) or "-"))
+        return {"mode": "control", "ok": ok, "protocol_version": self.v,
+                "elapsed_s": round(time.monotonic() - self.start, 3),
+                "counts": dict(sorted(c.counts.items())) if c else {},
+                "unvalidated_types": c.unvalidated if c else {},
+                "steps": self.steps, "calls": self.calls, "call_events": events[:60],
+                "first_problem": problem}
+
+
+def run_control(args):
+    ctl = Control(args)
+    try:
+        ctl.run()
+    except Problem as p:
+        return finish(ctl.summary(False, p.as_dict()), 1)
+    except Timeout as t:
+        return finish(ctl.summary(False, {"problem": "timeout: %s" % t}), 2)
+    except (OSError, socket.timeout) as e:
+        return finish(ctl.summary(False, {"problem": "connection error: %s" % e}), 3)
+    finally:
+        if ctl.c is not None:
+            ctl.c.conn.close()
+    return finish(ctl.summary(True), 0)
+
+
 def finish(summary, code):
     print(json.dumps(summary, sort_keys=True), flush=True)
     if code != 0:
@@ -846,6 +1512,11 @@ def finish(summary, code):
 
 
 # ---------------------------------------------------------------- self-test
+
+def party(v, cid, dev):
+    """A ConnectedParty triplet (tags 39, 40, 41) as in CALL_TRANSFERRED / TRANSFER_CALL_CONF."""
+    return flt(v, 39, struct.pack(">I", cid)) + flt(v, 40, b"\0\0") + flt(v, 41, dev)
+
 
 def self_test():
     """Check the validator on the reference's own wire samples (§7) and on broken messages.
@@ -890,9 +1561,56 @@ def self_test():
         ("BEGIN_CALL PV24, NumNamedVariables 2 but one NAMEDVAR", 24,
          frame(BEGIN_CALL, struct.pack(">IIHHHHHHIH", 0, 5000, 17, 0, 2, 0, 1, 1, 7, 0)
                + flt(24, 25, b"2101\0") + flt(24, 82, b"ECCVar\0ECCVal\0")), False),
+        ("MAKE_CALL_CONF PV20", 20, frame(MAKE_CALL_CONF, struct.pack(">IIHHH", 7, 0x01000002, 0, 0xFFFF, 2)
+                                          + flt(20, 47, b"2201\0")), True),
+        ("MAKE_CALL_CONF without NewConnectionDeviceID", 20,
+         frame(MAKE_CALL_CONF, struct.pack(">IIHHH", 7, 0x01000002, 0, 0xFFFF, 2)), False),
+        ("SET_AGENT_STATE_CONF with trailing bytes", 24, frame(SET_AGENT_STATE_CONF, b"\0\0\0\7\0\0"), False),
+        ("CONTROL_FAILURE_CONF ([HS] sample)", 24, h("0000000a" "00000023" "01020304" "004e" "02030405"), True),
+        ("TRANSFER_CALL_CONF PV15, NumParties 2", 15,
+         frame(TRANSFER_CALL_CONF, struct.pack(">IIHHHH", 9, 0x01000004, 0, 2, 0xFFFF, 2)
+               + flt(15, 47, b"2203\0") + party(15, 0x01000004, b"2202\0") + party(15, 0x01000004, b"2203\0")),
+         True),
+        ("TRANSFER_CALL_CONF, NumParties 2 but one party", 15,
+         frame(TRANSFER_CALL_CONF, struct.pack(">IIHHHH", 9, 0x01000004, 0, 2, 0xFFFF, 2)
+               + party(15, 0x01000004, b"2202\0")), False),
+        ("CALL_TRANSFERRED PV24, one party", 24,
+         frame(CALL_TRANSFERRED, struct.pack(">IIHHIHHIIHHHIHHHH", 0, 5000, 17, 0, 0x01000002, 0xFFFF, 2,
+                                             0xFFFFFFFF, 0xFFFFFFFF, 0, 1, 0, 0x01000004, 0, 0, 3, 32)
+               + flt(24, 35, b"2201\0") + flt(24, 42, b"2201\0") + party(24, 0x01000004, b"2203\0")), True),
+        ("CALL_TRANSFERRED PV24, party triplet out of order", 24,
+         frame(CALL_TRANSFERRED, struct.pack(">IIHHIHHIIHHHIHHHH", 0, 5000, 17, 0, 0x01000002, 0xFFFF, 2,
+                                             0xFFFFFFFF, 0xFFFFFFFF, 0, 1, 0, 0x01000004, 0, 0, 3, 32)
+               + flt(24, 39, b"\1\0\0\4") + flt(24, 41, b"2203\0") + flt(24, 40, b"\0\0")), False),
+        ("CALL_SERVICE_INITIATED PV20 (44-byte fixed part)", 20,
+         frame(CALL_SERVICE_INITIATED, struct.pack(">IIHHIHHIIIIHHHH", 0, 5000, 17, 0, 0x01000002, 0xFFFF, 2,
+                                                   0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0, 0, 1, 22)
+               + flt(20, 25, b"2201\0") + flt(20, 27, b"2201\0")), True),
+        ("CALL_HELD PV15 read with 2-byte tags", 20,
+         frame(CALL_HELD, struct.pack(">IIHHIHHH", 0, 5000, 17, 0, 0x01000002, 0, 4, 0xFFFF)
+               + flt(15, 25, b"2201\0")), False),
     ]
+    # Encoders: total body = documented fixed part + the floating fields they add.
+    enc = [
+        ("SET_AGENT_STATE_REQ PV24", set_agent_state_req(24, 1, 5000, 3, "1230", "2230"), 21 + 4 + 5 + 4 + 5),
+        ("SET_AGENT_STATE_REQ PV15", set_agent_state_req(15, 1, 5000, 3, "1230", "2230"), 21 + 2 + 5 + 2 + 5),
+        ("MAKE_CALL_REQ PV20", make_call_req(20, 1, 5000, "2201", "2202"), 32 + 2 * (4 + 5)),
+        ("MAKE_PREDICTIVE_CALL_REQ PV24", make_predictive_call_req(24, 1, 5000, "8000", "15551234"),
+         42 + 4 + 5 + 4 + 9),
+        ("CONSULTATION_CALL_REQ PV24", consultation_call_req(24, 1, 5000, 7, 0, "2201", "2203", "2201"),
+         36 + 3 * (4 + 5)),
+        ("TRANSFER_CALL_REQ PV15", transfer_call_req(15, 1, 5000, 8, 0, "2201", 7, 0, "2201", "2201"),
+         40 + 3 * (2 + 5)),
+    ]
+    for name, raw, want_len in enc:
+        length, _ = HEADER.unpack_from(raw)
+        cases.append(("encoder " + name + " length", 24, None, length == want_len == len(raw) - 8))
     failures = 0
     for name, version, raw, want in cases:
+        if raw is None:  # an encoder check, decided above
+            failures += not want
+            print("%s %-58s" % ("ok  " if want else "FAIL", name), file=sys.stderr)
+            continue
         length, mtype = HEADER.unpack_from(raw)
         try:
             if length != len(raw) - 8:
@@ -927,6 +1645,15 @@ def main():
     ap.add_argument("--garbage", nargs="?", const="oversized",
                     choices=["oversized", "short-header", "unknown-type", "http", "random"],
                     help="garbage mode (default variant: oversized)")
+    ap.add_argument("--refusals", action="store_true",
+                    help="refusal mode: the bad OPEN_REQs of §5.2, each on its own connection")
+    ap.add_argument("--control", action="store_true",
+                    help="control mode: SET_AGENT_STATE, MAKE_CALL, CONSULTATION_CALL, TRANSFER_CALL")
+    ap.add_argument("--peripheral-id", type=int, default=5000, help="control mode: the agents' PeripheralID")
+    ap.add_argument("--agents", default="1230:2230,1201:2201,1202:2202,1203:2203",
+                    help="control mode: AGENTID:EXTENSION for the state-change agent, then agents A, B, C "
+                         "(A calls B, consults C, transfers B to C); all idle and NOT_READY")
+    ap.add_argument("--reason-code", type=int, default=42, help="control mode: NOT_READY EventReasonCode")
     args = ap.parse_args()
     if args.self_test:
         return self_test()
@@ -936,6 +1663,10 @@ def main():
         return run_garbage(args)
     if not 1 <= args.version <= 255:
         ap.error("--version out of range")
+    if args.refusals:
+        return run_refusals(args)
+    if args.control:
+        return run_control(args)
     return run_session(args)
 
 
