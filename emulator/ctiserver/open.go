@@ -26,7 +26,7 @@ const knownServices = cti.ServiceClientEvents | cti.ServiceCallDataUpdate | cti.
 // CLIENT_EVENTS (agent desktops) arrives with the complete CTI Server.
 const grantable = cti.ServiceAllEvents | cti.ServiceClientEvents | cti.ServiceClientControl | cti.ServiceAgentStateControlOnly |
 	cti.ServiceCallDataUpdate | cti.ServiceIgnoreDuplicateAgentEvents | cti.ServiceIgnoreConf | 0x200 | cti.ServiceConfigEvents |
-	cti.ServiceActiveStandby
+	cti.ServiceActiveStandby | cti.ServicePeripheralMonitor | cti.ServiceClientMonitor
 
 // knownAgentStateMask covers AGENT_LOGIN_MASK .. AGENT_NOT_ACTIVE_MASK (§4.3).
 const knownAgentStateMask cti.AgentStateMask = 0x3FFF
@@ -141,8 +141,8 @@ func (ss *Session) handleOpen(body []byte) {
 	if granted&cti.ServiceClientControl != 0 {
 		granted &^= cti.ServiceAgentStateControlOnly
 	}
-	if granted&(cti.ServiceAllEvents|cti.ServiceClientEvents|cti.ServiceClientControl|cti.ServiceAgentStateControlOnly) == 0 {
-		ss.refuse(inv, cti.StatusFunctionNotAvailable, pv, fmt.Sprintf("none of the requested services %v is offered (ALL_EVENTS, CLIENT_EVENTS, CLIENT_CONTROL, AGENT_STATE_CONTROL_ONLY are)", req.ServicesRequested))
+	if granted&(cti.ServiceAllEvents|cti.ServiceClientEvents|cti.ServiceClientControl|cti.ServiceAgentStateControlOnly|cti.ServicePeripheralMonitor|cti.ServiceClientMonitor) == 0 {
+		ss.refuse(inv, cti.StatusFunctionNotAvailable, pv, fmt.Sprintf("none of the requested services %v is offered (ALL_EVENTS, CLIENT_EVENTS, CLIENT_CONTROL, AGENT_STATE_CONTROL_ONLY, PERIPHERAL_MONITOR, CLIENT_MONITOR are)", req.ServicesRequested))
 		return
 	}
 	ss.pv = pv
@@ -188,8 +188,10 @@ func (ss *Session) handleOpen(body []byte) {
 	ss.send(conf, pv)
 	s.logf("cti session %d (%s, %s): open at PV%d, services %v, idle timeout %v", ss.id, ss.remote, ss.clientID, pv, granted, ss.idle)
 	ss.armIdle()
+	// §5.3: the team configuration (when AGENT_TEAM_CONFIG_MASK is set), then
+	// one SYSTEM_EVENT per peripheral — the order of the real capture.
+	s.afterOpen(ss)
 	if granted&(cti.ServiceAllEvents|cti.ServiceClientEvents) != 0 {
-		// §5.3: one SYSTEM_EVENT per peripheral after an ALL_EVENTS open.
 		id := cti.SysPeripheralOnline
 		if !online {
 			id = cti.SysPeripheralOffline
@@ -202,4 +204,5 @@ func (ss *Session) handleOpen(body []byte) {
 			EventDeviceType:          cti.DevIDNone,
 		}, pv)
 	}
+	s.sessionOpened(ss)
 }

@@ -36,6 +36,10 @@ func (s *Server) PGEvent(ev pg.Event) {
 	}
 	s.enc.reset(msg)
 	for _, ss := range s.order {
+		// Monitors and registered variables (services.go).
+		if ss.svc != nil && s.serviceEvent(ss, ev, msg, callBit, agentState, isAgent) {
+			continue
+		}
 		if ss.services&cti.ServiceAllEvents == 0 {
 			if ss.desk != nil {
 				s.deskEvent(ss, ev, msg, callBit, agentState, isAgent)

@@ -117,6 +117,9 @@ type Server struct {
 	begins      map[uint32]*cti.BeginCallEvent
 	nextMonitor uint32
 	standby     bool // this side is the standby of a pair (§5.10)
+	// svc is the state of the services of services*.go (device
+	// capabilities).
+	svc serverServices
 }
 
 // New returns a CTI Server for the PG p. Wire p's event sink to
@@ -171,6 +174,9 @@ type Session struct {
 	lastSent map[string]pg.AgentState // for IGNORE_DUPLICATE_AGENT_EVENTS
 	buf      []byte
 	desk     *desk // CLIENT_EVENTS sessions only
+	// svc is the session's state for the services of services*.go
+	// (monitors, registered variables, session monitors); nil until used.
+	svc *sessionServices
 }
 
 // Accept registers a new client connection. remote names it in logs.
@@ -212,6 +218,7 @@ func (ss *Session) teardown(why string) {
 		}
 	}
 	s.logf("cti session %d (%s, %s): closed: %s", ss.id, ss.remote, ss.clientID, why)
+	s.sessionClosed(ss, wasOpen, why) // services_clients.go
 	ss.conn.Close()
 }
 
