@@ -49,6 +49,7 @@ type agentDef struct {
 	Group         string
 	Role          string // scenarios.RoleInbound/RoleBlended/RoleOutbound
 	InICM, InCtl  bool
+	Password      string
 }
 
 type statSample struct {

@@ -30,7 +30,14 @@ type registryEntry struct {
 	Step string `yaml:"step"`
 	Spec string `yaml:"spec"`
 	Must string `yaml:"must"`
+	// Section is the reference section the spec proves ("cti-protocol.md
+	// §5.2"); required for the protocol labels.
+	Section string `yaml:"section"`
 }
+
+// sectionRE is a reference section: a document of /work/shared/reference
+// (as the team calls it) and a § number.
+var sectionRE = regexp.MustCompile(`^(cti-protocol|ipcc-behaviour)\.md §[0-9]+(\.[0-9]+)*( ?\([a-e]\))?(, (cti-protocol\.md |ipcc-behaviour\.md )?§[0-9]+(\.[0-9]+)*( ?\([a-e]\))?)*$`)
 
 func loadRegistry(path string) (*registry, error) {
 	b, err := os.ReadFile(path)
@@ -199,6 +206,12 @@ func TestRegistry(t *testing.T) {
 		}
 		if strings.TrimSpace(e.Must) == "" {
 			t.Errorf("%s: spec %s has no MUST statement", registryPath, e.ID)
+		}
+		if slices.Contains(protocolLabels, e.Step) && e.Section == "" {
+			t.Errorf("%s: protocol spec %s (%s) names no reference section (section: \"cti-protocol.md §5.2\")", registryPath, e.ID, e.Step)
+		}
+		if e.Section != "" && !sectionRE.MatchString(e.Section) {
+			t.Errorf("%s: spec %s: section %q is not of the form \"cti-protocol.md §5.2\" or \"ipcc-behaviour.md §3.4\"", registryPath, e.ID, e.Section)
 		}
 	}
 	for step := range reg.Steps {

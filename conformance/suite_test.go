@@ -16,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,10 @@ var (
 	mainFx   *fixture
 	limitsFx *fixture
 )
+
+// protoErr is why the protocol target did not start (its specs then fail
+// in BeforeSuite).
+var protoErr error
 
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -113,16 +118,37 @@ var _ = BeforeSuite(func() {
 			}
 		}()
 	}
+	// The protocol specs' quiet lab starts alongside (in-process), so that
+	// its idle-timeout probes run while the call flow unfolds.
+	wantProto := wantProtocol()
+	if wantProto && *flagCTIAddr == "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer GinkgoRecover()
+			protoFx, protoErr = startProtocol(nil)
+		}()
+	}
 	wg.Wait()
 	Expect(mainErr).NotTo(HaveOccurred(), "starting the target")
+	if wantProto && *flagCTIAddr != "" {
+		protoFx, protoErr = startProtocol(mainFx.t)
+	}
+	Expect(protoErr).NotTo(HaveOccurred(), "starting the protocol target")
 	Expect(limErr).NotTo(HaveOccurred(), "starting the mismatched in-process lab")
 	GinkgoWriter.Printf("target %s: CTI Server %s, scenario %s\n", mainFx.t.Name(), mainFx.t.CTIAddr(), mainFx.sc.Name)
 	if limitsFx != nil {
 		GinkgoWriter.Printf("mismatch lab: CTI Server %s, scenario %s\n", limitsFx.t.CTIAddr(), limitsFx.sc.Name)
 	}
+	if protoFx != nil {
+		GinkgoWriter.Printf("protocol target: CTI Server %s, scenario %s\n", protoFx.t.CTIAddr(), protoFx.sc.Name)
+	}
 })
 
 var _ = AfterSuite(func() {
+	if protoFx != nil {
+		Expect(protoFx.close()).To(Succeed())
+	}
 	for _, f := range []*fixture{mainFx, limitsFx} {
 		if f != nil {
 			Expect(f.close()).To(Succeed())
@@ -134,6 +160,14 @@ var _ = AfterSuite(func() {
 // recent status and the target's log attached to its report.
 var _ = AfterEach(func() {
 	f := mainFx
+	if slices.Contains(CurrentSpecReport().Labels(), "protocol") {
+		// Protocol specs attach their own sessions' transcripts, and the
+		// protocol lab's log.
+		if protoFx != nil && CurrentSpecReport().Failed() {
+			AddReportEntry("target log (protocol)", strings.Join(lastN(protoFx.t.Log(), 300), "\n"), ReportEntryVisibilityFailureOrVerbose)
+		}
+		return
+	}
 	if slices.Contains(CurrentSpecReport().Labels(), "integration-limits") {
 		f = limitsFx
 	}

@@ -13,10 +13,12 @@ import (
 // through internal/lab. This file is the only one of the conformance suite
 // allowed to import internal/lab (internal/archtest enforces it).
 type InProcess struct {
+	standby bool
 	run     *lab.Running
 	sc      *scenarios.Scenario
 	log     *logRing
 	started time.Time
+	noCtl   bool
 }
 
 // StartInProcess starts the emulator and the controller for opts.Scenario on
@@ -28,20 +30,22 @@ func StartInProcess(ctx context.Context, opts Options) (*InProcess, error) {
 	}
 	ring := newLogRing()
 	run, err := lab.Start(ctx, lab.UpOptions{
-		Scenario:    opts.Scenario,
-		Seed:        opts.Seed,
-		CTIAddr:     "127.0.0.1:0",
-		Logf:        ring.Logf,
-		HoldTraffic: true,
+		Scenario:     opts.Scenario,
+		Seed:         opts.Seed,
+		CTIAddr:      "127.0.0.1:0",
+		Logf:         ring.Logf,
+		HoldTraffic:  true,
+		NoController: opts.NoController,
+		CTIAddrB:     standbyAddr(opts.Standby),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("target: starting the in-process lab: %w", err)
 	}
-	if run.Controller() == nil {
+	if run.Controller() == nil && !opts.NoController {
 		_ = run.Stop()
 		return nil, fmt.Errorf("target: the in-process lab started without a controller")
 	}
-	return &InProcess{run: run, sc: opts.Scenario, log: ring, started: time.Now()}, nil
+	return &InProcess{run: run, sc: opts.Scenario, log: ring, started: time.Now(), noCtl: opts.NoController, standby: opts.Standby}, nil
 }
 
 // Name implements Target.
@@ -51,11 +55,16 @@ func (t *InProcess) Name() string { return "inproc" }
 func (t *InProcess) CTIAddr() string { return t.run.CTIAddr() }
 
 // Controller implements Target.
-func (t *InProcess) Controller() ControllerProbe { return t.run.Controller() }
+func (t *InProcess) Controller() ControllerProbe {
+	if t.noCtl {
+		return nil
+	}
+	return t.run.Controller()
+}
 
 // Capabilities implements Target.
 func (t *InProcess) Capabilities() Capabilities {
-	return Capabilities{ScenarioTraffic: true, SecondLab: true}
+	return Capabilities{ScenarioTraffic: true, SecondLab: true, Failover: t.standby}
 }
 
 // Scenario implements Target.
@@ -70,6 +79,25 @@ func (t *InProcess) Begin() {
 
 // Started implements Target.
 func (t *InProcess) Started() time.Time { return t.started }
+
+// StandbyAddr implements Target: side B when the target was started with
+// Options.Standby.
+func (t *InProcess) StandbyAddr() string { return t.run.CTIAddrB() }
+
+// FailActive implements Target: side A fails and side B becomes active.
+func (t *InProcess) FailActive(ctx context.Context) error {
+	if !t.standby {
+		return ErrNotSupported
+	}
+	return t.run.FailSideA()
+}
+
+func standbyAddr(on bool) string {
+	if on {
+		return "127.0.0.1:0"
+	}
+	return ""
+}
 
 // Log implements Target.
 func (t *InProcess) Log() []string { return t.log.Lines() }

@@ -76,6 +76,12 @@ func (t *Remote) Scenario() *scenarios.Scenario { return t.sc }
 // Started implements Target.
 func (t *Remote) Started() time.Time { return t.started }
 
+// StandbyAddr implements Target.
+func (t *Remote) StandbyAddr() string { return "" }
+
+// FailActive implements Target: a remote centre cannot be failed from here.
+func (t *Remote) FailActive(ctx context.Context) error { return ErrNotSupported }
+
 // Log implements Target.
 func (t *Remote) Log() []string { return t.log.Lines() }
 

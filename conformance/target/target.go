@@ -33,6 +33,10 @@ type Capabilities struct {
 	// SecondLab: the target can start another, independent in-process lab
 	// from a different (e.g. deliberately mismatched) scenario.
 	SecondLab bool
+	// Failover: the target runs a standby CTI Server side B (StandbyAddr)
+	// next to the active side A, and FailActive makes side A fail so that
+	// side B becomes active (cti-protocol.md §5.10).
+	Failover bool
 }
 
 // Target is one system under test.
@@ -54,6 +58,13 @@ type Target interface {
 	// (in-process: agents log in and callers arrive only now, so the
 	// recordings hold the centre's first events; remote: nothing to do).
 	Begin()
+	// StandbyAddr is the standby CTI Server side B (host:port), "" without
+	// Capabilities.Failover.
+	StandbyAddr() string
+	// FailActive makes the active side A fail (its sessions drop, it stops
+	// answering) so that the standby side B becomes active; ErrNotSupported
+	// without Capabilities.Failover.
+	FailActive(ctx context.Context) error
 	// Log returns the most recent log lines of the lab and the controller.
 	Log() []string
 	// Stop stops everything the target started.
@@ -64,9 +75,16 @@ type Target interface {
 type Options struct {
 	Scenario *scenarios.Scenario
 	Seed     uint64
+	// NoController starts the emulated IPCC only (in-process): a quiet lab
+	// for the protocol specs, where nothing but the specs changes agent
+	// states. Controller then returns nil.
+	NoController bool
+	// Standby also runs a standby CTI Server side B (in-process), giving
+	// the target the Failover capability.
+	Standby bool
 }
 
-// ErrNotSupported is returned by StartSecond on targets without SecondLab.
+// ErrNotSupported is returned for a capability the target does not have.
 var ErrNotSupported = fmt.Errorf("target: not supported by this target")
 
 // logRing keeps the last lines logged by the lab and the controller.

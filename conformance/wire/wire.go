@@ -30,6 +30,29 @@ type Options struct {
 	Services cti.ServiceMask
 	// PeripheralID of the CallManager PG (0 means NullPeripheralID: any).
 	PeripheralID uint32
+	// IdleTimeout of the OPEN_REQ in seconds (0: 60).
+	IdleTimeout uint32
+	// Heartbeat is the heartbeat interval (0: 10 s; negative: none).
+	Heartbeat time.Duration
+	// Customize, when set, adjusts the OPEN_REQ before it is sent (masks,
+	// agent identifiers of a CLIENT_EVENTS session, ...).
+	Customize func(*cti.OpenReq)
+	// KeepFrames keeps the raw bytes of every frame received (Frames), for
+	// checks of fixed-part sizes and of the order of confirmations and
+	// events.
+	KeepFrames bool
+}
+
+// Frame is one message as it crossed the wire, in arrival order across
+// confirmations and events.
+type Frame struct {
+	Seq  int
+	At   time.Time
+	Type cti.MessageType
+	// Len is the MessageLength of the header (the body's size).
+	Len int
+	// Body is the body, when Options.KeepFrames.
+	Body []byte
 }
 
 // AllCallEvents are the call events the suite subscribes to.
@@ -54,6 +77,7 @@ type Client struct {
 	events     []Event  // unsolicited messages
 	transcript []string // everything sent and received, one line each
 	seq        int
+	frames     []Frame
 	drained    chan struct{}
 }
 
@@ -71,17 +95,23 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	if opts.PeripheralID == 0 {
 		opts.PeripheralID = cti.NullPeripheralID
 	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 60
+	}
+	if opts.Heartbeat == 0 {
+		opts.Heartbeat = 10 * time.Second
+	}
 	c := &Client{
 		Name:    fmt.Sprintf("%s PV%d", opts.ClientID, opts.Version),
-		session: cti.NewSession(conn, nil),
 		pv:      opts.Version,
 		start:   time.Now(),
 		drained: make(chan struct{}),
 	}
+	c.session = cti.NewSession(&tap{Conn: conn, keep: opts.KeepFrames, frame: c.frame}, nil)
 	go c.drain()
 	req := &cti.OpenReq{
 		VersionNumber:     uint32(opts.Version),
-		IdleTimeout:       60,
+		IdleTimeout:       opts.IdleTimeout,
 		PeripheralID:      opts.PeripheralID,
 		ServicesRequested: opts.Services,
 		CallMsgMask:       AllCallEvents,
@@ -90,6 +120,9 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 		ClientPassword:    []byte{},
 	}
 	req.SetPresent(cti.TagClientPassword)
+	if opts.Customize != nil {
+		opts.Customize(req)
+	}
 	c.note(">", req)
 	conf, err := c.session.Open(ctx, req)
 	if err != nil {
@@ -99,7 +132,9 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	}
 	c.note("<", conf)
 	c.open = conf
-	c.session.StartHeartbeat(10 * time.Second)
+	if opts.Heartbeat > 0 {
+		c.session.StartHeartbeat(opts.Heartbeat)
+	}
 	return c, nil
 }
 
@@ -172,6 +207,35 @@ func (c *Client) Request(ctx context.Context, req cti.Message) (cti.Message, err
 	}
 	c.note("<", m)
 	return m, nil
+}
+
+// Send writes a message that has no confirmation (CONFIG_REQUEST_EVENT,
+// CONFIG_REQUEST_KEY_EVENT) or whose confirmation the caller does not wait
+// for; answers then arrive among the events.
+func (c *Client) Send(m cti.Message) error {
+	c.note(">", m)
+	err := c.session.Send(m)
+	if err != nil {
+		c.noteErr(err)
+	}
+	return err
+}
+
+// Done is closed when the session has ended.
+func (c *Client) Done() <-chan struct{} { return c.session.Done() }
+
+// Frames returns the frames received so far (confirmations and events, in
+// arrival order).
+func (c *Client) Frames() []Frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Frame(nil), c.frames...)
+}
+
+func (c *Client) frame(mt cti.MessageType, n int, body []byte) {
+	c.mu.Lock()
+	c.frames = append(c.frames, Frame{Seq: len(c.frames), At: time.Now(), Type: mt, Len: n, Body: body})
+	c.mu.Unlock()
 }
 
 // Events returns a copy of the unsolicited messages received so far.

@@ -31,6 +31,20 @@ const grantable = cti.ServiceAllEvents | cti.ServiceClientEvents | cti.ServiceCl
 // knownAgentStateMask covers AGENT_LOGIN_MASK .. AGENT_NOT_ACTIVE_MASK (§4.3).
 const knownAgentStateMask cti.AgentStateMask = 0x3FFF
 
+// isSupervisor reports whether the agent is the primary supervisor of one of
+// the teams the configuration download and AGENT_TEAM_CONFIG publish.
+func (s *Server) isSupervisor(agentID string) bool {
+	if agentID == "" {
+		return false
+	}
+	for _, t := range teams(s.pg.SkillGroups(), s.pg.Agents()) {
+		if len(t.members) > 0 && t.members[0].AgentID == agentID {
+			return true
+		}
+	}
+	return false
+}
+
 // pgAgent is the PG's view of the desktop's agent.
 type pgAgent = pg.AgentStatus
 
@@ -136,6 +150,15 @@ func (ss *Session) handleOpen(body []byte) {
 		}
 		s.nextMonitor++
 		d.monitorID = s.nextMonitor
+	}
+	if req.ServicesRequested&cti.ServiceSupervisor != 0 && d != nil && !s.isSupervisor(d.agentID) {
+		// §5.2: SUPERVISOR on an agent's desktop session when the agent is
+		// not a supervisor. A bridge (the §7 CTI OS Server asks for
+		// SUPERVISOR too) is not refused. The service itself is not
+		// granted yet — supervisor features arrive with a later issue, and
+		// §5.2 allows granting fewer services than requested.
+		ss.refuse(inv, cti.StatusFunctionNotAvailable, pv, fmt.Sprintf("SUPERVISOR requested but agent %s is not a team supervisor", d.agentID))
+		return
 	}
 	// CLIENT_CONTROL and AGENT_STATE_CONTROL_ONLY together: the larger wins.
 	if granted&cti.ServiceClientControl != 0 {

@@ -759,3 +759,30 @@ func TestStandbySide(t *testing.T) {
 		t.Fatalf("after promotion the side serves control (%v) and events (%v)", sawConf, sawEvent)
 	}
 }
+
+// §5.2: SUPERVISOR on the desktop of an agent who is not a supervisor is
+// refused with E_CTI_FUNCTION_NOT_AVAILABLE; the team's primary supervisor
+// (the first agent of the skill group's team) may ask for it.
+func TestSupervisorServiceNeedsASupervisor(t *testing.T) {
+	f := newFixture(t, 0)
+	agent := f.connect(t, 24)
+	req := deskReq("desk-1002", "2002", 24)
+	req.ServicesRequested |= cti.ServiceSupervisor
+	agent.send(req)
+	if fc, ok := agent.received()[0].(*cti.FailureConf); !ok || fc.Status != cti.StatusFunctionNotAvailable {
+		t.Fatal("SUPERVISOR for a plain agent must be refused with E_CTI_FUNCTION_NOT_AVAILABLE")
+	}
+	// A bridge asks for SUPERVISOR too (the §7 CTI OS Server does) and is
+	// not refused for it.
+	bridge := f.connect(t, 24)
+	breq := openReq(24)
+	breq.ServicesRequested |= cti.ServiceSupervisor
+	bridge.open(breq)
+	sup := f.connect(t, 24)
+	sreq := deskReq("desk-1001", "2001", 24)
+	sreq.ServicesRequested |= cti.ServiceSupervisor
+	conf := sup.open(sreq)
+	if conf.ServicesGranted&cti.ServiceClientEvents == 0 {
+		t.Fatalf("the team supervisor's desktop did not open: %v", conf.ServicesGranted)
+	}
+}
