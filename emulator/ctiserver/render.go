@@ -12,7 +12,10 @@ import (
 // session.
 func (s *Server) PGEvent(ev pg.Event) {
 	if s.standby {
-		return // a standby side sends no events (§5.10)
+		// A standby side sends no events (§5.10) but keeps each live
+		// call's BEGIN_CALL, to hand its clients when it becomes active.
+		s.trackBegins(ev)
+		return
 	}
 	if s.inRequest {
 		s.held = append(s.held, ev)

@@ -11,6 +11,7 @@ import (
 	"github.com/ipcclab/ipcclab/emulator/centre"
 	"github.com/ipcclab/ipcclab/emulator/ctiserver"
 	"github.com/ipcclab/ipcclab/emulator/icm"
+	"github.com/ipcclab/ipcclab/emulator/pg"
 	"github.com/ipcclab/ipcclab/emulator/pstn"
 	"github.com/ipcclab/ipcclab/internal/sim"
 	"github.com/ipcclab/ipcclab/protocol/cti"
@@ -784,5 +785,43 @@ func TestSupervisorServiceNeedsASupervisor(t *testing.T) {
 	conf := sup.open(sreq)
 	if conf.ServicesGranted&cti.ServiceClientEvents == 0 {
 		t.Fatalf("the team supervisor's desktop did not open: %v", conf.ServicesGranted)
+	}
+}
+
+// §5.10: after a switchover, ALL_EVENTS clients rebuild call state from the
+// calls' BEGIN_CALL and CALL_ESTABLISHED/CALL_DELIVERED events carrying
+// CEC_CALL_PARTY_UPDATE_IND.
+func TestPromotionReplaysLiveCalls(t *testing.T) {
+	f := newFixture(t, 0, func(c *ctiserver.Config) { c.Standby = true })
+	id, err := f.cen.PG().MakePredictiveCall(pg.PredictiveCallRequest{DialedNumber: "15550123", OriginatingDevice: "2201"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.loop.RunVirtual(f.loop.Now().Add(6 * time.Second)) // the customer answers, the agent talks
+	c := f.connect(t, 24)
+	req := openReq(24)
+	req.ServicesRequested |= cti.ServiceActiveStandby
+	c.open(req)
+	c.received()
+	f.srv.Promote()
+	msgs := c.received()
+	var begin, established int
+	for _, m := range msgs {
+		switch e := m.(type) {
+		case *cti.BeginCallEvent:
+			if e.ConnectionCallID == id {
+				begin++
+			}
+		case *cti.CallEstablishedEvent:
+			if e.ConnectionCallID == id {
+				if e.EventCause != cti.CECCallPartyUpdateInd {
+					t.Errorf("replayed CALL_ESTABLISHED cause %v", e.EventCause)
+				}
+				established++
+			}
+		}
+	}
+	if begin != 1 || established < 2 {
+		t.Fatalf("replay of call %d: %d BEGIN_CALL, %d CALL_ESTABLISHED (want 1 and one per connected party)", id, begin, established)
 	}
 }

@@ -3,6 +3,8 @@ package ctiserver
 import (
 	"fmt"
 
+	"github.com/ipcclab/ipcclab/emulator/pg"
+
 	"github.com/ipcclab/ipcclab/protocol/cti"
 )
 
@@ -73,5 +75,66 @@ func (s *Server) Promote() {
 	s.logf("cti: this side is now active (%d sessions)", len(s.order))
 	for _, ss := range s.order {
 		ss.send(&cti.RawMessage{Type: msgStandbyActiveEvent}, ss.pv)
+	}
+	s.replayCalls()
+}
+
+// trackBegins keeps the BEGIN_CALL of every live call while this side is
+// standby.
+func (s *Server) trackBegins(ev pg.Event) {
+	switch e := ev.(type) {
+	case *pg.BeginCallEvent:
+		if m, _, _, _ := render(ev); m != nil {
+			s.begins[e.Connection.CallID] = m.(*cti.BeginCallEvent)
+		}
+	case *pg.EndCallEvent:
+		delete(s.begins, e.Connection.CallID)
+	}
+}
+
+// replayCalls lets ALL_EVENTS clients of a side that just became active
+// rebuild call state (§5.10): for every live call its BEGIN_CALL, then
+// CALL_DELIVERED (alerting parties) or CALL_ESTABLISHED (connected ones)
+// with EventCause CEC_CALL_PARTY_UPDATE_IND.
+func (s *Server) replayCalls() {
+	pid, ptype := s.pg.PeripheralID(), cti.PeripheralType(s.pg.PeripheralType())
+	for _, id := range s.pg.LiveCalls() {
+		parties, ok := s.pg.CallConnections(id)
+		if !ok {
+			continue
+		}
+		for _, ss := range s.order {
+			if ss.services&cti.ServiceAllEvents == 0 {
+				continue
+			}
+			if b := s.begins[id]; b != nil && ss.callMask&cti.BeginCallMask != 0 {
+				ss.send(b, ss.pv)
+			}
+			for _, p := range parties {
+				typ, devID := dev(p.Device)
+				switch p.State {
+				case pg.LCSAlerting:
+					if ss.callMask&cti.CallDeliveredMask != 0 {
+						ss.send(&cti.CallDeliveredEvent{PeripheralID: pid, PeripheralType: ptype,
+							ConnectionDeviceIDType: cti.ConnectionDeviceIDType(p.Connection.DeviceIDType), ConnectionCallID: p.Connection.CallID,
+							ConnectionDeviceID: p.Connection.DeviceID, LineHandle: 0xFFFF, LineType: 0xFFFF,
+							ServiceNumber: 0xFFFFFFFF, ServiceID: 0xFFFFFFFF, SkillGroupNumber: 0xFFFFFFFF, SkillGroupID: 0xFFFFFFFF,
+							AlertingDeviceType: typ, AlertingDeviceID: devID, CallingDeviceType: cti.DevIDNone, CalledDeviceType: cti.DevIDNone,
+							LastRedirectDeviceType: cti.DevIDNone, LocalConnectionState: cti.LocalConnectionState(p.State),
+							EventCause: cti.CECCallPartyUpdateInd}, ss.pv)
+					}
+				case pg.LCSConnect, pg.LCSHold:
+					if ss.callMask&cti.CallEstablishedMask != 0 {
+						ss.send(&cti.CallEstablishedEvent{PeripheralID: pid, PeripheralType: ptype,
+							ConnectionDeviceIDType: cti.ConnectionDeviceIDType(p.Connection.DeviceIDType), ConnectionCallID: p.Connection.CallID,
+							ConnectionDeviceID: p.Connection.DeviceID, LineHandle: 0xFFFF, LineType: 0xFFFF,
+							ServiceNumber: 0xFFFFFFFF, ServiceID: 0xFFFFFFFF, SkillGroupNumber: 0xFFFFFFFF, SkillGroupID: 0xFFFFFFFF,
+							AnsweringDeviceType: typ, AnsweringDeviceID: devID, CallingDeviceType: cti.DevIDNone, CalledDeviceType: cti.DevIDNone,
+							LastRedirectDeviceType: cti.DevIDNone, LocalConnectionState: cti.LocalConnectionState(p.State),
+							EventCause: cti.CECCallPartyUpdateInd}, ss.pv)
+					}
+				}
+			}
+		}
 	}
 }

@@ -118,3 +118,17 @@ func (p *PG) DeviceCalls(device string) []CallParty {
 	}
 	return out
 }
+
+// LiveCalls lists the live calls CTI clients know, in call order (for a CTI
+// Server side that becomes active and must let its clients rebuild call
+// state, cti-protocol.md §5.10).
+func (p *PG) LiveCalls() []uint32 {
+	ids := make([]uint32, 0, len(p.calls))
+	for id, c := range p.calls {
+		if c.visible {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
