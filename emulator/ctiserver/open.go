@@ -28,6 +28,9 @@ const grantable = cti.ServiceAllEvents | cti.ServiceClientEvents | cti.ServiceCl
 	cti.ServiceCallDataUpdate | cti.ServiceIgnoreDuplicateAgentEvents | cti.ServiceIgnoreConf | 0x200 | cti.ServiceConfigEvents |
 	cti.ServiceActiveStandby | cti.ServicePeripheralMonitor | cti.ServiceClientMonitor
 
+// knownConfigMask covers CONFIG_SERVICE .. CONFIG_AGENT_SERVICES (§4.16).
+const knownConfigMask cti.ConfigInformation = 0x3FF
+
 // knownAgentStateMask covers AGENT_LOGIN_MASK .. AGENT_NOT_ACTIVE_MASK (§4.3).
 const knownAgentStateMask cti.AgentStateMask = 0x3FFF
 
@@ -112,6 +115,9 @@ func (ss *Session) handleOpen(body []byte) {
 		return
 	case req.ServicesRequested&^knownServices != 0:
 		ss.refuse(inv, cti.StatusInvalidServiceMask, pv, fmt.Sprintf("unknown service bits %#x", uint32(req.ServicesRequested&^knownServices)))
+		return
+	case req.ConfigMsgMask&^knownConfigMask != 0:
+		ss.refuse(inv, cti.StatusInvalidConfigMsgMask, pv, fmt.Sprintf("unknown ConfigMsgMask bits %#x", uint32(req.ConfigMsgMask&^knownConfigMask)))
 		return
 	case req.AgentStateMask&^knownAgentStateMask != 0:
 		ss.refuse(inv, cti.StatusInvalidAgentStateMask, pv, fmt.Sprintf("unknown agent state mask bits %#x", uint32(req.AgentStateMask&^knownAgentStateMask)))

@@ -176,6 +176,7 @@ func TestOpenRefusals(t *testing.T) {
 		{"reserved field set", func(r *cti.OpenReq) { r.Reserved2 = 1 }, cti.StatusInvalidReservedField},
 		{"unknown service bit", func(r *cti.OpenReq) { r.ServicesRequested |= 0x4000 }, cti.StatusInvalidServiceMask},
 		{"unknown agent state mask bit", func(r *cti.OpenReq) { r.AgentStateMask |= 0x8000 }, cti.StatusInvalidAgentStateMask},
+		{"unknown config mask bit", func(r *cti.OpenReq) { r.ConfigMsgMask = 0x400 }, cti.StatusInvalidConfigMsgMask},
 		{"foreign peripheral", func(r *cti.OpenReq) { r.PeripheralID = 42 }, cti.StatusInvalidPeripheralID},
 		{"nothing grantable", func(r *cti.OpenReq) { r.ServicesRequested = cti.ServiceSupervisor }, cti.StatusFunctionNotAvailable},
 		{"CLIENT_EVENTS without a peripheral", func(r *cti.OpenReq) { r.ServicesRequested = cti.ServiceClientEvents; r.AgentExtension = "2001" }, cti.StatusRequiredDataMissing},
