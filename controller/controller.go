@@ -171,13 +171,12 @@ type outCall struct {
 
 // groupSample is the last skill-group statistics poll.
 type groupSample struct {
-	seen        bool
-	at          time.Time
-	queued      uint32
-	longest     uint32
-	avail       uint32
-	queueLeft   uint32 // calls of the sampled queue not yet seen delivered
-	slCalls     int64
-	slOffered   int64
-	lastStatsAt time.Time
+	seen      bool
+	at        time.Time
+	queued    uint32
+	longest   uint32
+	avail     uint32
+	queueLeft uint32 // calls of the sampled queue not yet seen delivered
+	slCalls   int64
+	slOffered int64
 }
