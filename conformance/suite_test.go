@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -220,6 +219,3 @@ func needTraffic(f *fixture) {
 		Skip("target " + f.t.Name() + " does not run the scenario's arrival profile (use the in-process target, or --remote-traffic when the remote centre does)")
 	}
 }
-
-// within formats a duration for failure messages.
-func within(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s" }

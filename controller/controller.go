@@ -163,7 +163,6 @@ type agentView struct {
 // outCall is one campaign attempt.
 type outCall struct {
 	agent     string
-	number    string
 	answered  bool // customer answered (CALL_ESTABLISHED at the far end)
 	connected bool // established at the agent
 	failed    bool

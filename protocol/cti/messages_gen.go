@@ -1278,10 +1278,10 @@ func (*OpenReq) FixedSize(pv ProtocolVersion) int {
 }
 
 // AppendBody implements Message.
-func (m *OpenReq) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {
-	// §5.1: the message is encoded with its own VersionNumber; pv is ignored.
+func (m *OpenReq) AppendBody(dst []byte, _ ProtocolVersion) ([]byte, error) {
+	// §5.1: the message is encoded with its own VersionNumber, not the session's.
 	ver := m.VersionNumber
-	pv = ProtocolVersion(ver)
+	pv := ProtocolVersion(ver)
 	e := newEncoder(dst, pv, MsgOpenReq)
 	e.u32(uint32(m.InvokeID))
 	e.u32(uint32(ver))

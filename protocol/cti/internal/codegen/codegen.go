@@ -898,9 +898,11 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 	}
 
 	// Encoder.
-	fmt.Fprintf(b, "// AppendBody implements Message.\nfunc (m *%s) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {\n", n)
 	if mi.SelfVersioned != "" {
-		fmt.Fprintf(b, "\t// §5.1: the message is encoded with its own %s; pv is ignored.\n\tver := m.%s\n\tpv = ProtocolVersion(ver)\n", mi.SelfVersioned, mi.SelfVersioned)
+		fmt.Fprintf(b, "// AppendBody implements Message.\nfunc (m *%s) AppendBody(dst []byte, _ ProtocolVersion) ([]byte, error) {\n", n)
+		fmt.Fprintf(b, "\t// §5.1: the message is encoded with its own %s, not the session's.\n\tver := m.%s\n\tpv := ProtocolVersion(ver)\n", mi.SelfVersioned, mi.SelfVersioned)
+	} else {
+		fmt.Fprintf(b, "// AppendBody implements Message.\nfunc (m *%s) AppendBody(dst []byte, pv ProtocolVersion) ([]byte, error) {\n", n)
 	}
 	fmt.Fprintf(b, "\te := newEncoder(dst, pv, %s)\n", mt)
 	countExpr := map[string]string{}
