@@ -27,7 +27,7 @@ var pureDirs = []string{
 	"protocol/cti",
 	"emulator/icm", "emulator/pg", "emulator/pstn", "emulator/agents", "emulator/centre", "emulator/ctiserver",
 	"controller/blend", "controller/dialer",
-	"internal/erlang",
+	"internal/erlang", "internal/media",
 }
 
 var pureExempt = map[string]bool{
