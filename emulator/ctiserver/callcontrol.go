@@ -63,7 +63,7 @@ func (s *Server) callControl(ss *Session, msg cti.Message) bool {
 			return true
 		}
 		c, err := s.pg.MakeCall(pg.MakeCallRequest{Instrument: m.AgentInstrument, DialedNumber: m.DialedNumber,
-			CallVariables:  callVars(m.CallVariable1, m.CallVariable2, m.CallVariable3, m.CallVariable4, m.CallVariable5, m.CallVariable6, m.CallVariable7, m.CallVariable8, m.CallVariable9, m.CallVariable10),
+			CallVariables:  cti.GetCallVars(m),
 			NamedVariables: namedFromCTI(m.NamedVariables), RingTimeout: ringTimeout(m.AlertRings)})
 		if ss.controlFailed(inv, err) {
 			return true

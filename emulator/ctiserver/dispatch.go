@@ -74,7 +74,7 @@ func (s *Server) dispatch(ss *Session, msg cti.Message) {
 		req := pg.PredictiveCallRequest{
 			DialedNumber:      m.DialedNumber,
 			OriginatingDevice: m.OriginatingDeviceID,
-			CallVariables:     callVars(m.CallVariable1, m.CallVariable2, m.CallVariable3, m.CallVariable4, m.CallVariable5, m.CallVariable6, m.CallVariable7, m.CallVariable8, m.CallVariable9, m.CallVariable10),
+			CallVariables:     cti.GetCallVars(m),
 			NamedVariables:    namedFromCTI(m.NamedVariables),
 		}
 		if m.AlertRings > 0 {
@@ -100,7 +100,7 @@ func (s *Server) dispatch(ss *Session, msg cti.Message) {
 			return
 		}
 		u := pg.CallDataUpdate{CallVariables: map[int]string{}, NamedVariables: namedFromCTI(m.NamedVariables)}
-		for i, v := range []string{m.CallVariable1, m.CallVariable2, m.CallVariable3, m.CallVariable4, m.CallVariable5, m.CallVariable6, m.CallVariable7, m.CallVariable8, m.CallVariable9, m.CallVariable10} {
+		for i, v := range cti.GetCallVars(m) {
 			if v != "" || m.Has(cti.TagCallVar1+cti.Tag(i)) {
 				u.CallVariables[i+1] = v
 			}
@@ -175,11 +175,6 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
-}
-
-func callVars(v ...string) (out [10]string) {
-	copy(out[:], v)
-	return out
 }
 
 func namedFromCTI(in []cti.NamedVar) []pg.NamedVariable {

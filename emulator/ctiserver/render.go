@@ -180,7 +180,7 @@ func render(ev pg.Event) (m cti.Message, callBit cti.CallEventMask, agentState u
 		p.SetPresent(cti.TagRouterCallKeyDay)
 		p.SetPresent(cti.TagRouterCallKeyCallID)
 		p.SetPresent(cti.TagRouterCallKeySequenceNum)
-		setVars(&p.CallVariable1, &p.CallVariable2, &p.CallVariable3, &p.CallVariable4, &p.CallVariable5, &p.CallVariable6, &p.CallVariable7, &p.CallVariable8, &p.CallVariable9, &p.CallVariable10, e.Data.CallVariables)
+		cti.SetCallVars(p, e.Data.CallVariables)
 		return p, cti.AgentPreCallMask, 0, false
 	case *pg.AgentPreCallAbortEvent:
 		p := &cti.AgentPreCallAbortEvent{
@@ -216,7 +216,7 @@ func render(ev pg.Event) (m cti.Message, callBit cti.CallEventMask, agentState u
 			b.SetPresent(cti.TagRouterCallKeyCallID)
 			b.SetPresent(cti.TagRouterCallKeySequenceNum)
 		}
-		setVars(&b.CallVariable1, &b.CallVariable2, &b.CallVariable3, &b.CallVariable4, &b.CallVariable5, &b.CallVariable6, &b.CallVariable7, &b.CallVariable8, &b.CallVariable9, &b.CallVariable10, e.Data.CallVariables)
+		cti.SetCallVars(b, e.Data.CallVariables)
 		return b, cti.BeginCallMask, 0, false
 	case *pg.CallDeliveredEvent:
 		d := &cti.CallDeliveredEvent{
@@ -244,7 +244,7 @@ func render(ev pg.Event) (m cti.Message, callBit cti.CallEventMask, agentState u
 		d.CallingDeviceType, d.CallingDeviceID = dev(e.Calling)
 		d.CalledDeviceType, d.CalledDeviceID = dev(e.Called)
 		d.LastRedirectDeviceType, d.LastRedirectDeviceID = dev(e.LastRedirect)
-		setVars(&d.CallVariable1, &d.CallVariable2, &d.CallVariable3, &d.CallVariable4, &d.CallVariable5, &d.CallVariable6, &d.CallVariable7, &d.CallVariable8, &d.CallVariable9, &d.CallVariable10, e.Data.CallVariables)
+		cti.SetCallVars(d, e.Data.CallVariables)
 		return d, cti.CallDeliveredMask, 0, false
 	case *pg.CallEstablishedEvent:
 		d := &cti.CallEstablishedEvent{
@@ -349,7 +349,7 @@ func render(ev pg.Event) (m cti.Message, callBit cti.CallEventMask, agentState u
 			CallWrapupData:            e.Data.CallWrapupData,
 			NamedVariables:            namedToCTI(e.Data.NamedVariables),
 		}
-		setVars(&d.CallVariable1, &d.CallVariable2, &d.CallVariable3, &d.CallVariable4, &d.CallVariable5, &d.CallVariable6, &d.CallVariable7, &d.CallVariable8, &d.CallVariable9, &d.CallVariable10, e.Data.CallVariables)
+		cti.SetCallVars(d, e.Data.CallVariables)
 		return d, cti.CallDataUpdateMask, 0, false
 	case *pg.CallHeldEvent, *pg.CallRetrievedEvent, *pg.CallConferencedEvent, *pg.CallTransferredEvent,
 		*pg.CallDivertedEvent, *pg.CallServiceInitiatedEvent:
@@ -371,10 +371,6 @@ func render(ev pg.Event) (m cti.Message, callBit cti.CallEventMask, agentState u
 // allCallEvents selects SYSTEM_EVENTs for every ALL_EVENTS session: they are
 // not governed by CallMsgMask.
 const allCallEvents cti.CallEventMask = 0xFFFFFFFF
-
-func setVars(p1, p2, p3, p4, p5, p6, p7, p8, p9, p10 *string, v [10]string) {
-	*p1, *p2, *p3, *p4, *p5, *p6, *p7, *p8, *p9, *p10 = v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]
-}
 
 func namedToCTI(in []pg.NamedVariable) []cti.NamedVar {
 	if len(in) == 0 {

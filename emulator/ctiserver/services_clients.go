@@ -51,31 +51,31 @@ func (r *varRegistration) filter(msg cti.Message) cti.Message {
 	switch m := msg.(type) {
 	case *cti.BeginCallEvent:
 		c := *m
-		r.vars(&c.CallVariable1, &c.CallVariable2, &c.CallVariable3, &c.CallVariable4, &c.CallVariable5, &c.CallVariable6, &c.CallVariable7, &c.CallVariable8, &c.CallVariable9, &c.CallVariable10)
+		r.vars(&c)
 		c.NamedVariables, c.NamedArrays = r.namedVars(m.NamedVariables), r.namedArrays(m.NamedArrays)
 		c.NumNamedVariables, c.NumNamedArrays = 0, 0
 		return &c
 	case *cti.CallDeliveredEvent:
 		c := *m
-		r.vars(&c.CallVariable1, &c.CallVariable2, &c.CallVariable3, &c.CallVariable4, &c.CallVariable5, &c.CallVariable6, &c.CallVariable7, &c.CallVariable8, &c.CallVariable9, &c.CallVariable10)
+		r.vars(&c)
 		c.NamedVariables, c.NamedArrays = r.namedVars(m.NamedVariables), r.namedArrays(m.NamedArrays)
 		c.NumNamedVariables, c.NumNamedArrays = 0, 0
 		return &c
 	case *cti.CallDataUpdateEvent:
 		c := *m
-		r.vars(&c.CallVariable1, &c.CallVariable2, &c.CallVariable3, &c.CallVariable4, &c.CallVariable5, &c.CallVariable6, &c.CallVariable7, &c.CallVariable8, &c.CallVariable9, &c.CallVariable10)
+		r.vars(&c)
 		c.NamedVariables, c.NamedArrays = r.namedVars(m.NamedVariables), r.namedArrays(m.NamedArrays)
 		c.NumNamedVariables, c.NumNamedArrays = 0, 0
 		return &c
 	case *cti.AgentPreCallEvent:
 		c := *m
-		r.vars(&c.CallVariable1, &c.CallVariable2, &c.CallVariable3, &c.CallVariable4, &c.CallVariable5, &c.CallVariable6, &c.CallVariable7, &c.CallVariable8, &c.CallVariable9, &c.CallVariable10)
+		r.vars(&c)
 		c.NamedVariables, c.NamedArrays = r.namedVars(m.NamedVariables), r.namedArrays(m.NamedArrays)
 		c.NumNamedVariables, c.NumNamedArrays = 0, 0
 		return &c
 	case *cti.SnapshotCallConf:
 		c := *m
-		r.vars(&c.CallVariable1, &c.CallVariable2, &c.CallVariable3, &c.CallVariable4, &c.CallVariable5, &c.CallVariable6, &c.CallVariable7, &c.CallVariable8, &c.CallVariable9, &c.CallVariable10)
+		r.vars(&c)
 		c.NamedVariables, c.NamedArrays = r.namedVars(m.NamedVariables), r.namedArrays(m.NamedArrays)
 		c.NumNamedVariables, c.NumNamedArrays = 0, 0
 		return &c
@@ -85,8 +85,8 @@ func (r *varRegistration) filter(msg cti.Message) cti.Message {
 
 // vars blanks the unregistered call variables. (They are optional floating
 // fields: an empty one is left out of the message.)
-func (r *varRegistration) vars(cv ...*string) {
-	for i, p := range cv {
+func (r *varRegistration) vars(m cti.CallVariables) {
+	for i, p := range m.CallVars() {
 		if r.callVars&(1<<i) == 0 {
 			*p = ""
 		}

@@ -51,7 +51,7 @@ func (s *Server) snapshotCall(ss *Session, m *cti.SnapshotCallReq) {
 		conf.SetPresent(cti.TagRouterCallKeyDay)
 		conf.SetPresent(cti.TagRouterCallKeyCallID)
 	}
-	setVars(&conf.CallVariable1, &conf.CallVariable2, &conf.CallVariable3, &conf.CallVariable4, &conf.CallVariable5, &conf.CallVariable6, &conf.CallVariable7, &conf.CallVariable8, &conf.CallVariable9, &conf.CallVariable10, d.CallVariables)
+	cti.SetCallVars(conf, d.CallVariables)
 	for _, p := range parties {
 		if len(conf.CallDevices) == maxListed {
 			break

@@ -101,6 +101,30 @@ type Message interface {
 	UnmarshalBody(body []byte, pv ProtocolVersion) error
 }
 
+// CallVariables is implemented by every message that carries
+// CallVariable1..CallVariable10 (tags 13-22): CallVars returns pointers to
+// the ten fields in order, so call data can be read and written without
+// spelling each field out.
+type CallVariables interface {
+	Message
+	CallVars() [10]*string
+}
+
+// GetCallVars copies a message's call variables.
+func GetCallVars(m CallVariables) (out [10]string) {
+	for i, p := range m.CallVars() {
+		out[i] = *p
+	}
+	return out
+}
+
+// SetCallVars sets a message's call variables.
+func SetCallVars(m CallVariables, v [10]string) {
+	for i, p := range m.CallVars() {
+		*p = v[i]
+	}
+}
+
 // InvokeIDer is implemented by the messages whose first field is an
 // InvokeID (requests and their confirmations, §5.6).
 type InvokeIDer interface {

@@ -1833,6 +1833,11 @@ type CallDeliveredEvent struct {
 // MessageType implements Message.
 func (*CallDeliveredEvent) MessageType() MessageType { return MsgCallDeliveredEvent }
 
+// CallVars implements CallVariables.
+func (m *CallDeliveredEvent) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
+
 // Has reports whether the floating field with tag t is present (for
 // repeated groups: whether there is at least one element).
 func (m *CallDeliveredEvent) Has(t Tag) bool {
@@ -4190,6 +4195,11 @@ type CallTranslationRouteEvent struct {
 // MessageType implements Message.
 func (*CallTranslationRouteEvent) MessageType() MessageType { return MsgCallTranslationRouteEvent }
 
+// CallVars implements CallVariables.
+func (m *CallTranslationRouteEvent) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
+
 // Has reports whether the floating field with tag t is present (for
 // repeated groups: whether there is at least one element).
 func (m *CallTranslationRouteEvent) Has(t Tag) bool {
@@ -4554,6 +4564,11 @@ type BeginCallEvent struct {
 
 // MessageType implements Message.
 func (*BeginCallEvent) MessageType() MessageType { return MsgBeginCallEvent }
+
+// CallVars implements CallVariables.
+func (m *BeginCallEvent) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
 
 // Has reports whether the floating field with tag t is present (for
 // repeated groups: whether there is at least one element).
@@ -5121,6 +5136,11 @@ type CallDataUpdateEvent struct {
 // MessageType implements Message.
 func (*CallDataUpdateEvent) MessageType() MessageType { return MsgCallDataUpdateEvent }
 
+// CallVars implements CallVariables.
+func (m *CallDataUpdateEvent) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
+
 // Has reports whether the floating field with tag t is present (for
 // repeated groups: whether there is at least one element).
 func (m *CallDataUpdateEvent) Has(t Tag) bool {
@@ -5635,6 +5655,11 @@ type SetCallDataReq struct {
 
 // MessageType implements Message.
 func (*SetCallDataReq) MessageType() MessageType { return MsgSetCallDataReq }
+
+// CallVars implements CallVariables.
+func (m *SetCallDataReq) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
 
 // GetInvokeID implements InvokeIDer.
 func (m *SetCallDataReq) GetInvokeID() uint32 { return m.InvokeID }
@@ -8382,6 +8407,11 @@ type ConferenceCallReq struct {
 // MessageType implements Message.
 func (*ConferenceCallReq) MessageType() MessageType { return MsgConferenceCallReq }
 
+// CallVars implements CallVariables.
+func (m *ConferenceCallReq) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
+
 // GetInvokeID implements InvokeIDer.
 func (m *ConferenceCallReq) GetInvokeID() uint32 { return m.InvokeID }
 
@@ -8927,6 +8957,11 @@ type ConsultationCallReq struct {
 
 // MessageType implements Message.
 func (*ConsultationCallReq) MessageType() MessageType { return MsgConsultationCallReq }
+
+// CallVars implements CallVariables.
+func (m *ConsultationCallReq) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
 
 // GetInvokeID implements InvokeIDer.
 func (m *ConsultationCallReq) GetInvokeID() uint32 { return m.InvokeID }
@@ -9738,6 +9773,11 @@ type MakeCallReq struct {
 // MessageType implements Message.
 func (*MakeCallReq) MessageType() MessageType { return MsgMakeCallReq }
 
+// CallVars implements CallVariables.
+func (m *MakeCallReq) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
+
 // GetInvokeID implements InvokeIDer.
 func (m *MakeCallReq) GetInvokeID() uint32 { return m.InvokeID }
 
@@ -10238,6 +10278,11 @@ type MakePredictiveCallReq struct {
 
 // MessageType implements Message.
 func (*MakePredictiveCallReq) MessageType() MessageType { return MsgMakePredictiveCallReq }
+
+// CallVars implements CallVariables.
+func (m *MakePredictiveCallReq) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
 
 // GetInvokeID implements InvokeIDer.
 func (m *MakePredictiveCallReq) GetInvokeID() uint32 { return m.InvokeID }
@@ -11069,6 +11114,11 @@ type TransferCallReq struct {
 
 // MessageType implements Message.
 func (*TransferCallReq) MessageType() MessageType { return MsgTransferCallReq }
+
+// CallVars implements CallVariables.
+func (m *TransferCallReq) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
 
 // GetInvokeID implements InvokeIDer.
 func (m *TransferCallReq) GetInvokeID() uint32 { return m.InvokeID }
@@ -11926,6 +11976,11 @@ type SnapshotCallConf struct {
 
 // MessageType implements Message.
 func (*SnapshotCallConf) MessageType() MessageType { return MsgSnapshotCallConf }
+
+// CallVars implements CallVariables.
+func (m *SnapshotCallConf) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
 
 // GetInvokeID implements InvokeIDer.
 func (m *SnapshotCallConf) GetInvokeID() uint32 { return m.InvokeID }
@@ -13920,6 +13975,11 @@ type AgentPreCallEvent struct {
 
 // MessageType implements Message.
 func (*AgentPreCallEvent) MessageType() MessageType { return MsgAgentPreCallEvent }
+
+// CallVars implements CallVariables.
+func (m *AgentPreCallEvent) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
 
 // Has reports whether the floating field with tag t is present (for
 // repeated groups: whether there is at least one element).
@@ -17772,6 +17832,11 @@ type SetAppDataReq struct {
 
 // MessageType implements Message.
 func (*SetAppDataReq) MessageType() MessageType { return MsgSetAppDataReq }
+
+// CallVars implements CallVariables.
+func (m *SetAppDataReq) CallVars() [10]*string {
+	return [10]*string{&m.CallVariable1, &m.CallVariable2, &m.CallVariable3, &m.CallVariable4, &m.CallVariable5, &m.CallVariable6, &m.CallVariable7, &m.CallVariable8, &m.CallVariable9, &m.CallVariable10}
+}
 
 // GetInvokeID implements InvokeIDer.
 func (m *SetAppDataReq) GetInvokeID() uint32 { return m.InvokeID }

@@ -143,3 +143,21 @@ func TestNoLayoutTypesRoundTripAsRaw(t *testing.T) {
 		t.Fatal("no message type without a layout was exercised")
 	}
 }
+
+// CallVars points at CallVariable1..10 in order, for every message that
+// carries them.
+func TestCallVarsAccessor(t *testing.T) {
+	v := [10]string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
+	for _, m := range []CallVariables{&BeginCallEvent{}, &CallDeliveredEvent{}, &CallDataUpdateEvent{}, &AgentPreCallEvent{},
+		&SetCallDataReq{}, &MakeCallReq{}, &MakePredictiveCallReq{}, &SnapshotCallConf{}} {
+		SetCallVars(m, v)
+		if GetCallVars(m) != v {
+			t.Fatalf("%T: %v", m, GetCallVars(m))
+		}
+	}
+	b := &BeginCallEvent{}
+	SetCallVars(b, v)
+	if b.CallVariable1 != "a" || b.CallVariable10 != "j" {
+		t.Fatalf("CallVars order: %q %q", b.CallVariable1, b.CallVariable10)
+	}
+}

@@ -837,6 +837,16 @@ func (g *gen) message(b *bytes.Buffer, mi *msgInfo) error {
 	b.WriteString("}\n\n")
 
 	fmt.Fprintf(b, "// MessageType implements Message.\nfunc (*%s) MessageType() MessageType { return %s }\n\n", n, mt)
+	if mi.floatBy["CallVariable1"] != nil && mi.floatBy["CallVariable10"] != nil {
+		fmt.Fprintf(b, "// CallVars implements CallVariables.\nfunc (m *%s) CallVars() [10]*string {\n\treturn [10]*string{", n)
+		for i := 1; i <= 10; i++ {
+			if i > 1 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(b, "&m.CallVariable%d", i)
+		}
+		b.WriteString("}\n}\n\n")
+	}
 	if len(mi.fixed) > 0 && mi.fixed[0].Name == "InvokeID" {
 		fmt.Fprintf(b, "// GetInvokeID implements InvokeIDer.\nfunc (m *%s) GetInvokeID() uint32 { return m.InvokeID }\n\n", n)
 		fmt.Fprintf(b, "// SetInvokeID implements InvokeIDer.\nfunc (m *%s) SetInvokeID(id uint32) { m.InvokeID = id }\n\n", n)
