@@ -79,6 +79,13 @@ type Config struct {
 	OutboundEnabled bool
 	// NumberPrefix starts the numbers the campaign dials.
 	NumberPrefix string
+	// Campaign names the campaign; it travels in CallVariable1 of every
+	// call the controller places (the agent's screen pop).
+	Campaign string
+	// NoAnswerTimeout is how long an outbound call may ring before it
+	// counts as not answered. It goes out as AlertRings (whole 6 s rings,
+	// at least one); 0 leaves it to the network.
+	NoAnswerTimeout time.Duration
 	// AfterCallWork is how long an outbound-only agent (not an ICM agent, so
 	// without wrap-up states on the wire) stays busy after a call.
 	AfterCallWork time.Duration

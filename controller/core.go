@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller/blend"
@@ -648,7 +647,8 @@ func (c *Core) pace(now time.Time, lent map[string]bool) {
 			PeripheralID:        c.cfg.PeripheralID,
 			OriginatingDeviceID: a.cfg.Instrument,
 			DialedNumber:        number,
-			CallVariable1:       "campaign",
+			AlertRings:          alertRings(c.cfg.NoAnswerTimeout),
+			CallVariable1:       c.cfg.Campaign,
 		}, pending{kind: reqDial, agent: a.cfg.AgentID})
 	}
 }
@@ -683,12 +683,15 @@ func (c *Core) endCall(id uint32, now time.Time) {
 	}
 }
 
-// Agents lists the configured agents sorted by ID, for reports.
-func (c *Core) Agents() []Agent {
-	out := make([]Agent, 0, len(c.order))
-	for _, a := range c.order {
-		out = append(out, a.cfg)
+// ringPeriod is one ring of the North American cadence (2 s on, 4 s off),
+// the unit of MAKE_PREDICTIVE_CALL_REQ's AlertRings.
+const ringPeriod = 6 * time.Second
+
+// alertRings converts a no-answer timeout to whole rings, rounding to the
+// nearest and never below one; 0 means the network's default.
+func alertRings(d time.Duration) uint16 {
+	if d <= 0 {
+		return 0
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].AgentID < out[j].AgentID })
-	return out
+	return uint16(max(1, (d+ringPeriod/2)/ringPeriod))
 }

@@ -45,6 +45,7 @@ func testConfig() Config {
 	return Config{
 		ClientID: "ctl", PeripheralID: 5000, Version: 24, HeartbeatInterval: 10 * time.Second, PollInterval: 5 * time.Second,
 		NotReadyReason: 101, OutboundEnabled: true, NumberPrefix: "1555", AfterCallWork: 5 * time.Second,
+		Campaign: "Renewals", NoAnswerTimeout: 25 * time.Second,
 		BlendEnabled: true, Blend: b, Pacer: dialer.DefaultConfig(),
 		Agents: []Agent{
 			{AgentID: "1201", Instrument: "2201", Role: Blended},
@@ -175,6 +176,10 @@ func TestOutboundOutcomesAreCounted(t *testing.T) {
 	if len(dials) < 3 {
 		t.Fatalf("want calls for the idle lines, got %d", len(dials))
 	}
+	// 25 s of ringing is 4 rings of 6 s; the campaign rides in CallVariable1.
+	if d := dials[0]; d.AlertRings != 4 || d.CallVariable1 != "Renewals" {
+		t.Fatalf("MAKE_PREDICTIVE_CALL_REQ AlertRings %d CallVariable1 %q", d.AlertRings, d.CallVariable1)
+	}
 	for i, d := range dials[:3] {
 		c.Receive(frame(t, &cti.MakePredictiveCallConf{InvokeID: d.InvokeID, NewConnectionCallID: uint32(100 + i)}))
 	}
@@ -207,6 +212,17 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	for _, want := range []string{"Config.Agents[2].AgentID \"1201\" is configured twice", "Config.Agents[3].Instrument is required", "Config.HeartbeatInterval 1s"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not contain %q", err, want)
+		}
+	}
+}
+
+func TestAlertRings(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want uint16
+	}{{0, 0}, {time.Second, 1}, {8 * time.Second, 1}, {9 * time.Second, 2}, {25 * time.Second, 4}, {30 * time.Second, 5}} {
+		if got := alertRings(c.d); got != c.want {
+			t.Errorf("alertRings(%v) = %d, want %d", c.d, got, c.want)
 		}
 	}
 }

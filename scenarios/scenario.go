@@ -166,14 +166,16 @@ type Callers struct {
 
 // Outbound describes the customers that outbound calls reach.
 type Outbound struct {
-	Enabled  bool   `yaml:"enabled"`
+	Enabled bool `yaml:"enabled"`
+	// Campaign names the campaign in the agent's screen pop (CallVariable1).
 	Campaign string `yaml:"campaign"`
 	// Outcome probabilities; what is left is no answer.
 	Answer float64 `yaml:"answer"`
 	Busy   float64 `yaml:"busy"`
 	// RingTime is how long an answering customer lets the phone ring.
 	RingTime Dist `yaml:"ring_time"`
-	// NoAnswerTimeout is how long the dialer lets an unanswered call ring.
+	// NoAnswerTimeout is how long the dialer lets an unanswered call ring,
+	// in whole 6 s rings (MAKE_PREDICTIVE_CALL_REQ AlertRings), rounded.
 	NoAnswerTimeout Duration `yaml:"no_answer_timeout"`
 	Talk            Dist     `yaml:"talk"`
 	NumberPrefix    string   `yaml:"number_prefix"`

@@ -84,6 +84,8 @@ func ControllerConfig(sc *scenarios.Scenario, noBlend bool) (controller.Config, 
 		NotReadyReason:    uint16(sc.Controller.NotReadyReason),
 		OutboundEnabled:   sc.Outbound.Enabled,
 		NumberPrefix:      sc.Outbound.NumberPrefix,
+		Campaign:          sc.Outbound.Campaign,
+		NoAnswerTimeout:   sc.Outbound.NoAnswerTimeout.D(),
 		AfterCallWork:     15 * time.Second,
 		BlendEnabled:      b.Enabled && !noBlend,
 	}
