@@ -109,3 +109,11 @@ func sat16(v float64) int16 {
 	}
 	return int16(math.Round(v))
 }
+
+// Source produces audio one 20 ms frame at a time: ReadFrame fills dst
+// (FrameSamples samples) and reports false once the source has ended, in
+// which case dst holds silence. Sources are pure (seeded, no clocks), so the
+// same call sounds the same in the simulation and on the wire.
+type Source interface {
+	ReadFrame(dst []int16) (more bool)
+}
