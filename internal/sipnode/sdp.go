@@ -61,7 +61,7 @@ func Description(m Media, sessionID, version uint64) []byte {
 	d := sdp.SessionDescription{
 		Origin: sdp.Origin{Username: "ipcclab", SessionID: sessionID, SessionVersion: version, NetworkType: "IN",
 			AddressType: "IP4", UnicastAddress: ip},
-		SessionName:      "ipcclab",
+		SessionName: "ipcclab",
 		ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: "IP4",
 			Address: &sdp.Address{Address: ip}},
 		TimeDescriptions: []sdp.TimeDescription{{}},
