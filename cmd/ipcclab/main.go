@@ -66,8 +66,12 @@ func newUp() *cobra.Command {
 		Short: "Run the emulated IPCC and the reference controller in real time on loopback",
 		Long: `up starts the emulated ICM, CallManager PG and CTI Server with the scenario's
 agents and callers, and the reference controller connected to the CTI Server
-over TCP. It prints the addresses it serves, starts inbound traffic at once,
-and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
+over TCP, and the voice path: the voice gateway (SIP over UDP and TCP at
+--sip-addr, the PSTN side), CallManager, IP-IVR and the agents' phones, all
+speaking SIP and RTP on loopback. Any SIP caller (SIPp, a softphone) dialing a
+call type's dialed number at --sip-addr is queued and delivered to an agent
+like a PSTN caller. It prints the addresses it serves, starts inbound traffic
+at once, and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := loadScenario(scenarioPath)
 			if err != nil {
@@ -96,6 +100,9 @@ and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
 	f.DurationVar(&opts.Duration, "duration", 0, "stop after this long (default: until interrupted)")
 	f.BoolVar(&opts.NoController, "no-controller", false, "run the emulator only; connect your own controller to the CTI Server")
 	f.BoolVar(&opts.NoBlend, "no-blend", false, "run the controller with blending disabled")
+	f.StringVar(&opts.SIPAddr, "sip-addr", lab.DefaultSIPAddr, "the voice gateway's PSTN-side SIP address, UDP and TCP (empty: no voice path, the PG switches calls itself)")
+	f.StringVar(&opts.PSTNAddr, "pstn-addr", "", "an outside SIP peer (IP:port) that plays the PSTN for outbound calls, instead of the PSTN model")
+	f.StringVar(&opts.Capture, "capture", "", "write CTI, SIP and RTP traffic to this pcapng file")
 	return cmd
 }
 

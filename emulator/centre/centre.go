@@ -110,6 +110,9 @@ type Config struct {
 	Agents               []AgentGroup
 	Callers              Callers
 	Outbound             Outbound
+	// Voice, when set, carries every call over the real voice path (see
+	// Voice); nil is the simulation, where the PG switches calls itself.
+	Voice Voice
 }
 
 func dists(prefix string, list ...any) error {
@@ -252,6 +255,7 @@ type Centre struct {
 	// ivr draws what callers key in at the IVR (their account number).
 	ivr       *rand.Rand
 	typeNames map[uint32]string
+	byDialed  map[string]uint32
 }
 
 // New validates cfg and builds the centre on sched; seed selects the random
@@ -317,6 +321,7 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 			CallEnded:    c.ended,
 			CallHandled:  func(id uint32, talk, acw time.Duration) { c.router.CallHandled(id, talk, acw) },
 			Dial:         c.dial,
+			Transfer:     c.transfer(),
 		}})
 	if err != nil {
 		return nil, fmt.Errorf("pg: %w", err)
@@ -355,10 +360,16 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 	}
 	c.ivr = sim.Stream(seed, "ivr")
 	c.typeNames = map[uint32]string{}
+	c.byDialed = map[string]uint32{}
 	for _, ct := range cfg.CallTypes {
 		c.typeNames[ct.ID] = ct.Name
+		c.byDialed[ct.DialedNumber] = ct.ID
 	}
-	c.people, err = agents.New(agents.Config{Scheduler: sched, Rand: sim.Stream(seed, "agents"), PG: c.pg, Groups: groups})
+	var cmds agents.Commands = c.pg
+	if cfg.Voice != nil {
+		cmds = phoneCommands{pg: c.pg, v: cfg.Voice}
+	}
+	c.people, err = agents.New(agents.Config{Scheduler: sched, Rand: sim.Stream(seed, "agents"), PG: cmds, Groups: groups})
 	if err != nil {
 		return nil, fmt.Errorf("agents: %w", err)
 	}
@@ -408,7 +419,18 @@ func (c *Centre) fanOut(e pg.Event) {
 	}
 }
 
+func (c *Centre) transfer() func(uint32, string) {
+	if c.cfg.Voice == nil {
+		return nil
+	}
+	return c.cfg.Voice.Transfer
+}
+
 func (c *Centre) arrival(cl *pstn.Caller) {
+	if c.cfg.Voice != nil {
+		c.cfg.Voice.Arrive(cl)
+		return
+	}
 	// The caller keys an account number at the IVR; the routing script
 	// puts the call type and the account in the call variables, which is
 	// what the agent's screen pop is built from (step 5 of the call flow).
@@ -425,6 +447,12 @@ func (c *Centre) arrival(cl *pstn.Caller) {
 }
 
 func (c *Centre) abandon(cl *pstn.Caller) {
+	if c.cfg.Voice != nil {
+		// The gateway hangs up; CallManager's BYE/CANCEL comes back as
+		// Hangup, which counts the abandon.
+		c.cfg.Voice.Abandon(cl)
+		return
+	}
 	c.router.CallAbandoned(cl.CallID)
 	c.pg.TrunkDisconnected(cl.CallID)
 }
@@ -460,7 +488,17 @@ func (c *Centre) dial(r pg.DialRequest) {
 		c.pg.TrunkFailed(id, pg.CauseDestNotObtainable)
 		return
 	}
-	c.callees[id] = c.world.Dial(r.DialedNumber, r.RingTimeout, pstn.DialHandler{
+	h := c.dialHandler(id)
+	if c.cfg.Voice != nil {
+		c.cfg.Voice.Dial(r, h)
+		return
+	}
+	c.callees[id] = c.world.Dial(r.DialedNumber, r.RingTimeout, h)
+}
+
+// dialHandler accounts for a predictive call's progress and drives the PG.
+func (c *Centre) dialHandler(id uint32) pstn.DialHandler {
+	return pstn.DialHandler{
 		Alerting: func() { c.pg.TrunkAlerting(id) },
 		Answered: func() {
 			if c.pg.TrunkAnswered(id) {
@@ -489,7 +527,7 @@ func (c *Centre) dial(r pg.DialRequest) {
 			c.pg.TrunkFailed(id, cause)
 		},
 		HungUp: func() { c.pg.TrunkDisconnected(id) },
-	})
+	}
 }
 
 // onLine reports whether the call is connected to an outbound-only agent's

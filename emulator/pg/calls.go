@@ -269,9 +269,46 @@ func (p *PG) Route(r RouteRequest) error {
 	p.setState(a, StateReserved, 0, DirectionIn)
 	c.timer = sim.After(p.sched, p.cfg.TransferDelay, func(time.Time) {
 		c.timer = 0
+		if p.cfg.Hooks.Transfer != nil && c.phase == phaseReserved {
+			p.cfg.Hooks.Transfer(c.id, a.device().ID)
+			return
+		}
 		p.deliver(c)
 	})
 	return nil
+}
+
+// DeviceAlerting: the switch reports the reserved agent's phone ringing for
+// a call it was asked to transfer there (Hooks.Transfer). It reports false
+// when the call is no longer waiting for that (the caller hung up, the
+// reservation was aborted).
+func (p *PG) DeviceAlerting(callID uint32) bool {
+	c, ok := p.calls[callID]
+	if !ok || c.phase != phaseReserved {
+		return false
+	}
+	p.deliver(c)
+	return true
+}
+
+// TransferFailed: the switch could not ring the reserved agent's device (no
+// phone registered, the phone refused). The reservation is aborted
+// (AGENT_PRE_CALL_ABORT_EVENT), the agent is made Not Ready with the RONA
+// reason so that the router stops picking a dead phone, and the call waits
+// at the IVR to be requeued, as after RONA.
+func (p *PG) TransferFailed(callID uint32) {
+	c, ok := p.calls[callID]
+	if !ok || c.phase != phaseReserved {
+		return
+	}
+	a := c.agent
+	p.emit(&AgentPreCallAbortEvent{Header: p.header(), Agent: a.info, RouterCallKey: c.data.RouterCallKey})
+	c.phase, c.agent, c.sg = phaseIVR, nil, NoSkillGroup
+	a.call, a.hasNext = nil, false
+	p.setState(a, StateNotReady, ReasonRONA, DirectionNone)
+	if p.cfg.Hooks.RingNoAnswer != nil {
+		p.cfg.Hooks.RingNoAnswer(c.id, p.status(a))
+	}
 }
 
 // deliver rings the reserved agent's phone: BEGIN_CALL then CALL_DELIVERED

@@ -136,6 +136,13 @@ type Hooks struct {
 	// DTMF: SendDTMF accepted digits on a connected call (no CTI event;
 	// the media layer plays them).
 	DTMF func(callID uint32, device string, digits string)
+	// Transfer, when set, replaces the PG's own IVR-to-agent transfer: after
+	// TransferDelay the PG asks the switch to ring the reserved agent's
+	// device, and the call is only reported at the agent (BEGIN_CALL,
+	// CALL_DELIVERED) when the switch calls DeviceAlerting — so with real
+	// SIP the CTI events follow the phone's 180 Ringing, not a timer. The
+	// simulation leaves it nil and the PG alerts the agent itself.
+	Transfer func(callID uint32, device string)
 }
 
 // Config configures the PG.

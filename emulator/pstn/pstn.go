@@ -374,6 +374,18 @@ func (o Outcome) String() string {
 		return "no-answer"
 	case OutcomeFail:
 		return "fail"
+	case OutcomeMachine:
+		return "machine"
+	case OutcomeFax:
+		return "fax"
+	case OutcomeVacantNumber:
+		return "vacant-number"
+	case OutcomeVacantCode:
+		return "vacant-code"
+	case OutcomeNoCircuit:
+		return "no-circuit"
+	case OutcomeReorder:
+		return "reorder"
 	}
 	return "pending"
 }

@@ -541,7 +541,7 @@ func startUp(t *testing.T, bin string, extra ...string) *upProc {
 	// Side B gets its own free port too: the default (43027) would collide
 	// between the tests' concurrent `ipcclab up` processes and with anything
 	// else on the host.
-	args := []string{"up", "--cti-addr", addr, "--cti-addr-b", freeAddr(t), "--duration", upDuration}
+	args := []string{"up", "--cti-addr", addr, "--cti-addr-b", freeAddr(t), "--duration", upDuration, "--sip-addr", "127.0.0.1:0"}
 	up.cmd = exec.Command(bin, append(args, extra...)...)
 	up.cmd.Stdout, up.cmd.Stderr = up.stdout, up.stderr
 	start := time.Now()

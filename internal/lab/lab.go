@@ -12,6 +12,7 @@ import (
 	"github.com/ipcclab/ipcclab/controller"
 	"github.com/ipcclab/ipcclab/emulator/centre"
 	"github.com/ipcclab/ipcclab/emulator/ctiserver"
+	"github.com/ipcclab/ipcclab/internal/capture"
 	"github.com/ipcclab/ipcclab/internal/ctitcp"
 	"github.com/ipcclab/ipcclab/internal/sim"
 )
@@ -137,6 +138,8 @@ type Running struct {
 	lnA     net.Listener
 	cancelA context.CancelFunc
 	ctrl    *controller.Handle
+	voice   *voice
+	capture *capture.Writer
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -155,9 +158,20 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	logf := stamped(loop, opts.Logf)
 	ccfg := CentreConfig(sc)
 	ccfg.Start = time.Time{} // the arrival profile starts now
+	var vc *voice
+	if opts.SIPAddr != "" {
+		vc = &voice{loop: loop}
+		ccfg.Voice = vc
+	}
 	cen, err := centre.New(ccfg, loop, opts.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	var capw *capture.Writer
+	if opts.Capture != "" {
+		if capw, err = capture.Create(opts.Capture); err != nil {
+			return nil, fmt.Errorf("--capture: %w", err)
+		}
 	}
 	scfg := ctiserver.DefaultConfig()
 	scfg.Logf = logf
@@ -181,6 +195,9 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CTI Server: %w", err)
 	}
+	if capw != nil {
+		ln = capture.TapListener(ln, capw)
+	}
 	var lnB net.Listener
 	var srvB *ctiserver.Server
 	if opts.CTIAddrB != "" {
@@ -198,9 +215,26 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	ctxA, cancelA := context.WithCancel(ctx)
-	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel, srvB: srvB, lnA: ln, cancelA: cancelA}
+	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel, srvB: srvB, lnA: ln, cancelA: cancelA,
+		voice: vc, capture: capw}
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
+	if vc != nil {
+		if err := vc.start(ctx, cen, voiceOptions{SIPAddr: opts.SIPAddr, PSTNAddr: opts.PSTNAddr, Capture: capw,
+			Seed: opts.Seed, Logf: logf}); err != nil {
+			_ = ln.Close()
+			if lnB != nil {
+				_ = lnB.Close()
+			}
+			cancel()
+			r.wg.Done() // the CTI Server goroutine below never starts
+			r.wg.Wait()
+			if capw != nil {
+				_ = capw.Close()
+			}
+			return nil, err
+		}
+	}
 	if !opts.HoldTraffic {
 		r.Begin()
 	}
@@ -301,10 +335,25 @@ func (r *Running) Stop() error {
 		case <-done:
 		case <-time.After(time.Second):
 		}
+		if r.voice != nil {
+			r.voice.close()
+		}
 		r.cancel()
 		r.wg.Wait()
+		if r.capture != nil {
+			_ = r.capture.Close()
+		}
 	})
 	return nil
+}
+
+// SIPAddr is the gateway's PSTN-side SIP address ("" without the voice
+// path).
+func (r *Running) SIPAddr() string {
+	if r.voice == nil {
+		return ""
+	}
+	return r.voice.gw.PSTNAddr().String()
 }
 
 // Up runs Start and prints what it serves, until ctx is done.
@@ -325,6 +374,19 @@ func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
 	}
 	for _, ct := range sc.ICM.CallTypes {
 		fmt.Fprintf(out, "  inbound call type     %-14s dialed number %s\n", ct.Name, ct.DialedNumber)
+	}
+	if v := r.voice; v != nil {
+		fmt.Fprintf(out, "  voice gateway         %s   SIP UDP+TCP, PSTN side: dial sip:<dialed number>@%s\n", v.gw.PSTNAddr(), v.gw.PSTNAddr())
+		fmt.Fprintf(out, "  gateway trunk         %s   SIP trunk to CallManager and dialers\n", v.gw.TrunkAddr())
+		fmt.Fprintf(out, "  CallManager           %s   registrar for the agents' phones, route points, B2BUA\n", v.cm.Addr())
+		fmt.Fprintf(out, "  IP-IVR                %s   translation routes 7000-8999\n", v.ivr.Addr())
+		fmt.Fprintf(out, "  agent phones          %s   %d registered\n", v.phones.Addr(), v.nphones)
+		if opts.PSTNAddr != "" {
+			fmt.Fprintf(out, "  PSTN peer             %s   outbound calls go there\n", opts.PSTNAddr)
+		}
+	}
+	if opts.Capture != "" {
+		fmt.Fprintf(out, "  capture               %s   pcapng (CTI, SIP, RTP)\n", opts.Capture)
 	}
 	if r.ctrl != nil {
 		fmt.Fprintf(out, "  controller            connected to %s as %q (blending %v)\n", r.CTIAddr(), ControllerClientID, !opts.NoBlend && sc.Controller.Blend.Enabled)

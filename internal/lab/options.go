@@ -44,4 +44,15 @@ type UpOptions struct {
 	HoldTraffic bool
 	// Logf receives log lines; nil discards them.
 	Logf func(format string, args ...any)
+	// SIPAddr, when set, runs the voice path (gateway, CallManager,
+	// IP-IVR, phones over SIP and RTP) with the gateway's PSTN side there;
+	// empty keeps the PG switching calls itself (CTI only). `ipcclab up`
+	// defaults it to DefaultSIPAddr.
+	SIPAddr string
+	// PSTNAddr, when set, is an outside SIP peer that plays the PSTN for
+	// outbound calls (SIPp as UAS, a carrier simulator, an SBC).
+	PSTNAddr string
+	// Capture, when set, writes CTI, SIP and RTP traffic to this pcapng
+	// file.
+	Capture string
 }

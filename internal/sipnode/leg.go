@@ -52,6 +52,7 @@ type Leg struct {
 
 	mu      sync.Mutex
 	remote  Media
+	rawSDP  []byte
 	local   []byte
 	why     EndReason
 	done    chan struct{}
@@ -72,6 +73,13 @@ func (l *Leg) Remote() Media {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.remote
+}
+
+// RemoteSDP is the far side's current SDP body, as received.
+func (l *Leg) RemoteSDP() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rawSDP
 }
 
 // Done is closed when the leg ends.
@@ -137,7 +145,7 @@ func (l *Leg) handle(req *sip.Request, tx sip.ServerTransaction) {
 				return
 			}
 			l.mu.Lock()
-			l.remote = offer
+			l.remote, l.rawSDP = offer, req.Body()
 			l.mu.Unlock()
 			if l.ev.OnReinvite != nil {
 				answer = l.ev.OnReinvite(l, offer)
@@ -255,7 +263,7 @@ func (l *Leg) Reinvite(ctx context.Context, sdpBody []byte) (Media, error) {
 		return Media{}, err
 	}
 	l.mu.Lock()
-	l.local, l.remote = sdpBody, m
+	l.local, l.remote, l.rawSDP = sdpBody, m, res.Body()
 	l.mu.Unlock()
 	return m, nil
 }

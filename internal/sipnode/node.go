@@ -62,6 +62,9 @@ type Stats struct {
 	// BadRequests are requests answered 400 by the node itself (missing
 	// Contact, unreadable SDP...).
 	BadRequests uint64
+	// StrayResponses are responses matching no transaction (late
+	// retransmissions), dropped.
+	StrayResponses uint64
 	// Legs is the number of live legs.
 	Legs int
 }
@@ -79,7 +82,7 @@ type Node struct {
 	mu   sync.Mutex
 	legs map[string]*Leg
 
-	invites, answered, rejected, cancelled, inDialog, noDialog, bad atomic.Uint64
+	invites, answered, rejected, cancelled, inDialog, noDialog, bad, strays atomic.Uint64
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -118,7 +121,11 @@ func Start(cfg Config) (*Node, error) {
 		}
 	}
 	host := ap.Addr().String()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ipcclab-"+cfg.Name), sipgo.WithUserAgentHostname(host))
+	n := &Node{cfg: cfg, addr: ap, log: log, legs: map[string]*Leg{}, pc: pc, ln: ln}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ipcclab-"+cfg.Name), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(log),
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) { n.strays.Add(1) })),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log)))
 	if err != nil {
 		pc.Close()
 		return nil, err
@@ -132,7 +139,7 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, ua: ua, srv: srv, cli: cli, addr: ap, log: log, legs: map[string]*Leg{}, pc: pc, ln: ln}
+	n.ua, n.srv, n.cli = ua, srv, cli
 	n.dua = &sipgo.DialogUA{Client: cli, ContactHDR: n.Contact(cfg.Name)}
 	srv.OnInvite(n.onInvite)
 	srv.OnAck(n.onAck)
@@ -206,7 +213,7 @@ func (n *Node) Stats() Stats {
 	n.mu.Unlock()
 	return Stats{Invites: n.invites.Load(), Answered: n.answered.Load(), Rejected: n.rejected.Load(),
 		Cancelled: n.cancelled.Load(), InDialog: n.inDialog.Load(), NoDialog: n.noDialog.Load(),
-		BadRequests: n.bad.Load(), Legs: legs}
+		BadRequests: n.bad.Load(), StrayResponses: n.strays.Load(), Legs: legs}
 }
 
 // Close ends every leg without signalling and stops serving.
@@ -374,6 +381,10 @@ func (in *Incoming) Source() string { return in.Req.Source() }
 // the transaction ended without a final response.
 func (in *Incoming) Cancelled() <-chan struct{} { return in.cancelled }
 
+// Finished is closed once a final response was sent (answered or
+// rejected).
+func (in *Incoming) Finished() <-chan struct{} { return in.final }
+
 // Progress sends a provisional response: 180, or 183 with early-media SDP.
 func (in *Incoming) Progress(code int, reason string, sdpBody []byte) error {
 	in.mu.Lock()
@@ -397,7 +408,7 @@ func (in *Incoming) Answer(sdpBody []byte, ev LegEvents) (*Leg, error) {
 	remote := in.Offer
 	l := newLeg(in.node, callID(in.Req), ev)
 	l.srv = in.dlg
-	l.remote = remote
+	l.remote, l.rawSDP = remote, in.Req.Body()
 	l.local = sdpBody
 	in.node.addLeg(l)
 	if err := in.dlg.RespondSDP(sdpBody); err != nil {
@@ -515,7 +526,7 @@ func (n *Node) Invite(ctx context.Context, from string, target sip.Uri, sdpBody 
 	res := dlg.InviteResponse
 	if len(res.Body()) > 0 {
 		if m, err := Parse(res.Body()); err == nil {
-			l.remote = m
+			l.remote, l.rawSDP = m, res.Body()
 		}
 	}
 	if err := dlg.Ack(ctx); err != nil {
@@ -528,3 +539,9 @@ func (n *Node) Invite(ctx context.Context, from string, target sip.Uri, sdpBody 
 // byeTimeout bounds a BYE/re-INVITE we send (Timer F is 32 s; a peer on
 // loopback that has not answered in 8 s is gone).
 const byeTimeout = 8 * time.Second
+
+// Do sends an out-of-dialog request (REGISTER, OPTIONS, MESSAGE) from the
+// node and returns the final response.
+func (n *Node) Do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	return n.cli.Do(ctx, req)
+}

@@ -40,7 +40,7 @@ func TestInviteAnswerReinviteBye(t *testing.T) {
 		}
 		_ = in.Progress(180, "Ringing", nil)
 		time.Sleep(20 * time.Millisecond) // let the 180 be seen before the 200
-		l, err := in.Answer(Description(Answer(in.Offer, mediaB), 1, 1), LegEvents{
+		l, err := in.Answer(Description(Answer(in.Offer, mediaB, "b"), 1, 1), LegEvents{
 			OnReinvite: func(l *Leg, offer Media) []byte { reinvites <- offer; return nil },
 		})
 		if err == nil {
@@ -50,7 +50,7 @@ func TestInviteAnswerReinviteBye(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var got []int
-	l, err := a.Invite(ctx, "caller", b.URI("8005550100"), Description(Offer(mediaA), 1, 1), LegEvents{},
+	l, err := a.Invite(ctx, "caller", b.URI("8005550100"), Description(Offer(mediaA, "a"), 1, 1), LegEvents{},
 		func(p Provisional) { got = append(got, p.Code) })
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestInviteAnswerReinviteBye(t *testing.T) {
 	}
 	bl := <-legs
 	moved := netip.MustParseAddrPort("127.0.0.1:20004")
-	m, err := l.Reinvite(ctx, Description(Offer(moved), 1, 2))
+	m, err := l.Reinvite(ctx, Description(Offer(moved, "a"), 1, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,12 +100,12 @@ func TestInviteRejectedAndCancelled(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err := a.Invite(ctx, "x", b.URI("busy"), Description(Offer(mediaA), 1, 1), LegEvents{}, nil)
+	_, err := a.Invite(ctx, "x", b.URI("busy"), Description(Offer(mediaA, "a"), 1, 1), LegEvents{}, nil)
 	if StatusOf(err) != 486 {
 		t.Fatalf("busy: %v", err)
 	}
 	rctx, rcancel := context.WithCancel(ctx)
-	_, err = a.Invite(rctx, "x", b.URI("ring"), Description(Offer(mediaA), 1, 1), LegEvents{},
+	_, err = a.Invite(rctx, "x", b.URI("ring"), Description(Offer(mediaA, "a"), 1, 1), LegEvents{},
 		func(p Provisional) { rcancel() })
 	if StatusOf(err) != 487 {
 		t.Fatalf("cancelled: %v (status %d)", err, StatusOf(err))
@@ -121,7 +121,7 @@ func TestInviteRejectedAndCancelled(t *testing.T) {
 
 func TestBadInviteGets4xxAndNodeKeepsServing(t *testing.T) {
 	a, b := startPair(t, func(in *Incoming) {
-		_, _ = in.Answer(Description(Answer(in.Offer, mediaB), 1, 1), LegEvents{})
+		_, _ = in.Answer(Description(Answer(in.Offer, mediaB, "b"), 1, 1), LegEvents{})
 	})
 	conn, err := net.Dial("udp", b.Addr().String())
 	if err != nil {
@@ -157,7 +157,7 @@ func TestBadInviteGets4xxAndNodeKeepsServing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	l, err := a.Invite(ctx, "x", b.URI("y"), Description(Offer(mediaA), 1, 1), LegEvents{}, nil)
+	l, err := a.Invite(ctx, "x", b.URI("y"), Description(Offer(mediaA, "a"), 1, 1), LegEvents{}, nil)
 	if err != nil {
 		t.Fatalf("good call after bad ones: %v", err)
 	}

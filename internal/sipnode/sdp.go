@@ -26,6 +26,10 @@ type Media struct {
 	EventPT uint8
 	// Direction is sendrecv, sendonly, recvonly or inactive (hold).
 	Direction string
+	// Origin is the o= username: which kind of device speaks
+	// ("ipcclab-ivr", "ipcclab-phone"...), as Cisco devices name themselves
+	// there ("CiscoSystemsCCM-SIP").
+	Origin string
 }
 
 // Law is the first (preferred) law.
@@ -40,6 +44,10 @@ func (m Media) Law() media.Law {
 // re-INVITE can bump it).
 func Description(m Media, sessionID, version uint64) []byte {
 	ip := m.Addr.Addr().String()
+	origin := m.Origin
+	if origin == "" {
+		origin = "ipcclab"
+	}
 	var pts []string
 	var attrs []sdp.Attribute
 	for _, l := range m.Laws {
@@ -59,7 +67,7 @@ func Description(m Media, sessionID, version uint64) []byte {
 	}
 	attrs = append(attrs, sdp.NewPropertyAttribute(dir))
 	d := sdp.SessionDescription{
-		Origin: sdp.Origin{Username: "ipcclab", SessionID: sessionID, SessionVersion: version, NetworkType: "IN",
+		Origin: sdp.Origin{Username: origin, SessionID: sessionID, SessionVersion: version, NetworkType: "IN",
 			AddressType: "IP4", UnicastAddress: ip},
 		SessionName: "ipcclab",
 		ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: "IP4",
@@ -111,7 +119,7 @@ func Parse(body []byte) (Media, error) {
 	if port < 0 || port > 65535 {
 		return Media{}, fmt.Errorf("sdp: m=audio port %d out of range", port)
 	}
-	m := Media{Addr: netip.AddrPortFrom(ip, uint16(port)), Direction: "sendrecv"}
+	m := Media{Addr: netip.AddrPortFrom(ip, uint16(port)), Direction: "sendrecv", Origin: d.Origin.Username}
 	events := map[string]bool{}
 	for _, a := range md.Attributes {
 		switch a.Key {
@@ -145,8 +153,8 @@ func Parse(body []byte) (Media, error) {
 // Answer picks what to answer to offer with a local stream at local: the
 // first offered law we support (both are), telephone-events if offered, and
 // the mirrored direction.
-func Answer(offer Media, local netip.AddrPort) Media {
-	a := Media{Addr: local, Laws: []media.Law{offer.Law()}, EventPT: offer.EventPT, Direction: "sendrecv"}
+func Answer(offer Media, local netip.AddrPort, origin string) Media {
+	a := Media{Addr: local, Origin: origin, Laws: []media.Law{offer.Law()}, EventPT: offer.EventPT, Direction: "sendrecv"}
 	switch offer.Direction {
 	case "sendonly":
 		a.Direction = "recvonly"
@@ -159,6 +167,6 @@ func Answer(offer Media, local netip.AddrPort) Media {
 }
 
 // Offer is our usual offer: PCMU, PCMA and telephone-event 101.
-func Offer(local netip.AddrPort) Media {
-	return Media{Addr: local, Laws: []media.Law{media.ULaw, media.ALaw}, EventPT: EventPT, Direction: "sendrecv"}
+func Offer(local netip.AddrPort, origin string) Media {
+	return Media{Addr: local, Origin: origin, Laws: []media.Law{media.ULaw, media.ALaw}, EventPT: EventPT, Direction: "sendrecv"}
 }

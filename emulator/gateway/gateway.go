@@ -1,0 +1,635 @@
+// Package gateway emulates the voice gateway between IPCC and the PSTN.
+//
+// It has two SIP sides. The trunk side faces CallManager and any dialer:
+// inbound PSTN calls leave it toward CallManager, outbound calls arrive on
+// it. The PSTN side is where the outside world is: either the PSTN model
+// (emulator/pstn, with real media for every outcome — a live "hello?", an
+// answering machine's greeting and beep, fax CNG, SIT and announcements,
+// ringback and busy as early media) or an outside SIP peer (SIPp, a carrier
+// simulator, an SBC) at the PSTN address, with its own callers dialing in.
+//
+// Outbound responses follow the call's fate as a real gateway reports it:
+// 183 Session Progress with early media, 200 + ACK, 486, 480, 404 after SIT,
+// 503, CANCEL → 487; the cause ↔ status mapping is the configurable
+// CauseMap (RFC 3398, ipcc-behaviour.md §4.2). Toward an outside peer the
+// gateway anchors media (two RTP streams bridged), as a gateway or SBC
+// does, so the peer never sees the inside addresses.
+//
+// q850.go is pure; this file is the adapter (sockets, goroutines). The PSTN
+// model runs on the centre's loop and is only touched through Post.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/ipcclab/ipcclab/emulator/pstn"
+	"github.com/ipcclab/ipcclab/internal/media"
+	"github.com/ipcclab/ipcclab/internal/rtpio"
+	"github.com/ipcclab/ipcclab/internal/sipnode"
+)
+
+// Config configures the gateway.
+type Config struct {
+	// PSTNAddr is the PSTN-side SIP address (ipcclab up --sip-addr,
+	// default 127.0.0.1:5060); TrunkAddr the trunk side's (port 0 picks).
+	PSTNAddr  string
+	TrunkAddr string
+	// CallManager receives inbound calls.
+	CallManager netip.AddrPort
+	// PSTNPeer, when valid, is an outside SIP peer that plays the PSTN for
+	// outbound calls (ipcclab up --pstn-addr); otherwise the PSTN model
+	// answers them.
+	PSTNPeer netip.AddrPort
+	Media    *rtpio.Engine
+	// Post runs fn on the centre's loop; World is the PSTN model there.
+	Post  func(fn func())
+	World *pstn.PSTN
+	// Causes maps Q.850 causes to SIP statuses and back.
+	Causes CauseMap
+	// Seed draws the callers' account digits and the far ends' sounds.
+	Seed uint64
+	// DigitsToIVR makes PSTN-model callers key their account number when
+	// IP-IVR answers (default on when the IVR collects digits).
+	DigitsToIVR bool
+	PSTNNode    sipnode.Config
+	TrunkNode   sipnode.Config
+	Logf        func(format string, args ...any)
+}
+
+// Stats counts the gateway's calls by direction and fate.
+type Stats struct {
+	InboundModel, InboundOutside, InboundFailed  int
+	Outbound, OutboundAnswered, OutboundRejected int
+	OutboundCancelled                            int
+}
+
+// Gateway is the emulated voice gateway.
+type Gateway struct {
+	cfg   Config
+	pstn  *sipnode.Node
+	trunk *sipnode.Node
+
+	mu      sync.Mutex
+	callers map[string]*pstn.Caller   // trunk Call-ID → PSTN-model caller
+	byID    map[*pstn.Caller]*inbound // for Abandon
+	rng     *rand.Rand
+	stats   Stats
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type inbound struct {
+	cancel context.CancelFunc
+	leg    *sipnode.Leg
+	gone   bool
+}
+
+// New starts both SIP sides.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Media == nil || cfg.Post == nil {
+		return nil, errors.New("gateway: media engine and post are required")
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if len(cfg.Causes.ToSIP()) == 0 {
+		cfg.Causes = DefaultCauseMap()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Gateway{cfg: cfg, callers: map[string]*pstn.Caller{}, byID: map[*pstn.Caller]*inbound{},
+		rng: rand.New(rand.NewPCG(cfg.Seed, 0x6761746577617921)), ctx: ctx, cancel: cancel}
+	pc := cfg.PSTNNode
+	pc.Name, pc.Addr, pc.OnInvite = "gateway-pstn", cfg.PSTNAddr, g.fromPSTN
+	var err error
+	if g.pstn, err = sipnode.Start(pc); err != nil {
+		cancel()
+		return nil, err
+	}
+	tc := cfg.TrunkNode
+	tc.Name, tc.Addr, tc.OnInvite = "gateway", cfg.TrunkAddr, g.fromTrunk
+	if g.trunk, err = sipnode.Start(tc); err != nil {
+		g.pstn.Close()
+		cancel()
+		return nil, err
+	}
+	return g, nil
+}
+
+// PSTNAddr is the PSTN-side SIP address; TrunkAddr the trunk side's.
+func (g *Gateway) PSTNAddr() netip.AddrPort  { return g.pstn.Addr() }
+func (g *Gateway) TrunkAddr() netip.AddrPort { return g.trunk.Addr() }
+
+// Nodes exposes both SIP nodes' counters (PSTN side, trunk side).
+func (g *Gateway) Nodes() (pstnSide, trunkSide *sipnode.Node) { return g.pstn, g.trunk }
+
+// Stats returns the call counters.
+func (g *Gateway) Stats() Stats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.stats
+}
+
+// Close stops both sides.
+func (g *Gateway) Close() error {
+	g.cancel()
+	e1 := g.trunk.Close()
+	e2 := g.pstn.Close()
+	g.wg.Wait()
+	return errors.Join(e1, e2)
+}
+
+func (g *Gateway) goSIP(fn func()) {
+	g.wg.Add(1)
+	go func() { defer g.wg.Done(); fn() }()
+}
+
+func (g *Gateway) cmURI(user string) sip.Uri {
+	cm := g.cfg.CallManager
+	return sip.Uri{Scheme: "sip", User: user, Host: cm.Addr().String(), Port: int(cm.Port())}
+}
+
+// ---- inbound from the PSTN model ----
+
+// CallerOf returns the PSTN-model caller behind a trunk INVITE's Call-ID
+// (CallManager asks, to tie the caller's patience to the call).
+func (g *Gateway) CallerOf(sipCallID string) *pstn.Caller {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.callers[sipCallID]
+}
+
+// Arrive places a PSTN-model caller's call toward CallManager (on the loop).
+func (g *Gateway) Arrive(cl *pstn.Caller) {
+	account := fmt.Sprintf("%08d", g.rng.IntN(100_000_000))
+	seed := g.rng.Uint64()
+	sipCallID := fmt.Sprintf("pstn-%d-%d@gateway", g.cfg.Seed, cl.ID)
+	ctx, cancel := context.WithCancel(g.ctx)
+	in := &inbound{cancel: cancel}
+	g.mu.Lock()
+	g.callers[sipCallID] = cl
+	g.byID[cl] = in
+	g.stats.InboundModel++
+	g.mu.Unlock()
+	ani, dialed := cl.ANI, cl.DialedNumber
+	g.goSIP(func() {
+		defer func() {
+			g.mu.Lock()
+			delete(g.callers, sipCallID)
+			delete(g.byID, cl)
+			g.mu.Unlock()
+		}()
+		st, err := g.cfg.Media.Open()
+		if err != nil {
+			g.cfg.Logf("gateway: caller %s: %v", ani, err)
+			return
+		}
+		defer st.Close()
+		// The caller talks (to the IVR prompt, then to the agent).
+		st.SetSource(pstn.NewSound(pstn.SoundCaller, rand.New(rand.NewPCG(seed, 1)), pstn.SoundOptions{}))
+		offer := sipnode.Description(sipnode.Offer(st.LocalAddr(), "ipcclab-gateway"), seed, 1)
+		cid := sip.CallIDHeader(sipCallID)
+		leg, err := g.trunk.Invite(ctx, ani, g.cmURI(dialed), offer, sipnode.LegEvents{
+			OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
+				st.SetRemote(o.Addr, o.Law(), o.EventPT)
+				return nil
+			},
+		}, nil, &cid)
+		if err != nil {
+			if sipnode.StatusOf(err) != 487 {
+				g.mu.Lock()
+				g.stats.InboundFailed++
+				g.mu.Unlock()
+				g.cfg.Logf("gateway: caller %s → %s: %v", ani, dialed, err)
+			}
+			return
+		}
+		m := leg.Remote()
+		st.SetRemote(m.Addr, m.Law(), m.EventPT)
+		g.mu.Lock()
+		in.leg = leg
+		gone := in.gone
+		g.mu.Unlock()
+		if gone {
+			_ = leg.Bye(g.ctx)
+			return
+		}
+		if g.cfg.DigitsToIVR && m.Origin == "ipcclab-ivr" {
+			// The caller listens to the welcome prompt, then keys the
+			// account number and '#'.
+			t := time.NewTimer(2500 * time.Millisecond)
+			select {
+			case <-t.C:
+				_ = st.SendDigits(account+"#", 100, 80)
+			case <-leg.Done():
+				t.Stop()
+			}
+		}
+		<-leg.Done()
+	})
+}
+
+// Abandon hangs a PSTN-model caller up (patience ran out; on the loop).
+func (g *Gateway) Abandon(cl *pstn.Caller) {
+	g.mu.Lock()
+	in := g.byID[cl]
+	var leg *sipnode.Leg
+	if in != nil {
+		in.gone = true
+		leg = in.leg
+	}
+	g.mu.Unlock()
+	if in == nil {
+		return
+	}
+	in.cancel() // CANCEL while the INVITE is pending
+	if leg != nil {
+		g.goSIP(func() { _ = leg.Bye(g.ctx) })
+	}
+}
+
+// ---- inbound from an outside SIP caller (SIPp, a softphone) ----
+
+func (g *Gateway) fromPSTN(in *sipnode.Incoming) {
+	if !in.HasOffer {
+		_ = in.Reject(488, "Not Acceptable Here - an SDP offer is required")
+		return
+	}
+	g.mu.Lock()
+	g.stats.InboundOutside++
+	g.mu.Unlock()
+	outside, err := g.cfg.Media.Open()
+	if err != nil {
+		_ = in.Reject(503, "Service Unavailable")
+		return
+	}
+	inside, err := g.cfg.Media.Open()
+	if err != nil {
+		outside.Close()
+		_ = in.Reject(503, "Service Unavailable")
+		return
+	}
+	outside.SetRemote(in.Offer.Addr, in.Offer.Law(), in.Offer.EventPT)
+	stop := rtpio.Bridge(outside, inside)
+	cleanup := func() { stop(); _ = outside.Close(); _ = inside.Close() }
+	ctx, cancel := context.WithCancel(g.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-in.Cancelled():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	offer := sipnode.Description(sipnode.Offer(inside.LocalAddr(), "ipcclab-gateway"), uint64(time.Now().UnixNano()), 1)
+	var rang sync.Once
+	var pstnLeg *sipnode.Leg
+	var mu sync.Mutex
+	trunkLeg, err := g.trunk.Invite(ctx, in.From(), g.cmURI(in.To()), offer, sipnode.LegEvents{
+		OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
+			inside.SetRemote(o.Addr, o.Law(), o.EventPT)
+			return nil
+		},
+		OnEnd: func(l *sipnode.Leg, why sipnode.EndReason) {
+			if why == sipnode.EndRemoteBye {
+				mu.Lock()
+				pl := pstnLeg
+				mu.Unlock()
+				if pl != nil {
+					g.goSIP(func() { _ = pl.Bye(g.ctx) })
+				}
+			}
+		},
+	}, func(p sipnode.Provisional) {
+		rang.Do(func() { _ = in.Progress(180, "Ringing", nil) })
+	})
+	if err != nil {
+		cleanup()
+		code := sipnode.StatusOf(err)
+		if code < 300 {
+			code = 503
+		}
+		if code != 487 {
+			_ = in.Reject(code, ReasonPhrase(code))
+		}
+		return
+	}
+	m := trunkLeg.Remote()
+	inside.SetRemote(m.Addr, m.Law(), m.EventPT)
+	answer := sipnode.Description(sipnode.Answer(in.Offer, outside.LocalAddr(), "ipcclab-gateway"), uint64(time.Now().UnixNano()), 1)
+	pl, err := in.Answer(answer, sipnode.LegEvents{
+		OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
+			outside.SetRemote(o.Addr, o.Law(), o.EventPT)
+			return nil
+		},
+		OnEnd: func(l *sipnode.Leg, why sipnode.EndReason) {
+			if why == sipnode.EndRemoteBye {
+				g.goSIP(func() { _ = trunkLeg.Bye(g.ctx) })
+			}
+		},
+	})
+	if err != nil {
+		cleanup()
+		g.goSIP(func() { _ = trunkLeg.Bye(g.ctx) })
+		return
+	}
+	mu.Lock()
+	pstnLeg = pl
+	mu.Unlock()
+	if trunkLeg.Ended() != sipnode.EndNone {
+		g.goSIP(func() { _ = pl.Bye(g.ctx) })
+	}
+	g.goSIP(func() {
+		select {
+		case <-pl.Done():
+		case <-trunkLeg.Done():
+		}
+		<-pl.Done()
+		<-trunkLeg.Done()
+		cleanup()
+	})
+}
+
+// ---- outbound: trunk → PSTN ----
+
+func (g *Gateway) fromTrunk(in *sipnode.Incoming) {
+	if !in.HasOffer {
+		_ = in.Reject(488, "Not Acceptable Here - an SDP offer is required")
+		return
+	}
+	g.mu.Lock()
+	g.stats.Outbound++
+	g.mu.Unlock()
+	if g.cfg.PSTNPeer.IsValid() {
+		g.toPeer(in)
+		return
+	}
+	g.toModel(in)
+}
+
+// toModel lets the PSTN model decide the call's fate and plays its sound.
+func (g *Gateway) toModel(in *sipnode.Incoming) {
+	st, err := g.cfg.Media.Open()
+	if err != nil {
+		_ = in.Reject(503, "Service Unavailable")
+		return
+	}
+	st.SetRemote(in.Offer.Addr, in.Offer.Law(), in.Offer.EventPT)
+	local := sipnode.Answer(in.Offer, st.LocalAddr(), "ipcclab-gateway")
+	sdp := sipnode.Description(local, uint64(time.Now().UnixNano()), 1)
+	number := in.To()
+
+	type fate struct {
+		kind    string // alerting, answered, failed, hungup
+		outcome pstn.Outcome
+		seed    uint64
+	}
+	events := make(chan fate, 8)
+	var callee *pstn.Callee
+	g.cfg.Post(func() {
+		seed := g.rng.Uint64()
+		callee = g.cfg.World.Dial(number, 0, pstn.DialHandler{
+			Alerting: func() { events <- fate{kind: "alerting", seed: seed} },
+			Answered: func() {
+				events <- fate{kind: "answered", outcome: callee.Outcome(), seed: seed}
+				callee.Connected() // the customer talks, then hangs up
+			},
+			Failed: func(o pstn.Outcome) { events <- fate{kind: "failed", outcome: o, seed: seed} },
+			HungUp: func() { events <- fate{kind: "hungup"} },
+		})
+	})
+	drop := func() { g.cfg.Post(func() { callee.Drop() }) }
+	var leg *sipnode.Leg
+	early := false
+	for {
+		select {
+		case <-in.Cancelled():
+			g.mu.Lock()
+			g.stats.OutboundCancelled++
+			g.mu.Unlock()
+			drop()
+			_ = st.Close()
+			return
+		case <-g.ctx.Done():
+			_ = in.Reject(503, "Service Unavailable")
+			_ = st.Close()
+			return
+		case f := <-events:
+			r := rand.New(rand.NewPCG(f.seed, 2))
+			switch f.kind {
+			case "alerting":
+				// Network ringback as early media (183), as PSTN
+				// interworking does (RFC 3960 gateway model).
+				st.SetSource(pstn.NewSound(pstn.SoundRingback, r, pstn.SoundOptions{}))
+				early = true
+				_ = in.Progress(183, "Session Progress", sdp)
+			case "answered":
+				kind, _ := f.outcome.AnsweredSound()
+				st.SetSource(pstn.NewSound(kind, r, pstn.SoundOptions{}))
+				leg, err = in.Answer(sdp, sipnode.LegEvents{
+					OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
+						st.SetRemote(o.Addr, o.Law(), o.EventPT)
+						return nil
+					},
+					OnEnd: func(l *sipnode.Leg, why sipnode.EndReason) {
+						if why == sipnode.EndRemoteBye {
+							drop()
+						}
+						_ = st.Close()
+					},
+				})
+				if err != nil {
+					drop()
+					_ = st.Close()
+					return
+				}
+				g.mu.Lock()
+				g.stats.OutboundAnswered++
+				g.mu.Unlock()
+				// The leg lives on; a "hungup" fate ends it.
+				g.goSIP(func() {
+					for {
+						select {
+						case f := <-events:
+							if f.kind == "hungup" {
+								_ = leg.Bye(g.ctx)
+								return
+							}
+						case <-leg.Done():
+							return
+						case <-g.ctx.Done():
+							return
+						}
+					}
+				})
+				return
+			case "failed":
+				g.reject(in, st, f.outcome, r, early, sdp)
+				return
+			}
+		}
+	}
+}
+
+// causeOf is the Q.850 cause a PSTN outcome ends with.
+func causeOf(o pstn.Outcome) int {
+	switch o {
+	case pstn.OutcomeBusy:
+		return 17
+	case pstn.OutcomeNoAnswer:
+		return 19
+	case pstn.OutcomeNoCircuit:
+		return 34
+	case pstn.OutcomeReorder:
+		return 42
+	}
+	return 1 // unallocated number (OutcomeFail, vacant number/code)
+}
+
+// reject plays the failure's in-band tone as early media where the network
+// would (busy tone, SIT + announcement), then sends the mapped final
+// response.
+func (g *Gateway) reject(in *sipnode.Incoming, st *rtpio.Stream, o pstn.Outcome, r *rand.Rand, early bool, sdp []byte) {
+	defer st.Close()
+	g.mu.Lock()
+	g.stats.OutboundRejected++
+	g.mu.Unlock()
+	code, reason := g.cfg.Causes.Status(causeOf(o))
+	if code == 0 {
+		code, reason = 480, ReasonPhrase(480)
+	}
+	if kind, ok := o.EarlyMedia(); ok && kind != pstn.SoundRingback && o != pstn.OutcomeNoAnswer {
+		st.SetSource(pstn.NewSound(kind, r, pstn.SoundOptions{Announcements: 1}))
+		if err := in.Progress(183, "Session Progress", sdp); err == nil {
+			hold := 1200 * time.Millisecond // SIT and the start of the announcement
+			if kind == pstn.SoundBusy {
+				hold = 1000 * time.Millisecond
+			}
+			t := time.NewTimer(hold)
+			select {
+			case <-t.C:
+			case <-in.Cancelled():
+				t.Stop()
+				return
+			}
+		}
+	}
+	_ = early
+	_ = in.Reject(code, reason, sip.NewHeader("Reason", fmt.Sprintf("Q.850;cause=%d", causeOf(o))))
+}
+
+// toPeer forwards an outbound call to the outside PSTN peer, bridging media.
+func (g *Gateway) toPeer(in *sipnode.Incoming) {
+	inside, err := g.cfg.Media.Open()
+	if err != nil {
+		_ = in.Reject(503, "Service Unavailable")
+		return
+	}
+	outside, err := g.cfg.Media.Open()
+	if err != nil {
+		inside.Close()
+		_ = in.Reject(503, "Service Unavailable")
+		return
+	}
+	inside.SetRemote(in.Offer.Addr, in.Offer.Law(), in.Offer.EventPT)
+	stop := rtpio.Bridge(inside, outside)
+	cleanup := func() { stop(); _ = inside.Close(); _ = outside.Close() }
+	ctx, cancel := context.WithCancel(g.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-in.Cancelled():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	peer := g.cfg.PSTNPeer
+	target := sip.Uri{Scheme: "sip", User: in.To(), Host: peer.Addr().String(), Port: int(peer.Port())}
+	offer := sipnode.Description(sipnode.Offer(outside.LocalAddr(), "ipcclab-gateway"), uint64(time.Now().UnixNano()), 1)
+	answerSDP := sipnode.Description(sipnode.Answer(in.Offer, inside.LocalAddr(), "ipcclab-gateway"), uint64(time.Now().UnixNano()), 1)
+	var trunkLeg *sipnode.Leg
+	var mu sync.Mutex
+	peerLeg, err := g.pstn.Invite(ctx, in.From(), target, offer, sipnode.LegEvents{
+		OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
+			outside.SetRemote(o.Addr, o.Law(), o.EventPT)
+			return nil
+		},
+		OnEnd: func(l *sipnode.Leg, why sipnode.EndReason) {
+			if why == sipnode.EndRemoteBye {
+				mu.Lock()
+				tl := trunkLeg
+				mu.Unlock()
+				if tl != nil {
+					g.goSIP(func() { _ = tl.Bye(g.ctx) })
+				}
+			}
+		},
+	}, func(p sipnode.Provisional) {
+		if p.HasEarly {
+			outside.SetRemote(p.Early.Addr, p.Early.Law(), p.Early.EventPT)
+			_ = in.Progress(183, "Session Progress", answerSDP)
+			return
+		}
+		_ = in.Progress(p.Code, p.Reason, nil)
+	})
+	if err != nil {
+		cleanup()
+		code := sipnode.StatusOf(err)
+		if code < 300 {
+			code = 503
+		}
+		if code != 487 {
+			// The peer's status passes through, re-mapped via Q.850 the
+			// way an ISUP hop would (RFC 3398 §8.2.6.1 then §7.2.4.1).
+			mapped, reason := g.cfg.Causes.Status(g.cfg.Causes.Cause(code))
+			if mapped == 0 { // normal clearing: no response code of its own
+				mapped, reason = 480, ReasonPhrase(480)
+			}
+			_ = in.Reject(mapped, reason)
+		}
+		return
+	}
+	m := peerLeg.Remote()
+	outside.SetRemote(m.Addr, m.Law(), m.EventPT)
+	tl, err := in.Answer(answerSDP, sipnode.LegEvents{
+		OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
+			inside.SetRemote(o.Addr, o.Law(), o.EventPT)
+			return nil
+		},
+		OnEnd: func(l *sipnode.Leg, why sipnode.EndReason) {
+			if why == sipnode.EndRemoteBye {
+				g.goSIP(func() { _ = peerLeg.Bye(g.ctx) })
+			}
+		},
+	})
+	if err != nil {
+		cleanup()
+		g.goSIP(func() { _ = peerLeg.Bye(g.ctx) })
+		return
+	}
+	g.mu.Lock()
+	g.stats.OutboundAnswered++
+	g.mu.Unlock()
+	mu.Lock()
+	trunkLeg = tl
+	mu.Unlock()
+	if peerLeg.Ended() != sipnode.EndNone {
+		g.goSIP(func() { _ = tl.Bye(g.ctx) })
+	}
+	g.goSIP(func() {
+		<-tl.Done()
+		<-peerLeg.Done()
+		cleanup()
+	})
+}
+
+var _ = media.FrameSamples
