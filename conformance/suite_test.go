@@ -32,6 +32,9 @@ var (
 	flagScenario      = flag.String("scenario", "testdata/scenario.yaml", "scenario describing the centre under test")
 	flagMismatch      = flag.String("mismatch-scenario", "testdata/scenario-mismatch.yaml", "deliberately mis-integrated scenario for the integration-limits specs (in-process only)")
 	flagSeed          = flag.Uint64("seed", 0, "random seed of the in-process lab (0: the scenario's)")
+	flagSIPAddr       = flag.String("sip-addr", os.Getenv("IPCCLAB_SIP_ADDR"), "with --cti-addr: the remote voice gateway's PSTN side, host:port (env IPCCLAB_SIP_ADDR); enables the step-5 voice specs")
+	flagRegistrar     = flag.String("registrar-addr", os.Getenv("IPCCLAB_REGISTRAR_ADDR"), "with --cti-addr: the remote CallManager where the spec's softphone registers an agent's extension (env IPCCLAB_REGISTRAR_ADDR)")
+	flagVoiceScenario = flag.String("voice-scenario", "testdata/scenario-voice.yaml", "scenario of the in-process lab of the step-5 voice specs")
 	flagRemoteTraffic = flag.Bool("remote-traffic", os.Getenv("IPCCLAB_REMOTE_TRAFFIC") != "", "with --cti-addr: the remote centre runs the scenario's arrival profile (low, surge, low) starting with the suite (env IPCCLAB_REMOTE_TRAFFIC)")
 )
 
@@ -87,7 +90,8 @@ var _ = BeforeSuite(func() {
 		var err error
 		if *flagCTIAddr != "" {
 			t, err = target.StartRemote(context.Background(), target.RemoteOptions{
-				Options: target.Options{Scenario: sc}, CTIAddr: *flagCTIAddr, ScenarioTraffic: *flagRemoteTraffic})
+				Options: target.Options{Scenario: sc}, CTIAddr: *flagCTIAddr, ScenarioTraffic: *flagRemoteTraffic,
+				Voice: target.VoiceAddrs{Gateway: *flagSIPAddr, Registrar: *flagRegistrar}})
 		} else {
 			t, err = target.StartInProcess(context.Background(), target.Options{Scenario: sc, Seed: seedFor(sc)})
 		}

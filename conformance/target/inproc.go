@@ -37,6 +37,7 @@ func StartInProcess(ctx context.Context, opts Options) (*InProcess, error) {
 		HoldTraffic:  true,
 		NoController: opts.NoController,
 		CTIAddrB:     standbyAddr(opts.Standby),
+		SIPAddr:      sipAddr(opts.Voice),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("target: starting the in-process lab: %w", err)
@@ -64,7 +65,19 @@ func (t *InProcess) Controller() ControllerProbe {
 
 // Capabilities implements Target.
 func (t *InProcess) Capabilities() Capabilities {
-	return Capabilities{ScenarioTraffic: true, SecondLab: true, Failover: t.standby}
+	return Capabilities{ScenarioTraffic: true, SecondLab: true, Failover: t.standby, Voice: t.run.SIPAddr() != ""}
+}
+
+func sipAddr(on bool) string {
+	if on {
+		return "127.0.0.1:0"
+	}
+	return ""
+}
+
+// Voice implements Target.
+func (t *InProcess) Voice() VoiceAddrs {
+	return VoiceAddrs{Gateway: t.run.SIPAddr(), Registrar: t.run.RegistrarAddr()}
 }
 
 // Scenario implements Target.

@@ -22,6 +22,7 @@ type Remote struct {
 	log     *logRing
 	started time.Time
 	traffic bool
+	voice   VoiceAddrs
 }
 
 // RemoteOptions configure a remote target.
@@ -33,6 +34,9 @@ type RemoteOptions struct {
 	// arrival profile (low → surge → low) starting now, e.g. a second
 	// `ipcclab up --no-controller` started together with the suite.
 	ScenarioTraffic bool
+	// Voice is the remote centre's voice path (gateway PSTN side and
+	// CallManager registrar), when it has one the suite may call into.
+	Voice VoiceAddrs
 }
 
 // StartRemote starts our controller against the CTI Server at opts.CTIAddr.
@@ -53,7 +57,8 @@ func StartRemote(ctx context.Context, opts RemoteOptions) (*Remote, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target: starting the controller against %s: %w", opts.CTIAddr, err)
 	}
-	return &Remote{addr: opts.CTIAddr, ctl: h, sc: opts.Scenario, log: ring, started: time.Now(), traffic: opts.ScenarioTraffic}, nil
+	return &Remote{addr: opts.CTIAddr, ctl: h, sc: opts.Scenario, log: ring, started: time.Now(), traffic: opts.ScenarioTraffic,
+		voice: opts.Voice}, nil
 }
 
 // Name implements Target.
@@ -67,7 +72,7 @@ func (t *Remote) Controller() ControllerProbe { return t.ctl }
 
 // Capabilities implements Target.
 func (t *Remote) Capabilities() Capabilities {
-	return Capabilities{ScenarioTraffic: t.traffic}
+	return Capabilities{ScenarioTraffic: t.traffic, Voice: t.voice.Gateway != "" && t.voice.Registrar != ""}
 }
 
 // Scenario implements Target.
@@ -78,6 +83,9 @@ func (t *Remote) Started() time.Time { return t.started }
 
 // StandbyAddr implements Target.
 func (t *Remote) StandbyAddr() string { return "" }
+
+// Voice implements Target.
+func (t *Remote) Voice() VoiceAddrs { return t.voice }
 
 // FailActive implements Target: a remote centre cannot be failed from here.
 func (t *Remote) FailActive(ctx context.Context) error { return ErrNotSupported }

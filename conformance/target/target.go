@@ -37,6 +37,19 @@ type Capabilities struct {
 	// next to the active side A, and FailActive makes side A fail so that
 	// side B becomes active (cti-protocol.md §5.10).
 	Failover bool
+	// Voice: the target carries calls over SIP and RTP; Voice() gives the
+	// gateway's PSTN side and CallManager's registrar.
+	Voice bool
+}
+
+// VoiceAddrs are the SIP addresses of a target's voice path.
+type VoiceAddrs struct {
+	// Gateway is the voice gateway's PSTN side: callers INVITE
+	// sip:<dialed number>@Gateway.
+	Gateway string
+	// Registrar is CallManager: an agent's softphone REGISTERs its
+	// extension there.
+	Registrar string
 }
 
 // Target is one system under test.
@@ -65,6 +78,9 @@ type Target interface {
 	// answering) so that the standby side B becomes active; ErrNotSupported
 	// without Capabilities.Failover.
 	FailActive(ctx context.Context) error
+	// Voice is the voice path's addresses (zero without
+	// Capabilities.Voice).
+	Voice() VoiceAddrs
 	// Log returns the most recent log lines of the lab and the controller.
 	Log() []string
 	// Stop stops everything the target started.
@@ -82,6 +98,8 @@ type Options struct {
 	// Standby also runs a standby CTI Server side B (in-process), giving
 	// the target the Failover capability.
 	Standby bool
+	// Voice runs the voice path (in-process), giving the Voice capability.
+	Voice bool
 }
 
 // ErrNotSupported is returned for a capability the target does not have.

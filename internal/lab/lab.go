@@ -347,6 +347,15 @@ func (r *Running) Stop() error {
 	return nil
 }
 
+// RegistrarAddr is CallManager's SIP address, where phones register (""
+// without the voice path).
+func (r *Running) RegistrarAddr() string {
+	if r.voice == nil {
+		return ""
+	}
+	return r.voice.cm.Addr().String()
+}
+
 // SIPAddr is the gateway's PSTN-side SIP address ("" without the voice
 // path).
 func (r *Running) SIPAddr() string {
