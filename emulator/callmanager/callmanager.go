@@ -209,9 +209,12 @@ func (cm *CallManager) count(f func(*Stats)) {
 
 // Close hangs nothing up (the process is going away) and stops serving.
 func (cm *CallManager) Close() error {
-	cm.cancel()
+	// The node first: closing it ends every transaction, so a CANCEL or BYE
+	// in flight returns at once instead of waiting out Timer F for a peer
+	// that is also going away.
 	err := cm.node.Close()
-	cm.wg.Wait()
+	cm.cancel()
+	sipnode.WaitFor(&cm.wg, 3*time.Second)
 	return err
 }
 
@@ -375,6 +378,13 @@ func (cm *CallManager) routePoint(in *sipnode.Incoming, sipCallID string) {
 		case <-ctx.Done():
 		}
 	})
+	// With an agent free the router has already reserved it: the call
+	// goes from the route point straight to the agent's phone (Transfer
+	// follows), and the caller hears ringback. Otherwise it queues at
+	// IP-IVR.
+	if ci, ok := cm.cfg.Centre.PG().Call(id); ok && ci.AgentID != "" {
+		return
+	}
 	cm.toIVR(c)
 }
 
@@ -572,6 +582,10 @@ func (cm *CallManager) phoneRinging(c *call, ext string) {
 		return
 	}
 	c.alerted = true
+	if !c.answered && c.in != nil {
+		in := c.in
+		cm.goSIP(func(context.Context) { _ = in.Progress(180, "Ringing", nil) })
+	}
 	if !cm.cfg.Centre.PG().DeviceAlerting(c.id) {
 		cm.cancelPhone(c)
 	}

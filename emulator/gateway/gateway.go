@@ -141,10 +141,10 @@ func (g *Gateway) Stats() Stats {
 
 // Close stops both sides.
 func (g *Gateway) Close() error {
-	g.cancel()
 	e1 := g.trunk.Close()
 	e2 := g.pstn.Close()
-	g.wg.Wait()
+	g.cancel()
+	sipnode.WaitFor(&g.wg, 3*time.Second)
 	return errors.Join(e1, e2)
 }
 

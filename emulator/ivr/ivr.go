@@ -126,9 +126,9 @@ func (v *IVR) Stats() Stats {
 
 // Close stops IP-IVR.
 func (v *IVR) Close() error {
-	v.cancel()
 	err := v.node.Close()
-	v.wg.Wait()
+	v.cancel()
+	sipnode.WaitFor(&v.wg, 3*time.Second)
 	return err
 }
 

@@ -353,8 +353,8 @@ func (p *Phones) Stream(ext string) *rtpio.Stream {
 
 // Close unregisters nothing (the process goes away) and stops the phones.
 func (p *Phones) Close() error {
-	p.cancel()
 	err := p.node.Close()
-	p.wg.Wait()
+	p.cancel()
+	sipnode.WaitFor(&p.wg, 3*time.Second)
 	return err
 }

@@ -545,3 +545,17 @@ const byeTimeout = 8 * time.Second
 func (n *Node) Do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 	return n.cli.Do(ctx, req)
 }
+
+// WaitFor waits for wg at most d: on shutdown a goroutine stuck in a
+// transaction with a peer that is gone must not hold the process up.
+// It reports whether everything finished.
+func WaitFor(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
