@@ -45,7 +45,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newUp(), newSimulate(), newScenario(), newVersion(), newCTI())
+	root.AddCommand(newUp(), newSimulate(), newScenario(), newVersion(), newCTI(), newBench())
 	return root
 }
 

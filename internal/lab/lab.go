@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller"
+	"github.com/ipcclab/ipcclab/emulator/callmanager"
 	"github.com/ipcclab/ipcclab/emulator/centre"
 	"github.com/ipcclab/ipcclab/emulator/ctiserver"
 	"github.com/ipcclab/ipcclab/internal/capture"
 	"github.com/ipcclab/ipcclab/internal/ctitcp"
+	"github.com/ipcclab/ipcclab/internal/rtpio"
 	"github.com/ipcclab/ipcclab/internal/sim"
 )
 
@@ -345,6 +347,34 @@ func (r *Running) Stop() error {
 		}
 	})
 	return nil
+}
+
+// VoiceCounters are the voice path's totals so far (zero without it).
+type VoiceCounters struct {
+	// RTP over every emulated endpoint (gateway, IP-IVR, phones, CTI
+	// ports).
+	RTP rtpio.Stats
+	// CallManager's calls.
+	CallManager callmanager.Stats
+	// PGEvents is the number of CTI-visible events the PG emitted.
+	PGEvents uint64
+}
+
+// VoiceCounters returns the voice path's counters.
+func (r *Running) VoiceCounters() VoiceCounters {
+	var vc VoiceCounters
+	ch := make(chan uint64, 1)
+	r.loop.Post(func(time.Time) { ch <- r.cen.PG().EventsEmitted() })
+	select {
+	case vc.PGEvents = <-ch:
+	case <-time.After(2 * time.Second):
+	}
+	if r.voice == nil {
+		return vc
+	}
+	vc.RTP = r.voice.media.Stats()
+	vc.CallManager = r.voice.cm.Stats()
+	return vc
 }
 
 // RegistrarAddr is CallManager's SIP address, where phones register (""

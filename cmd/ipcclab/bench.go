@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipcclab/ipcclab/internal/bench"
+)
+
+func newBench() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the voice path against SIPp on this machine (BENCHMARKS.md)",
+	}
+	var so bench.SignallingOptions
+	sip := &cobra.Command{
+		Use:   "sip",
+		Short: "SIPp UAC → gateway → CallManager → agent phones → BYE, with CTI events; then SIPp UAC → SIPp UAS at the same rate",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			so.Logf = func(f string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), f+"\n", a...) }
+			res, err := bench.Signalling(cmd.Context(), so)
+			if res != nil {
+				fmt.Fprint(cmd.OutOrStdout(), res.Report())
+			}
+			return err
+		},
+	}
+	sip.Flags().IntVar(&so.CPS, "cps", 1000, "calls per second")
+	sip.Flags().DurationVar(&so.Duration, "duration", 60*time.Second, "how long to place calls")
+	sip.Flags().DurationVar(&so.Hold, "hold", time.Second, "how long each call stays up after the answer")
+	sip.Flags().IntVar(&so.Agents, "agents", 0, "agents with phones (default: enough for the rate and hold)")
+	var mo bench.MediaOptions
+	media := &cobra.Command{
+		Use:   "media",
+		Short: "N concurrent two-way G.711 calls generated and received by the emulator; loss and lateness, tshark as the oracle",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			mo.Logf = func(f string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), f+"\n", a...) }
+			res, err := bench.Media(cmd.Context(), mo)
+			if res != nil {
+				fmt.Fprint(cmd.OutOrStdout(), res.Report())
+			}
+			return err
+		},
+	}
+	media.Flags().IntVar(&mo.Calls, "calls", 1000, "concurrent calls")
+	media.Flags().DurationVar(&mo.Duration, "duration", 60*time.Second, "measurement window")
+	media.Flags().StringVar(&mo.Capture, "capture", "", "pcapng file to record the run to, then read with tshark -z rtp,streams")
+	root.AddCommand(sip, media)
+	return root
+}

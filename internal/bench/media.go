@@ -1,0 +1,222 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipcclab/ipcclab/internal/lab"
+	"github.com/ipcclab/ipcclab/internal/rtpio"
+	"github.com/ipcclab/ipcclab/scenarios"
+)
+
+// MediaOptions configure the media benchmark.
+type MediaOptions struct {
+	// Calls is the number of concurrent two-way calls to hold.
+	Calls    int
+	Duration time.Duration
+	// Capture, when set, records the run (pcapng) and runs tshark's
+	// rtp,streams on it.
+	Capture string
+	Logf    func(string, ...any)
+}
+
+// MediaResult is one media run.
+type MediaResult struct {
+	Options MediaOptions
+	// Connected is the number of calls up when the window started.
+	Connected int
+	Window    time.Duration
+	// RTP counters over the window.
+	RTP rtpio.Stats
+	CPU time.Duration
+	// Tshark is tshark's rtp,streams summary of the capture.
+	Tshark *StreamSummary
+}
+
+func mediaScenario(calls int, talk time.Duration) (*scenarios.Scenario, error) {
+	// All callers arrive in the first 10 s (Poisson, mean = calls); each
+	// agent talks for the whole run.
+	y := fmt.Sprintf(`name: bench-media
+description: media benchmark — N concurrent two-way G.711 calls
+start: "08:00"
+hours: 1
+seed: 9
+icm:
+  peripheral_id: 5000
+  abandon_call_wait_time: 1s
+  ring_no_answer_timeout: 10s
+  skill_groups:
+    - {number: 100, id: 5100, name: Bench, service_level_threshold: 20s, service_level_type: 2}
+  call_types:
+    - id: 1
+      name: BenchInbound
+      dialed_number: "8005550100"
+      service_level_threshold: 20s
+      service_level_type: 2
+      targets: [{skill_group: 100, priority: 5}]
+      arrivals: {segment: 10s, per_hour: [%d, 0]}
+agents:
+  - name: bench
+    role: inbound
+    count: %d
+    first_agent_id: 10001
+    first_extension: 20001
+    skill_groups: [100]
+    answer_delay: {shape: fixed, mean: 1ms}
+callers:
+  patience: {shape: fixed, mean: 0s}
+  talk: {shape: fixed, mean: %s}
+outbound:
+  enabled: false
+controller:
+  not_ready_reason: 101
+  blend: {enabled: false}
+voice:
+  media: true
+  ivr: {digits: 1, first_digit_timeout: 1s}
+  registrar: {rate: 100000, burst: 100000, source_rate: 100000, source_burst: 100000}
+`, calls*360, calls+calls/10, talk)
+	return scenarios.Parse("bench-media", []byte(y))
+}
+
+// Media runs the media benchmark.
+func Media(ctx context.Context, o MediaOptions) (*MediaResult, error) {
+	if o.Calls <= 0 || o.Duration <= 0 {
+		return nil, errors.New("bench: --calls and --duration must be positive")
+	}
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	sc, err := mediaScenario(o.Calls, o.Duration+2*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	run, err := lab.Start(ctx, lab.UpOptions{Scenario: sc, Seed: sc.Seed, CTIAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0",
+		NoController: true, HoldTraffic: true, Capture: o.Capture})
+	if err != nil {
+		return nil, err
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			run.Stop()
+		}
+	}()
+	run.Begin()
+	logf("ramping up to about %d concurrent calls (PSTN-model callers, all arriving within 10 s)", o.Calls)
+	deadline := time.Now().Add(40 * time.Second)
+	var vc lab.VoiceCounters
+	for time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		vc = run.VoiceCounters()
+		if int(vc.CallManager.PhoneAnswered) >= o.Calls {
+			break
+		}
+	}
+	// Let the last calls' media settle, then measure a clean window.
+	time.Sleep(2 * time.Second)
+	res := &MediaResult{Options: o}
+	v0 := run.VoiceCounters()
+	res.Connected = int(v0.CallManager.PhoneAnswered)
+	logf("%d calls connected; measuring %v", res.Connected, o.Duration)
+	cpu0, t0 := cpuSelf(), time.Now()
+	time.Sleep(o.Duration)
+	v1 := run.VoiceCounters()
+	res.CPU, res.Window = cpuSelf()-cpu0, time.Since(t0)
+	a, b := v0.RTP, v1.RTP
+	res.RTP = rtpio.Stats{PacketsSent: b.PacketsSent - a.PacketsSent, PacketsReceived: b.PacketsReceived - a.PacketsReceived,
+		Lost: b.Lost - a.Lost, Late: b.Late - a.Late, Duplicates: b.Duplicates - a.Duplicates, SendErrors: b.SendErrors - a.SendErrors,
+		UnknownSource: b.UnknownSource - a.UnknownSource, WrongPayloadType: b.WrongPayloadType - a.WrongPayloadType, Jitter: b.Jitter}
+	run.Stop()
+	stopped = true
+	if o.Capture != "" {
+		logf("tshark -z rtp,streams on %s", o.Capture)
+		res.Tshark, err = TsharkStreams(ctx, o.Capture)
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// StreamSummary totals tshark's rtp,streams table.
+type StreamSummary struct {
+	Streams       int
+	Packets, Lost int
+	// MaxDelta is the largest inter-packet gap of any stream; Over40 the
+	// streams whose largest gap exceeded 40 ms.
+	MaxDelta time.Duration
+	Over40   int
+}
+
+// TsharkStreams runs `tshark -q -z rtp,streams` on a capture and totals the
+// table (the independent oracle for loss and late packets).
+func TsharkStreams(ctx context.Context, path string) (*StreamSummary, error) {
+	cmd := exec.CommandContext(ctx, "tshark", "-r", path, "-q", "-z", "rtp,streams")
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("tshark: %w (install the Debian package tshark)", err)
+	}
+	s := &StreamSummary{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		// Rows: src addr, port, dst addr, port, SSRC, payload..., packets,
+		// lost, (lost%), max delta, max jitter, mean jitter, problems.
+		if len(f) < 11 || !strings.HasPrefix(f[4], "0x") {
+			continue
+		}
+		// Find "Pkts Lost (x%)": the packets column precedes the lost
+		// column whose next field starts with "(".
+		for i := 5; i+3 < len(f); i++ {
+			if strings.HasPrefix(f[i+2], "(") {
+				pk, e1 := strconv.Atoi(f[i])
+				lo, e2 := strconv.Atoi(f[i+1])
+				md, e3 := strconv.ParseFloat(f[i+3], 64)
+				if e1 != nil || e2 != nil || e3 != nil {
+					continue
+				}
+				s.Streams++
+				s.Packets += pk
+				if lo > 0 {
+					s.Lost += lo
+				}
+				d := time.Duration(md * float64(time.Millisecond))
+				if d > s.MaxDelta {
+					s.MaxDelta = d
+				}
+				if d > 40*time.Millisecond {
+					s.Over40++
+				}
+				break
+			}
+		}
+	}
+	if s.Streams == 0 {
+		return s, errors.New("tshark: no RTP streams in the capture")
+	}
+	return s, nil
+}
+
+// Report renders the result.
+func (r *MediaResult) Report() string {
+	var b strings.Builder
+	st := r.RTP
+	secs := r.Window.Seconds()
+	fmt.Fprintf(&b, "media: %d concurrent two-way G.711 calls (20 ms) over %.0f s\n\n", r.Connected, secs)
+	fmt.Fprintf(&b, "| RTP sent | sent/s | received | received/s | lost | late >40 ms | lost+late | send errors | max jitter | CPU |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	bad := float64(st.Lost+st.Late) / float64(max(1, st.PacketsSent))
+	fmt.Fprintf(&b, "| %d | %.0f | %d | %.0f | %d | %d | %.3f %% | %d | %v | %.1f s (%.2f cores) |\n",
+		st.PacketsSent, float64(st.PacketsSent)/secs, st.PacketsReceived, float64(st.PacketsReceived)/secs, st.Lost, st.Late,
+		100*bad, st.SendErrors, st.Jitter.Round(10*time.Microsecond), r.CPU.Seconds(), r.CPU.Seconds()/secs)
+	if t := r.Tshark; t != nil {
+		fmt.Fprintf(&b, "\ntshark rtp,streams over the whole capture: %d streams, %d packets, %d lost, max delta %v, %d streams with a gap > 40 ms\n",
+			t.Streams, t.Packets, t.Lost, t.MaxDelta.Round(100*time.Microsecond), t.Over40)
+	}
+	return b.String()
+}
