@@ -46,6 +46,9 @@ type Scenario struct {
 	Callers    Callers      `yaml:"callers"`
 	Outbound   Outbound     `yaml:"outbound"`
 	Controller Controller   `yaml:"controller"`
+	// Voice configures the real voice path of `ipcclab up`; the
+	// simulation ignores it.
+	Voice Voice `yaml:"voice"`
 }
 
 // ICM is the router and CallManager PG configuration.
@@ -169,9 +172,21 @@ type Outbound struct {
 	Enabled bool `yaml:"enabled"`
 	// Campaign names the campaign in the agent's screen pop (CallVariable1).
 	Campaign string `yaml:"campaign"`
-	// Outcome probabilities; what is left is no answer.
+	// Outcome probabilities; together they add up to at most 1 and what is
+	// left is no answer. Answer is a live person, Busy a busy line.
 	Answer float64 `yaml:"answer"`
 	Busy   float64 `yaml:"busy"`
+	// Machine and Fax are calls answered by an answering machine or a fax
+	// machine: they ring (ring_time) and answer like live customers, so
+	// the dialer sees a connect and must tell them apart by what it hears.
+	Machine float64 `yaml:"machine"`
+	Fax     float64 `yaml:"fax"`
+	// VacantNumber (unassigned number, SIT intercept, Q.850 cause 1),
+	// NoCircuit (SIT no circuit, cause 34) and Reorder (SIT reorder,
+	// cause 42) fail in the network after call setup, without ringing.
+	VacantNumber float64 `yaml:"vacant_number"`
+	NoCircuit    float64 `yaml:"no_circuit"`
+	Reorder      float64 `yaml:"reorder"`
 	// RingTime is how long an answering customer lets the phone ring.
 	RingTime Dist `yaml:"ring_time"`
 	// NoAnswerTimeout is how long the dialer lets an unanswered call ring,
@@ -179,6 +194,92 @@ type Outbound struct {
 	NoAnswerTimeout Duration `yaml:"no_answer_timeout"`
 	Talk            Dist     `yaml:"talk"`
 	NumberPrefix    string   `yaml:"number_prefix"`
+}
+
+// Voice configures the real voice path of `ipcclab up` (gateway, IP-IVR,
+// CallManager, phones over SIP and RTP); `ipcclab simulate` ignores it.
+// Zero values (and an absent section) take the defaults.
+type Voice struct {
+	// Media (default true) sends audio: callers and customers talking,
+	// ringback, busy, SIT, IVR prompts and music, agents' voices. With
+	// false every endpoint still negotiates RTP (SDP offer/answer, an
+	// open RTP stream) but sends no audio — for signalling load tests.
+	// DTMF (RFC 4733) is still sent.
+	Media *bool `yaml:"media"`
+	// IVR is IP-IVR's collect-digits script.
+	IVR VoiceIVR `yaml:"ivr"`
+	// CauseMap is the gateway's Q.850 cause ↔ SIP status mapping.
+	CauseMap CauseMap `yaml:"cause_map"`
+	// Registrar rate-limits REGISTERs at CallManager.
+	Registrar Registrar `yaml:"registrar"`
+	// TranslationRoutes are the DNs CallManager uses to hand calls to
+	// IP-IVR (the translation-route model).
+	TranslationRoutes TranslationRoutes `yaml:"translation_routes"`
+}
+
+// MediaOn reports whether endpoints send audio (Media, default true).
+func (v Voice) MediaOn() bool { return v.Media == nil || *v.Media }
+
+// VoiceIVR is IP-IVR's queue treatment and "Get Digit String" step.
+type VoiceIVR struct {
+	// Digits is how many digits the caller is asked for (default 8; '#'
+	// ends early), 1-32.
+	Digits int `yaml:"digits"`
+	// FirstDigitTimeout (default 6s) is the wait for the first digit after
+	// the announcement; InterDigitTimeout (default 3s) the wait between
+	// digits.
+	FirstDigitTimeout Duration `yaml:"first_digit_timeout"`
+	InterDigitTimeout Duration `yaml:"inter_digit_timeout"`
+	// Announcement is the welcome prompt's length (default 2s); music on
+	// hold follows.
+	Announcement Duration `yaml:"announcement"`
+}
+
+// Cause-map presets (the gateway's vendor variants).
+const (
+	CauseMapRFC3398    = "rfc3398"
+	CauseMapAudioCodes = "audiocodes"
+	CauseMapOpenSIPS   = "opensips"
+)
+
+// CauseMap is the gateway's Q.850 ↔ SIP mapping: a preset plus overrides.
+type CauseMap struct {
+	// Preset is rfc3398 (the default: RFC 3398 §7.2.4.1 and §8.2.6.1),
+	// audiocodes or opensips.
+	Preset string `yaml:"preset"`
+	// Q850ToSIP overrides the final response for a Q.850 cause (1-127) the
+	// PSTN released an outbound call with: a SIP status 300-699, e.g.
+	// {17: 486}.
+	Q850ToSIP map[int]int `yaml:"q850_to_sip"`
+	// SIPToQ850 overrides the Q.850 cause (1-127) reported for a final SIP
+	// response (300-699), e.g. {486: 17}.
+	SIPToQ850 map[int]int `yaml:"sip_to_q850"`
+}
+
+// Registrar bounds the REGISTERs CallManager accepts, in requests per
+// second with a token-bucket burst, over all sources and per source
+// address. Zero takes CallManager's defaults: rate 200, burst 400,
+// source_rate 50, source_burst 400.
+type Registrar struct {
+	Rate        float64 `yaml:"rate"`
+	Burst       float64 `yaml:"burst"`
+	SourceRate  float64 `yaml:"source_rate"`
+	SourceBurst float64 `yaml:"source_burst"`
+}
+
+// Default translation-route DN range.
+const (
+	DefaultTranslationRouteFirst = 7000
+	DefaultTranslationRouteCount = 2000
+)
+
+// TranslationRoutes is the range of translation-route DNs, First to
+// First+Count-1 (default 7000, 2000 routes: 7000-8999). One route carries one
+// call being handed to IP-IVR at a time, so Count bounds the calls queued
+// at the IVR at once; the range must not overlap agent extensions.
+type TranslationRoutes struct {
+	First int `yaml:"first"`
+	Count int `yaml:"count"`
 }
 
 // Controller is the reference blending/dialer controller's configuration.

@@ -92,6 +92,39 @@ func TestBadScenariosNameFileLineAndField(t *testing.T) {
 			},
 			want: []string{"agents[3].role: must be inbound, blended or outbound", "agents[3].defined_in[0]: must be icm or controller"},
 		},
+		{
+			name: "outbound outcomes over 1",
+			edit: func(s string) string {
+				return strings.Replace(s, "  machine: 0 ", "  machine: 0.6 ", 1)
+			},
+			want: []string{"bad.yaml:85: outbound.answer: answer (0.35), busy (0.1), machine (0.6), fax (0), vacant_number (0), no_circuit (0) and reorder (0) must add up to at most 1, got 1.05"},
+		},
+		{
+			name: "negative outcome",
+			edit: func(s string) string { return strings.Replace(s, "  fax: 0 ", "  fax: -0.1 ", 1) },
+			want: []string{"bad.yaml:93: outbound.fax: must be a probability between 0 and 1, got -0.1"},
+		},
+		{
+			name: "bad voice section",
+			edit: func(s string) string {
+				s = strings.Replace(s, "digits: 8 ", "digits: 40 ", 1)
+				s = strings.Replace(s, "first_digit_timeout: 6s", "first_digit_timeout: -1s", 1)
+				s = strings.Replace(s, "preset: rfc3398 ", "preset: cisco ", 1)
+				s = strings.Replace(s, "q850_to_sip: {} ", "q850_to_sip: {17: 486, 200: 486, 34: 200} ", 1)
+				s = strings.Replace(s, "sip_to_q850: {} ", "sip_to_q850: {486: 0}\n  registrar: {rate: -5} ", 1)
+				return strings.Replace(s, "first: 7000", "first: 2001", 1)
+			},
+			want: []string{
+				"bad.yaml:125: voice.ivr.digits: must be between 1 and 32 (0: default 8), got 40",
+				"bad.yaml:126: voice.ivr.first_digit_timeout: must be between 0 (default) and 1m0s, got -1s",
+				"bad.yaml:130: voice.cause_map.preset: must be rfc3398, audiocodes or opensips, got \"cisco\"",
+				"bad.yaml:131: voice.cause_map.q850_to_sip.200: Q.850 cause must be 1-127, got 200",
+				"bad.yaml:131: voice.cause_map.q850_to_sip.34: SIP status must be a final failure response 300-699, got 200",
+				"bad.yaml:132: voice.cause_map.sip_to_q850.486: Q.850 cause must be 1-127, got 0",
+				"bad.yaml:133: voice.registrar.rate: must be between 0 (default) and 1000000 REGISTERs, got -5",
+				"voice.translation_routes.first: routes 2001-4000 overlap extension 2001 of agents[0]",
+			},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,5 +169,65 @@ func TestDefinedInFollowsRole(t *testing.T) {
 		if c.g.IsDefinedIn(DefinedInICM) != c.icm || c.g.IsDefinedIn(DefinedInController) != c.ctrlSide {
 			t.Errorf("%+v", c.g)
 		}
+	}
+}
+
+// The outbound outcome mix and the voice section parse; absent voice fields
+// are zero (the real driver resolves them to defaults) except media, which
+// defaults to on.
+func TestOutcomeMixAndVoiceSection(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := s.Outbound
+	if o.Answer != 0.35 || o.Busy != 0.10 || o.Machine != 0 || o.Fax != 0 || o.VacantNumber != 0 || o.NoCircuit != 0 || o.Reorder != 0 {
+		t.Fatalf("default outbound mix changed (README/BENCHMARKS figures depend on it): %+v", o)
+	}
+	v := s.Voice
+	if !v.MediaOn() || v.IVR.Digits != 8 || v.IVR.FirstDigitTimeout.D() != 6*time.Second || v.IVR.InterDigitTimeout.D() != 3*time.Second ||
+		v.IVR.Announcement.D() != 2*time.Second || v.CauseMap.Preset != CauseMapRFC3398 ||
+		v.TranslationRoutes != (TranslationRoutes{First: DefaultTranslationRouteFirst, Count: DefaultTranslationRouteCount}) {
+		t.Fatalf("default voice section %+v", v)
+	}
+
+	text := string(DefaultYAML())
+	text = text[:strings.Index(text, "\nvoice:")] + `
+voice:
+  media: false
+  cause_map:
+    preset: AudioCodes
+    q850_to_sip: {17: 486, 34: 503}
+    sip_to_q850: {486: 17}
+  registrar: {rate: 1000, burst: 2500, source_rate: 200, source_burst: 1200}
+`
+	text = strings.Replace(text, "  answer: 0.35 ", "  answer: 0.30 ", 1)
+	text = strings.Replace(text, "  busy: 0.10\n", "  busy: 0.08\n", 1)
+	for k, v := range map[string]string{"machine": "0.12", "fax": "0.01", "vacant_number": "0.03", "no_circuit": "0.01", "reorder": "0.01"} {
+		text = strings.Replace(text, "  "+k+": 0 ", "  "+k+": "+v+" ", 1)
+	}
+	s, err = Parse("mix.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = s.Outbound
+	if o.Answer != 0.30 || o.Busy != 0.08 || o.Machine != 0.12 || o.Fax != 0.01 || o.VacantNumber != 0.03 || o.NoCircuit != 0.01 || o.Reorder != 0.01 {
+		t.Fatalf("outbound %+v", o)
+	}
+	v = s.Voice
+	if v.MediaOn() || v.IVR != (VoiceIVR{}) || v.TranslationRoutes != (TranslationRoutes{}) || v.CauseMap.Preset != "AudioCodes" ||
+		v.CauseMap.Q850ToSIP[17] != 486 || v.CauseMap.Q850ToSIP[34] != 503 || v.CauseMap.SIPToQ850[486] != 17 ||
+		v.Registrar != (Registrar{Rate: 1000, Burst: 2500, SourceRate: 200, SourceBurst: 1200}) {
+		t.Fatalf("voice %+v", v)
+	}
+
+	// Without a voice section media is on and everything else is zero.
+	text = string(DefaultYAML())
+	s, err = Parse("novoice.yaml", []byte(text[:strings.Index(text, "\n# The real voice path")]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Voice.MediaOn() || s.Voice.IVR != (VoiceIVR{}) || s.Voice.CauseMap.Preset != "" {
+		t.Fatalf("absent voice section: %+v", s.Voice)
 	}
 }

@@ -2,6 +2,10 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -45,6 +49,10 @@ func (s *Scenario) applyDefaults() {
 		if s.Agents[i].Password == "" {
 			s.Agents[i].Password = "1234"
 		}
+	}
+	if s.Voice.Media == nil {
+		on := true
+		s.Voice.Media = &on
 	}
 	if s.Outbound.NoAnswerTimeout == 0 {
 		s.Outbound.NoAnswerTimeout = Duration(25 * time.Second)
@@ -223,8 +231,22 @@ func (s *Scenario) validate() []Problem {
 	c.dist("callers.talk", s.Callers.Talk, false)
 	o := s.Outbound
 	if o.Enabled {
-		if o.Answer < 0 || o.Busy < 0 || o.Answer+o.Busy > 1 {
-			c.add("outbound.answer", "answer (%v) and busy (%v) must be probabilities adding up to at most 1", o.Answer, o.Busy)
+		shares := []struct {
+			name string
+			v    float64
+		}{{"answer", o.Answer}, {"busy", o.Busy}, {"machine", o.Machine}, {"fax", o.Fax},
+			{"vacant_number", o.VacantNumber}, {"no_circuit", o.NoCircuit}, {"reorder", o.Reorder}}
+		sum, ok := 0.0, true
+		for _, p := range shares {
+			if p.v < 0 || p.v > 1 || math.IsNaN(p.v) {
+				c.add("outbound."+p.name, "must be a probability between 0 and 1, got %v", p.v)
+				ok = false
+			}
+			sum += p.v
+		}
+		if ok && sum > 1+1e-9 {
+			c.add("outbound.answer", "answer (%v), busy (%v), machine (%v), fax (%v), vacant_number (%v), no_circuit (%v) and reorder (%v) must add up to at most 1, got %.4g",
+				o.Answer, o.Busy, o.Machine, o.Fax, o.VacantNumber, o.NoCircuit, o.Reorder, sum)
 		}
 		c.dist("outbound.ring_time", o.RingTime, true)
 		c.dist("outbound.talk", o.Talk, false)
@@ -262,5 +284,87 @@ func (s *Scenario) validate() []Problem {
 	if s.Controller.NotReadyReason < 1 || s.Controller.NotReadyReason > 65535 {
 		c.add("controller.not_ready_reason", "must be a reason code 1-65535, got %d", s.Controller.NotReadyReason)
 	}
+	c.voice(s.Voice, exts)
 	return c.probs
+}
+
+// voice checks the voice section: ranges only (the gateway builds the cause
+// map from it).
+func (c *checker) voice(v Voice, exts map[int]string) {
+	ivr := v.IVR
+	if ivr.Digits < 0 || ivr.Digits > 32 {
+		c.add("voice.ivr.digits", "must be between 1 and 32 (0: default 8), got %d", ivr.Digits)
+	}
+	for _, d := range []struct {
+		name string
+		v    Duration
+		max  time.Duration
+	}{{"first_digit_timeout", ivr.FirstDigitTimeout, time.Minute}, {"inter_digit_timeout", ivr.InterDigitTimeout, time.Minute},
+		{"announcement", ivr.Announcement, 10 * time.Minute}} {
+		if d.v < 0 || d.v.D() > d.max {
+			c.add("voice.ivr."+d.name, "must be between 0 (default) and %v, got %v", d.max, d.v.D())
+		}
+	}
+	cm := v.CauseMap
+	switch strings.ToLower(strings.TrimSpace(cm.Preset)) {
+	case "", CauseMapRFC3398, CauseMapAudioCodes, CauseMapOpenSIPS:
+	default:
+		c.add("voice.cause_map.preset", "must be rfc3398, audiocodes or opensips, got %q", cm.Preset)
+	}
+	for _, q := range slices.Sorted(maps.Keys(cm.Q850ToSIP)) {
+		f, st := fmt.Sprintf("voice.cause_map.q850_to_sip.%d", q), cm.Q850ToSIP[q]
+		if q < 1 || q > 127 {
+			c.add(f, "Q.850 cause must be 1-127, got %d", q)
+		}
+		if st < 300 || st > 699 {
+			c.add(f, "SIP status must be a final failure response 300-699, got %d", st)
+		}
+	}
+	for _, st := range slices.Sorted(maps.Keys(cm.SIPToQ850)) {
+		f, q := fmt.Sprintf("voice.cause_map.sip_to_q850.%d", st), cm.SIPToQ850[st]
+		if st < 300 || st > 699 {
+			c.add(f, "SIP status must be a final failure response 300-699, got %d", st)
+		}
+		if q < 1 || q > 127 {
+			c.add(f, "Q.850 cause must be 1-127, got %d", q)
+		}
+	}
+	r := v.Registrar
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"rate", r.Rate}, {"burst", r.Burst}, {"source_rate", r.SourceRate}, {"source_burst", r.SourceBurst}} {
+		if p.v < 0 || p.v > 1e6 || math.IsNaN(p.v) {
+			c.add("voice.registrar."+p.name, "must be between 0 (default) and 1000000 REGISTERs, got %v", p.v)
+		}
+	}
+	tr := v.TranslationRoutes
+	if tr.First < 0 || tr.First > 999_999_999 {
+		c.add("voice.translation_routes.first", "must be a DN between 1 and 999999999 (0: default %d), got %d", DefaultTranslationRouteFirst, tr.First)
+		return
+	}
+	if tr.Count < 0 || tr.Count > 100_000 {
+		c.add("voice.translation_routes.count", "must be between 1 and 100000 (0: default %d), got %d", DefaultTranslationRouteCount, tr.Count)
+		return
+	}
+	if tr.First == 0 && tr.Count == 0 {
+		return // the defaults; agent extensions are not checked against them
+	}
+	first, count := tr.First, tr.Count
+	if first == 0 {
+		first = DefaultTranslationRouteFirst
+	}
+	if count == 0 {
+		count = DefaultTranslationRouteCount
+	}
+	if first+count-1 > 999_999_999 {
+		c.add("voice.translation_routes.count", "routes %d-%d run past 999999999", first, first+count-1)
+		return
+	}
+	for n := first; n < first+count; n++ {
+		if g, ok := exts[n]; ok {
+			c.add("voice.translation_routes.first", "routes %d-%d overlap extension %d of %s", first, first+count-1, n, g)
+			return
+		}
+	}
 }

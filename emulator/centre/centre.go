@@ -76,12 +76,21 @@ type Callers struct {
 
 // Outbound describes the customers MakePredictiveCall reaches.
 type Outbound struct {
-	Enabled    bool
-	Answer     float64
-	Busy       float64
-	Fail       float64
-	SetupDelay pstn.Dist
-	RingTime   pstn.Dist
+	Enabled bool
+	Answer  float64
+	Busy    float64
+	Fail    float64
+	// Machine and Fax are answered by an answering machine or a fax
+	// machine (they connect like live answers; the dialer has to tell
+	// them apart); VacantNumber, NoCircuit and Reorder fail after setup.
+	// See pstn.OutboundConfig.
+	Machine      float64
+	Fax          float64
+	VacantNumber float64
+	NoCircuit    float64
+	Reorder      float64
+	SetupDelay   pstn.Dist
+	RingTime     pstn.Dist
 	// Talk is how long customers talk to an agent in ICM before hanging
 	// up. Calls connected to outbound-only agents' lines are ended by the
 	// person at the line instead (AgentGroup.Talk, defaulting to this).
@@ -200,13 +209,23 @@ func (c *Config) Validate() error {
 	for _, p := range []struct {
 		n string
 		v float64
-	}{{"answer", o.Answer}, {"busy", o.Busy}, {"fail", o.Fail}} {
+	}{{"answer", o.Answer}, {"busy", o.Busy}, {"fail", o.Fail}, {"machine", o.Machine}, {"fax", o.Fax},
+		{"vacant_number", o.VacantNumber}, {"no_circuit", o.NoCircuit}, {"reorder", o.Reorder}} {
 		if p.v < 0 || p.v > 1 {
 			return fmt.Errorf("outbound.%s: probability must be within 0..1, got %v", p.n, p.v)
 		}
 	}
-	if o.Answer+o.Busy+o.Fail > 1+1e-9 {
-		return fmt.Errorf("outbound: answer+busy+fail must not exceed 1, got %v", o.Answer+o.Busy+o.Fail)
+	names, sum := "answer+busy+fail", o.Answer+o.Busy+o.Fail
+	for _, p := range []struct {
+		n string
+		v float64
+	}{{"machine", o.Machine}, {"fax", o.Fax}, {"vacant_number", o.VacantNumber}, {"no_circuit", o.NoCircuit}, {"reorder", o.Reorder}} {
+		if p.v != 0 {
+			names, sum = names+"+"+p.n, sum+p.v
+		}
+	}
+	if sum > 1+1e-9 {
+		return fmt.Errorf("outbound: %s must not exceed 1, got %v", names, sum)
 	}
 	return dists("outbound.", "setup_delay", o.SetupDelay, "ring_time", o.RingTime, "talk", o.Talk)
 }
@@ -346,7 +365,9 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 	outCfg := pstn.OutboundConfig{}
 	if cfg.Outbound.Enabled {
 		o := cfg.Outbound
-		outCfg = pstn.OutboundConfig{Answer: o.Answer, Busy: o.Busy, Fail: o.Fail, SetupDelay: o.SetupDelay, RingTime: o.RingTime, Talk: o.Talk}
+		outCfg = pstn.OutboundConfig{Answer: o.Answer, Busy: o.Busy, Fail: o.Fail, Machine: o.Machine, Fax: o.Fax,
+			VacantNumber: o.VacantNumber, NoCircuit: o.NoCircuit, Reorder: o.Reorder,
+			SetupDelay: o.SetupDelay, RingTime: o.RingTime, Talk: o.Talk}
 	}
 	start := cfg.Start
 	if start.IsZero() {
@@ -522,6 +543,8 @@ func (c *Centre) dialHandler(id uint32) pstn.DialHandler {
 				c.out.NoAnswer++
 				cause = pg.CauseCallNotAnswered
 			default:
+				// OutcomeFail, OutcomeVacantNumber, OutcomeVacantCode,
+				// OutcomeNoCircuit, OutcomeReorder: unobtainable (SIT).
 				c.out.Failed++
 			}
 			c.pg.TrunkFailed(id, cause)

@@ -59,9 +59,14 @@ type Config struct {
 	// DigitsToIVR makes PSTN-model callers key their account number when
 	// IP-IVR answers (default on when the IVR collects digits).
 	DigitsToIVR bool
-	PSTNNode    sipnode.Config
-	TrunkNode   sipnode.Config
-	Logf        func(format string, args ...any)
+	// Silent is media off: calls are answered with SDP and the RTP streams
+	// are opened, but no audio is sent — no caller voice, ringback, busy
+	// tone, SIT, announcement or far-end sound (signalling load tests).
+	// DTMF digits and media toward an outside PSTN peer still flow.
+	Silent    bool
+	PSTNNode  sipnode.Config
+	TrunkNode sipnode.Config
+	Logf      func(format string, args ...any)
 }
 
 // Stats counts the gateway's calls by direction and fate.
@@ -195,7 +200,7 @@ func (g *Gateway) Arrive(cl *pstn.Caller) {
 		}
 		defer st.Close()
 		// The caller talks (to the IVR prompt, then to the agent).
-		st.SetSource(pstn.NewSound(pstn.SoundCaller, rand.New(rand.NewPCG(seed, 1)), pstn.SoundOptions{}))
+		g.play(st, pstn.NewSound(pstn.SoundCaller, rand.New(rand.NewPCG(seed, 1)), pstn.SoundOptions{}))
 		offer := sipnode.Description(sipnode.Offer(st.LocalAddr(), "ipcclab-gateway"), seed, 1)
 		cid := sip.CallIDHeader(sipCallID)
 		leg, err := g.trunk.Invite(ctx, ani, g.cmURI(dialed), offer, sipnode.LegEvents{
@@ -429,12 +434,12 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 			case "alerting":
 				// Network ringback as early media (183), as PSTN
 				// interworking does (RFC 3960 gateway model).
-				st.SetSource(pstn.NewSound(pstn.SoundRingback, r, pstn.SoundOptions{}))
+				g.play(st, pstn.NewSound(pstn.SoundRingback, r, pstn.SoundOptions{}))
 				early = true
 				_ = in.Progress(183, "Session Progress", sdp)
 			case "answered":
 				kind, _ := f.outcome.AnsweredSound()
-				st.SetSource(pstn.NewSound(kind, r, pstn.SoundOptions{}))
+				g.play(st, pstn.NewSound(kind, r, pstn.SoundOptions{}))
 				leg, err = in.Answer(sdp, sipnode.LegEvents{
 					OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
 						st.SetRemote(o.Addr, o.Law(), o.EventPT)
@@ -480,6 +485,14 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 	}
 }
 
+// play sends src on st unless the gateway is Silent (media off). The sound
+// is still built, so that the random streams do not depend on Silent.
+func (g *Gateway) play(st *rtpio.Stream, src media.Source) {
+	if !g.cfg.Silent {
+		st.SetSource(src)
+	}
+}
+
 // causeOf is the Q.850 cause a PSTN outcome ends with.
 func causeOf(o pstn.Outcome) int {
 	switch o {
@@ -508,7 +521,7 @@ func (g *Gateway) reject(in *sipnode.Incoming, st *rtpio.Stream, o pstn.Outcome,
 		code, reason = 480, ReasonPhrase(480)
 	}
 	if kind, ok := o.EarlyMedia(); ok && kind != pstn.SoundRingback && o != pstn.OutcomeNoAnswer {
-		st.SetSource(pstn.NewSound(kind, r, pstn.SoundOptions{Announcements: 1}))
+		g.play(st, pstn.NewSound(kind, r, pstn.SoundOptions{Announcements: 1}))
 		if err := in.Progress(183, "Session Progress", sdp); err == nil {
 			hold := 1200 * time.Millisecond // SIT and the start of the announcement
 			if kind == pstn.SoundBusy {

@@ -46,9 +46,13 @@ type Config struct {
 	InterDigitTimeout time.Duration
 	// AnnouncementMs is the welcome announcement's length (default 2000).
 	AnnouncementMs int
-	Seed           uint64
-	Node           sipnode.Config
-	Logf           func(format string, args ...any)
+	// Silent is media off: calls are answered with SDP and the RTP stream
+	// is opened, but no announcement or music is sent (signalling load
+	// tests). Digits are still collected and the timers still run.
+	Silent bool
+	Seed   uint64
+	Node   sipnode.Config
+	Logf   func(format string, args ...any)
 }
 
 // IVR is the emulated IP-IVR.
@@ -183,7 +187,9 @@ func (v *IVR) onInvite(in *sipnode.Incoming) {
 	}
 	p.stream = st
 	st.SetRemote(in.Offer.Addr, in.Offer.Law(), in.Offer.EventPT)
-	st.SetSource(media.Sequence(v.announcement(dn), media.ToneSource(media.HoldMusic())))
+	if !v.cfg.Silent {
+		st.SetSource(media.Sequence(v.announcement(dn), media.ToneSource(media.HoldMusic())))
+	}
 	st.OnDigit(func(d byte) { v.digit(p, d) })
 	ans := sipnode.Description(sipnode.Answer(in.Offer, st.LocalAddr(), "ipcclab-ivr"), uint64(time.Now().UnixNano()), 1)
 	leg, err := in.Answer(ans, sipnode.LegEvents{

@@ -47,6 +47,9 @@ type Config struct {
 	// Expires is the registration lifetime (default 3600 s); phones
 	// re-register at half of it.
 	Expires time.Duration
+	// Silent is media off: calls are answered with SDP and the RTP stream
+	// is opened, but the agent's voice is not sent (signalling load tests).
+	Silent bool
 	// OnAudio, when set, gets the audio each phone hears (tests and
 	// tone checks); it runs on the receive goroutine.
 	OnAudio func(ext string, pcm []int16)
@@ -270,7 +273,9 @@ func (p *Phones) offHook(ph *phone, in *sipnode.Incoming) {
 	for _, c := range ext {
 		h = h*31 + uint64(c)
 	}
-	st.SetSource(speech{media.NewSpeechGenerator(media.DefaultSpeechConfig(), rand.New(rand.NewPCG(seed, h)))})
+	if !p.cfg.Silent {
+		st.SetSource(speech{media.NewSpeechGenerator(media.DefaultSpeechConfig(), rand.New(rand.NewPCG(seed, h)))})
+	}
 	ans := sipnode.Description(sipnode.Answer(in.Offer, st.LocalAddr(), "ipcclab-phone"), uint64(time.Now().UnixNano()), 1)
 	leg, err := in.Answer(ans, sipnode.LegEvents{
 		OnReinvite: func(l *sipnode.Leg, offer sipnode.Media) []byte {

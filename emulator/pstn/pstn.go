@@ -69,6 +69,18 @@ type OutboundConfig struct {
 	// Fail is the share of calls that fail in the network (unobtainable,
 	// SIT tones).
 	Fail float64
+	// Machine and Fax are the shares answered by an answering machine and
+	// by a fax machine (OutcomeMachine, OutcomeFax): they ring and answer
+	// like live customers (RingTime, within the ring timeout) and the
+	// Answered callback fires; what the dialer hears tells them apart.
+	Machine float64
+	Fax     float64
+	// VacantNumber, NoCircuit and Reorder are the shares that fail after
+	// setup like Fail, with their own outcome (SIT intercept, no circuit,
+	// reorder; OutcomeVacantNumber, OutcomeNoCircuit, OutcomeReorder).
+	VacantNumber float64
+	NoCircuit    float64
+	Reorder      float64
 	// SetupDelay is the time from dialing to alerting (or to busy/fail).
 	SetupDelay Dist
 	// RingTime is how long an answering customer lets the phone ring.
@@ -76,6 +88,10 @@ type OutboundConfig struct {
 	// Talk is the conversation time once connected to an agent; the
 	// customer hangs up when it ends.
 	Talk Dist
+}
+
+func (o OutboundConfig) total() float64 {
+	return o.Answer + o.Busy + o.Fail + o.Machine + o.Fax + o.VacantNumber + o.NoCircuit + o.Reorder
 }
 
 // Config configures the outside world.
@@ -129,13 +145,23 @@ func (c *Config) validate() error {
 	for _, p := range []struct {
 		n string
 		v float64
-	}{{"answer", o.Answer}, {"busy", o.Busy}, {"fail", o.Fail}} {
+	}{{"answer", o.Answer}, {"busy", o.Busy}, {"fail", o.Fail}, {"machine", o.Machine}, {"fax", o.Fax},
+		{"vacant_number", o.VacantNumber}, {"no_circuit", o.NoCircuit}, {"reorder", o.Reorder}} {
 		if p.v < 0 || p.v > 1 || math.IsNaN(p.v) {
 			return fmt.Errorf("outbound.%s: probability must be within 0..1, got %v", p.n, p.v)
 		}
 	}
-	if o.Answer+o.Busy+o.Fail > 1+1e-9 {
-		return fmt.Errorf("outbound: answer+busy+fail must not exceed 1, got %v", o.Answer+o.Busy+o.Fail)
+	if sum := o.total(); sum > 1+1e-9 {
+		names := "answer+busy+fail"
+		for _, p := range []struct {
+			n string
+			v float64
+		}{{"machine", o.Machine}, {"fax", o.Fax}, {"vacant_number", o.VacantNumber}, {"no_circuit", o.NoCircuit}, {"reorder", o.Reorder}} {
+			if p.v != 0 {
+				names += "+" + p.n
+			}
+		}
+		return fmt.Errorf("outbound: %s must not exceed 1, got %v", names, sum)
 	}
 	for _, d := range []struct {
 		n string
@@ -148,17 +174,24 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// Stats counts what the outside world did.
+// Stats counts what the outside world did. Answered counts live answers
+// only and Failed the generic OutcomeFail only; the other outcomes have
+// their own counters.
 type Stats struct {
-	Arrivals  int
-	Abandons  int
-	Dials     int
-	Answered  int
-	Busy      int
-	NoAnswer  int
-	Failed    int
-	Connected int
-	Dropped   int
+	Arrivals     int
+	Abandons     int
+	Dials        int
+	Answered     int
+	Busy         int
+	NoAnswer     int
+	Failed       int
+	Machine      int
+	Fax          int
+	VacantNumber int
+	NoCircuit    int
+	Reorder      int
+	Connected    int
+	Dropped      int
 }
 
 // PSTN is the outside world.
@@ -395,9 +428,11 @@ func (o Outcome) String() string {
 type DialHandler struct {
 	// Alerting: the far end is ringing.
 	Alerting func()
-	// Answered: the customer picked up.
+	// Answered: the customer (or an answering machine or fax machine —
+	// see Callee.Outcome) picked up.
 	Answered func()
-	// Failed: busy, no answer (ring timeout reached) or network failure.
+	// Failed: busy, no answer (ring timeout reached) or network failure
+	// (OutcomeFail, OutcomeVacantNumber, OutcomeNoCircuit, OutcomeReorder).
 	Failed func(Outcome)
 	// HungUp: a connected customer ended the conversation.
 	HungUp func()
@@ -444,29 +479,36 @@ func (p *PSTN) Dial(number string, ringTimeout time.Duration, h DialHandler) *Ca
 	u := p.outRand.Float64()
 	setup := o.SetupDelay.Draw(p.outRand)
 	ring := o.RingTime.Draw(p.outRand)
-	switch {
-	case u < o.Busy:
-		c.after(setup, func() {
-			c.outcome = OutcomeBusy
-			p.stats.Busy++
-			c.stop()
-			if h.Failed != nil {
-				h.Failed(OutcomeBusy)
-			}
-		})
-		return c
-	case u < o.Busy+o.Fail:
-		c.after(setup, func() {
-			c.outcome = OutcomeFail
-			p.stats.Failed++
-			c.stop()
-			if h.Failed != nil {
-				h.Failed(OutcomeFail)
-			}
-		})
+	// One uniform draw picks the outcome: busy, fail, live answer, then
+	// the rarer outcomes, each taking the next slice of [0, 1); the rest is
+	// no answer. The order of the first three is fixed so that the random
+	// stream and results do not change when the others are zero.
+	cut := o.Busy
+	if u < cut {
+		p.fail(c, setup, OutcomeBusy)
 		return c
 	}
-	answers := u < o.Busy+o.Fail+o.Answer && ring < ringTimeout
+	if cut += o.Fail; u < cut {
+		p.fail(c, setup, OutcomeFail)
+		return c
+	}
+	outcome := OutcomeNoAnswer
+	for _, f := range []struct {
+		share   float64
+		outcome Outcome
+	}{{o.Answer, OutcomeAnswer}, {o.Machine, OutcomeMachine}, {o.Fax, OutcomeFax},
+		{o.VacantNumber, OutcomeVacantNumber}, {o.NoCircuit, OutcomeNoCircuit}, {o.Reorder, OutcomeReorder}} {
+		if cut += f.share; u < cut {
+			outcome = f.outcome
+			break
+		}
+	}
+	switch outcome {
+	case OutcomeVacantNumber, OutcomeNoCircuit, OutcomeReorder:
+		p.fail(c, setup, outcome)
+		return c
+	}
+	answers := outcome != OutcomeNoAnswer && ring < ringTimeout
 	c.after(setup, func() {
 		if h.Alerting != nil {
 			h.Alerting()
@@ -474,8 +516,15 @@ func (p *PSTN) Dial(number string, ringTimeout time.Duration, h DialHandler) *Ca
 	})
 	if answers {
 		c.after(setup+ring, func() {
-			c.outcome = OutcomeAnswer
-			p.stats.Answered++
+			c.outcome = outcome
+			switch outcome {
+			case OutcomeMachine:
+				p.stats.Machine++
+			case OutcomeFax:
+				p.stats.Fax++
+			default:
+				p.stats.Answered++
+			}
 			if h.Answered != nil {
 				h.Answered()
 			}
@@ -491,6 +540,29 @@ func (p *PSTN) Dial(number string, ringTimeout time.Duration, h DialHandler) *Ca
 		})
 	}
 	return c
+}
+
+// fail ends c with a network outcome (busy or a failure) after setup.
+func (p *PSTN) fail(c *Callee, setup time.Duration, o Outcome) {
+	c.after(setup, func() {
+		c.outcome = o
+		switch o {
+		case OutcomeBusy:
+			p.stats.Busy++
+		case OutcomeVacantNumber:
+			p.stats.VacantNumber++
+		case OutcomeNoCircuit:
+			p.stats.NoCircuit++
+		case OutcomeReorder:
+			p.stats.Reorder++
+		default:
+			p.stats.Failed++
+		}
+		c.stop()
+		if c.h.Failed != nil {
+			c.h.Failed(o)
+		}
+	})
 }
 
 // Connected tells the customer an agent is on the line: the conversation
@@ -515,7 +587,7 @@ func (c *Callee) Drop() {
 	if c.done {
 		return
 	}
-	if c.outcome == OutcomeAnswer {
+	if _, answered := c.outcome.AnsweredSound(); answered {
 		c.p.stats.Dropped++
 	}
 	c.stop()

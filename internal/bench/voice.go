@@ -284,7 +284,13 @@ func countEvents(ctx context.Context, addr string, peripheral uint32) (func() in
 		}
 		n <- count
 	}()
-	go func() { <-ctx.Done(); cctx, c := context.WithTimeout(context.Background(), time.Second); _ = s.Close(cctx); c(); conn.Close() }()
+	go func() {
+		<-ctx.Done()
+		cctx, c := context.WithTimeout(context.Background(), time.Second)
+		_ = s.Close(cctx)
+		c()
+		conn.Close()
+	}()
 	return func() int { return <-n }, nil
 }
 

@@ -64,7 +64,9 @@ func CentreConfig(sc *scenarios.Scenario) centre.Config {
 		})
 	}
 	if o := sc.Outbound; o.Enabled {
-		cfg.Outbound = centre.Outbound{Enabled: true, Answer: o.Answer, Busy: o.Busy, RingTime: dist(o.RingTime), Talk: dist(o.Talk),
+		cfg.Outbound = centre.Outbound{Enabled: true, Answer: o.Answer, Busy: o.Busy,
+			Machine: o.Machine, Fax: o.Fax, VacantNumber: o.VacantNumber, NoCircuit: o.NoCircuit, Reorder: o.Reorder,
+			RingTime: dist(o.RingTime), Talk: dist(o.Talk),
 			SetupDelay: pstn.Dist{Shape: pstn.LogNormal, Mean: 2 * time.Second, CV: 0.3}}
 	}
 	return cfg

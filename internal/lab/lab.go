@@ -161,7 +161,12 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	ccfg := CentreConfig(sc)
 	ccfg.Start = time.Time{} // the arrival profile starts now
 	var vc *voice
+	var vs VoiceSettings
 	if opts.SIPAddr != "" {
+		var err error
+		if vs, err = VoiceConfig(sc); err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
 		vc = &voice{loop: loop}
 		ccfg.Voice = vc
 	}
@@ -222,7 +227,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
 	if vc != nil {
-		if err := vc.start(ctx, cen, voiceOptions{SIPAddr: opts.SIPAddr, PSTNAddr: opts.PSTNAddr, Capture: capw,
+		if err := vc.start(ctx, cen, voiceOptions{SIPAddr: opts.SIPAddr, PSTNAddr: opts.PSTNAddr, Capture: capw, Settings: vs,
 			Seed: opts.Seed, Logf: logf}); err != nil {
 			_ = ln.Close()
 			if lnB != nil {

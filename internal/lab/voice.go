@@ -76,6 +76,7 @@ func (v *voice) ClearConnection(callID uint32, device string) error {
 type voiceOptions struct {
 	SIPAddr  string
 	PSTNAddr string
+	Settings VoiceSettings
 	Capture  *capture.Writer
 	Seed     uint64
 	Logf     func(string, ...any)
@@ -127,9 +128,10 @@ func (v *voice) start(ctx context.Context, cen *centre.Centre, o voiceOptions) e
 		}
 	}
 	// CallManager first: everyone else points at it.
+	vs := o.Settings
 	cmCfg := callmanager.Config{Addr: "127.0.0.1:0", Scheduler: v.loop, Post: v.post, Centre: cen, Lines: lines,
-		RoutePoints: routePoints, TranslationRoutes: 7000, TranslationRouteCount: 2000, Media: v.media,
-		Node: node(), Logf: logf}
+		RoutePoints: routePoints, TranslationRoutes: vs.TranslationRoutes, TranslationRouteCount: vs.TranslationRouteCount,
+		Media: v.media, Registrar: vs.Registrar, Node: node(), Logf: logf}
 	// IP-IVR and the gateway must exist before CallManager can name them,
 	// and they need CallManager's address: start CallManager's node on a
 	// reserved port first.
@@ -139,12 +141,15 @@ func (v *voice) start(ctx context.Context, cen *centre.Centre, o voiceOptions) e
 	}
 	cmCfg.Addr = cmAddr.String()
 	v.ivr, err = ivr.New(ivr.Config{Addr: "127.0.0.1:0", CallManager: cmAddr, Media: v.media, Seed: o.Seed,
+		DigitCount: vs.DigitCount, FirstDigitTimeout: vs.FirstDigitTimeout, InterDigitTimeout: vs.InterDigitTimeout,
+		AnnouncementMs: vs.AnnouncementMs, Silent: !vs.Media,
 		Digits: func(dn, digits string) { v.cm.DigitsCollected(dn, digits) }, Node: node(), Logf: logf})
 	if err != nil {
 		return fmt.Errorf("IP-IVR: %w", err)
 	}
 	v.gw, err = gateway.New(gateway.Config{PSTNAddr: o.SIPAddr, TrunkAddr: "127.0.0.1:0", CallManager: cmAddr,
 		PSTNPeer: pstnPeer, Media: v.media, Post: v.post, World: cen.PSTN(), Seed: o.Seed, DigitsToIVR: true,
+		Causes: vs.Causes, Silent: !vs.Media,
 		PSTNNode: node(), TrunkNode: node(), Logf: logf})
 	if err != nil {
 		v.close()
@@ -160,7 +165,7 @@ func (v *voice) start(ctx context.Context, cen *centre.Centre, o voiceOptions) e
 	v.cm.CallerOf = v.gw.CallerOf
 	cen.Subscribe(v.cm.PGEvent)
 	v.phones, err = phones.New(phones.Config{Addr: "127.0.0.1:0", Registrar: v.cm.Addr(), Extensions: exts,
-		Media: v.media, Seed: o.Seed, Node: node(), Logf: logf})
+		Media: v.media, Seed: o.Seed, Silent: !vs.Media, Node: node(), Logf: logf})
 	if err != nil {
 		v.close()
 		return fmt.Errorf("phones: %w", err)
