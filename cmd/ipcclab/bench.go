@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,10 +12,27 @@ import (
 )
 
 func newBench() *cobra.Command {
+	var cpuprofile string
 	root := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure the voice path against SIPp on this machine (BENCHMARKS.md)",
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if cpuprofile == "" {
+				return nil
+			}
+			f, err := os.Create(cpuprofile)
+			if err != nil {
+				return err
+			}
+			return pprof.StartCPUProfile(f)
+		},
+		PersistentPostRun: func(*cobra.Command, []string) {
+			if cpuprofile != "" {
+				pprof.StopCPUProfile()
+			}
+		},
 	}
+	root.PersistentFlags().StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the run (go tool pprof)")
 	var so bench.SignallingOptions
 	sip := &cobra.Command{
 		Use:   "sip",

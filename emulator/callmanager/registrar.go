@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// maxSources bounds the per-source rate table.
+const maxSources = 4096
+
 // Binding is where a directory number's phone is registered.
 type Binding struct {
 	Extension string
@@ -31,6 +34,8 @@ type Registrar struct {
 	perSource map[netip.Addr]*bucket
 	srcRate   float64
 	srcBurst  float64
+	overflow  bucket
+	swept     time.Time
 
 	Accepted, Refused, Limited uint64
 }
@@ -69,6 +74,7 @@ func NewRegistrar(cfg RegistrarConfig) *Registrar {
 		r.srcBurst = 400
 	}
 	r.tokens = r.burst
+	r.overflow.tokens = r.srcBurst
 	for _, l := range cfg.Lines {
 		r.lines[l] = true
 	}
@@ -94,15 +100,26 @@ func take(tokens *float64, last *time.Time, now time.Time, rate, burst float64) 
 func (r *Registrar) Allow(now time.Time, src netip.Addr) bool {
 	b := r.perSource[src]
 	if b == nil {
-		if len(r.perSource) > 4096 { // bounded: forget idle sources
-			for k, v := range r.perSource {
-				if now.Sub(v.last) > 10*time.Second {
-					delete(r.perSource, k)
+		if len(r.perSource) >= maxSources {
+			// A flood from many addresses (a scanner, spoofed UDP) must
+			// not grow the table or the time per REGISTER: once it is
+			// full, new sources share one overflow bucket until the
+			// table is swept, at most once a second.
+			if now.Sub(r.swept) >= time.Second {
+				r.swept = now
+				for k, v := range r.perSource {
+					if now.Sub(v.last) > 10*time.Second {
+						delete(r.perSource, k)
+					}
 				}
 			}
 		}
-		b = &bucket{tokens: r.srcBurst}
-		r.perSource[src] = b
+		if len(r.perSource) >= maxSources {
+			b = &r.overflow
+		} else {
+			b = &bucket{tokens: r.srcBurst}
+			r.perSource[src] = b
+		}
 	}
 	if !take(&b.tokens, &b.last, now, r.srcRate, r.srcBurst) || !take(&r.tokens, &r.last, now, r.rate, r.burst) {
 		r.Limited++

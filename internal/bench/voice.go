@@ -272,7 +272,7 @@ func countEvents(ctx context.Context, addr string, peripheral uint32) (func() in
 	}
 	s := cti.NewSession(conn, nil)
 	if _, err := s.Open(ctx, &cti.OpenReq{VersionNumber: 24, IdleTimeout: 0xFFFFFFFF, PeripheralID: peripheral,
-		ServicesRequested: cti.ServiceAllEvents, ClientID: "bench"}); err != nil {
+		ServicesRequested: cti.ServiceAllEvents, ClientID: "bench", CallMsgMask: 0xFFFFFFFF, AgentStateMask: 0x3FFF}); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -281,6 +281,9 @@ func countEvents(ctx context.Context, addr string, peripheral uint32) (func() in
 	go func() {
 		for range s.Events() {
 			count++
+		}
+		if err := s.Err(); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(os.Stderr, "bench: CTI session ended early: %v\n", err)
 		}
 		n <- count
 	}()

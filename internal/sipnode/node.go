@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,10 @@ type Node struct {
 
 	mu   sync.Mutex
 	legs map[string]*Leg
+	// acks are INVITE server dialogs whose 200 OK waits for its ACK, by
+	// Call-ID: the ACK must reach the dialog even if a BYE raced ahead of
+	// it and ended the leg (a caller that hangs up right after answering).
+	acks map[string]*sipgo.DialogServerSession
 
 	invites, answered, rejected, cancelled, inDialog, noDialog, bad, strays atomic.Uint64
 
@@ -121,7 +126,7 @@ func Start(cfg Config) (*Node, error) {
 		}
 	}
 	host := ap.Addr().String()
-	n := &Node{cfg: cfg, addr: ap, log: log, legs: map[string]*Leg{}, pc: pc, ln: ln}
+	n := &Node{cfg: cfg, addr: ap, log: log, legs: map[string]*Leg{}, acks: map[string]*sipgo.DialogServerSession{}, pc: pc, ln: ln}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ipcclab-"+cfg.Name), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(log),
 			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) { n.strays.Add(1) })),
@@ -280,6 +285,17 @@ func (n *Node) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	n.invites.Add(1)
+	if req.SipVersion != "SIP/2.0" {
+		n.bad.Add(1)
+		res := sip.NewResponseFromRequest(req, 505, "Version Not Supported", nil)
+		res.SipVersion = "SIP/2.0"
+		_ = tx.Respond(res)
+		return
+	}
+	if cs := req.CSeq(); cs != nil && strings.TrimSpace(string(cs.MethodName)) != string(sip.INVITE) {
+		n.badRequest(req, tx, "CSeq method does not match the request method")
+		return
+	}
 	if req.Contact() == nil {
 		n.badRequest(req, tx, "missing Contact")
 		return
@@ -337,6 +353,13 @@ func (n *Node) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (n *Node) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	n.mu.Lock()
+	d := n.acks[callID(req)]
+	n.mu.Unlock()
+	if d != nil {
+		_ = d.ReadAck(req, tx)
+		return
+	}
 	if l := n.leg(callID(req)); l != nil && l.srv != nil {
 		_ = l.srv.ReadAck(req, tx)
 	}
@@ -411,7 +434,16 @@ func (in *Incoming) Answer(sdpBody []byte, ev LegEvents) (*Leg, error) {
 	l.remote, l.rawSDP = remote, in.Req.Body()
 	l.local = sdpBody
 	in.node.addLeg(l)
-	if err := in.dlg.RespondSDP(sdpBody); err != nil {
+	id := callID(in.Req)
+	in.node.mu.Lock()
+	in.node.acks[id] = in.dlg
+	in.node.mu.Unlock()
+	// RespondSDP returns once the ACK arrived (or Timer H gave up).
+	err := in.dlg.RespondSDP(sdpBody)
+	in.node.mu.Lock()
+	delete(in.node.acks, id)
+	in.node.mu.Unlock()
+	if err != nil {
 		in.node.dropLeg(l)
 		return nil, err
 	}
