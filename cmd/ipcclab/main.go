@@ -165,6 +165,7 @@ seed always give the same report (apart from wall_seconds).`,
 	f.Uint64Var(&opts.Seed, "seed", 0, "random seed (default: the scenario's)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	f.BoolVar(&opts.NoBlend, "no-blend", false, "disable blending (for comparison)")
+	f.StringVar(&opts.Capture, "capture", "", "write the simulated CTI link to this pcapng file (virtual timestamps)")
 	f.BoolVar(&logLines, "log", false, "print the controller's and CTI Server's log lines (virtual time) on stderr")
 	return cmd
 }

@@ -35,9 +35,11 @@
 //   - Bytes are recorded as the application hands them to a socket, just
 //     before the write, to keep request/response order; a write that then
 //     fails leaves bytes in the capture that the peer never got.
-//   - Tap one end of each connection. Tapping both ends of one in-process TCP
-//     connection is detected (same 4-tuple) and recorded once; for UDP both
-//     ends would record each datagram twice.
+//   - Tapping both ends of one in-process TCP connection is detected (same
+//     4-tuple) and recorded once. For UDP a datagram is recorded when a
+//     tapped socket sends it; a tapped socket receiving from another tapped
+//     socket of the process (one that has sent) does not record it again,
+//     so traffic between our own components appears once, as on the wire.
 //   - Datagrams that cannot be represented (mixed address families, oversized)
 //     are dropped and counted in Writer.Dropped.
 package capture

@@ -48,11 +48,16 @@ type udpAddrPortConn interface {
 }
 
 func (t *tappedPacketConn) recv(from netip.AddrPort, p []byte) {
+	if t.w.fromTapped(from) {
+		return // recorded when our own socket sent it
+	}
 	t.w.UDP(t.w.now(), from, t.w.localFor(t.local, from), p)
 }
 
 func (t *tappedPacketConn) send(to netip.AddrPort, p []byte) {
-	t.w.UDP(t.w.now(), t.w.localFor(t.local, to), to, p)
+	local := t.w.localFor(t.local, to)
+	t.w.noteSender(local)
+	t.w.UDP(t.w.now(), local, to, p)
 }
 
 func (t *tappedPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {

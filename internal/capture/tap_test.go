@@ -304,3 +304,51 @@ func TestTapBothEndsRecordedOnce(t *testing.T) {
 		t.Fatalf("%d flows still registered", len(w.flows))
 	}
 }
+
+// TestTappedUDPPairRecordsOnce: two tapped sockets of the process talking to
+// each other (gateway ↔ CallManager, gateway ↔ phone RTP) record each
+// datagram once, at the send.
+func TestTappedUDPPairRecordsOnce(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := New(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func() net.PacketConn {
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pc.Close() })
+		return TapPacketConn(pc, w)
+	}
+	a, b := mk(), mk()
+	hook := w.UDPHook()
+	rb := make([]byte, 2048)
+	for i := 0; i < 5; i++ {
+		if _, err := a.WriteTo([]byte("ping"), b.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		b.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, _, err := b.ReadFrom(rb); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.WriteTo([]byte("pong"), a.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+		a.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, _, err := a.ReadFrom(rb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The RTP hook path: a sends via the hook, then b receives via the hook.
+	la, _ := netip.ParseAddrPort(a.LocalAddr().String())
+	lb, _ := netip.ParseAddrPort(b.LocalAddr().String())
+	hook(la, lb, []byte("rtp"), true)
+	hook(lb, la, []byte("rtp"), false)
+	// A datagram from an outside peer (never sent through a tap) is kept.
+	hook(la, netip.MustParseAddrPort("127.0.0.9:5060"), []byte("outside"), false)
+	if got, want := w.Packets(), uint64(12); got != want {
+		t.Fatalf("recorded %d datagrams, want %d (10 ping/pong + 1 hook send + 1 outside)", got, want)
+	}
+}

@@ -73,6 +73,11 @@ type Writer struct {
 	flows   map[flowKey]*TCPFlow
 	flowSeq uint32
 
+	// senders are the tapped UDP sockets that have sent: a datagram one
+	// of them sent was recorded at the send, so when another tapped socket
+	// in the process receives it, it is not recorded again.
+	senders sync.Map // netip.AddrPort → struct{}
+
 	packets atomic.Uint64
 	dropped atomic.Uint64
 	clock   atomic.Pointer[func() time.Time]
@@ -278,11 +283,28 @@ func (w *Writer) UDPHook() Hook {
 		ts := w.now()
 		local = w.localFor(local, remote)
 		if sent {
+			w.noteSender(local)
 			w.UDP(ts, local, remote, payload)
-		} else {
+		} else if !w.fromTapped(remote) {
 			w.UDP(ts, remote, local, payload)
 		}
 	}
+}
+
+// noteSender remembers a tapped socket that sends.
+func (w *Writer) noteSender(ap netip.AddrPort) {
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	if _, ok := w.senders.Load(ap); !ok {
+		w.senders.Store(ap, struct{}{})
+	}
+}
+
+// fromTapped reports whether a received datagram came from a tapped socket
+// of this process, whose send was already recorded: each datagram between
+// two of our components appears once, as on the wire.
+func (w *Writer) fromTapped(src netip.AddrPort) bool {
+	_, ok := w.senders.Load(netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
+	return ok
 }
 
 // writeLocked serializes and writes one frame; transport is &w.udp or &w.tcp,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -68,8 +69,23 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 	link := sim.NewLink(loop, linkLatency)
 	serverEnd, clientEnd := link.Side(0), link.Side(1)
 	sess := srv.Accept(serverEnd, "controller (simulated link)")
-	serverEnd.OnReceive(sess.Receive, sess.Closed)
-	clientEnd.OnReceive(core.Receive, core.Closed)
+	toServer, toClient := sess.Receive, core.Receive
+	if opts.Capture != "" {
+		// The simulated CTI link is the part of a simulated day that has
+		// packets: record it as the TCP stream it stands for, stamped with
+		// virtual time.
+		w, err := capture.Create(opts.Capture)
+		if err != nil {
+			return nil, fmt.Errorf("--capture: %w", err)
+		}
+		defer w.Close()
+		flow := w.NewTCPFlow(loop.Now(), simControllerAddr, simCTIServerAddr)
+		defer func() { flow.Close(loop.Now(), true) }()
+		toServer = func(f []byte) { flow.Data(loop.Now(), true, f); sess.Receive(f) }
+		toClient = func(f []byte) { flow.Data(loop.Now(), false, f); core.Receive(f) }
+	}
+	serverEnd.OnReceive(toServer, sess.Closed)
+	clientEnd.OnReceive(toClient, core.Closed)
 
 	cen.Start()
 	core.Start(clientEnd)
@@ -91,6 +107,13 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 	rep.WallSeconds = round(time.Since(wall).Seconds(), 3)
 	return rep, nil
 }
+
+// The simulated CTI link's endpoints in a capture: the controller and the
+// CTI Server side A at their usual port.
+var (
+	simControllerAddr = netip.MustParseAddrPort("127.0.0.2:50000")
+	simCTIServerAddr  = netip.MustParseAddrPort("127.0.0.1:42027")
+)
 
 func buildReport(name string, seed uint64, cr centre.Report, st controller.Status, blendOn bool) *Report {
 	r := &Report{

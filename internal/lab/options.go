@@ -22,6 +22,10 @@ type SimOptions struct {
 	// Logf, when set, receives the controller's and CTI Server's log lines
 	// stamped with virtual time.
 	Logf func(format string, args ...any)
+	// Capture, when set, writes the simulated CTI link's traffic to this
+	// pcapng file as one TCP stream, stamped with virtual time (the
+	// simulation has no SIP or RTP packets: its calls are events).
+	Capture string
 }
 
 // UpOptions configures a real-time run on loopback.

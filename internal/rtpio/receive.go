@@ -253,6 +253,15 @@ func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) {
 	}
 	s.rmu.Unlock()
 	if !fresh {
+		// A repeated end-of-event packet (RFC 4733 §2.5.1.4: the final
+		// packet is sent three times; many senders, SIPp among them,
+		// repeat its sequence number) is relayed too, so the far side of
+		// a bridge also gets the redundancy that protects the digit.
+		if k == kindEvent && p.Payload[1]&0x80 != 0 {
+			if r := s.bridge.Load(); r != nil {
+				r.forward(k, ssrc, ts, marker, p.Payload, rc.law)
+			}
+		}
 		return
 	}
 	if newEvent {

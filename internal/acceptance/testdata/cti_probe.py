@@ -14,6 +14,10 @@ Session mode (default)
   sequence (BEGIN_CALL ... call events ... END_CALL for one
   ConnectionCallID); then CLOSE_REQ / CLOSE_CONF. With --until-stdin-eof it
   instead stays open, heartbeating, until its standard input is closed.
+  With --ani N it also counts, per ConnectionCallID, the call events of the
+  calls whose BEGIN_CALL or CALL_DELIVERED carries ANI N (summary field
+  "ani_calls": events in order, alerting and answering devices, whether
+  END_CALL was seen) -- e.g. the calls an outside SIP caller placed.
 
 Garbage mode
     cti_probe.py --addr HOST:PORT --garbage [oversized|short-header|unknown-type|http|random]
@@ -700,6 +704,7 @@ class Session:
         self.start = time.monotonic()
         self.stdin_open = args.until_stdin_eof
         self.stop_at = None
+        self.ani_calls = {}  # ConnectionCallID -> per-call record (--ani)
 
     def next_invoke(self):
         self.invoke += 1
@@ -728,6 +733,9 @@ class Session:
             "close_conf": getattr(self, "closed", False),
             "first_problem": problem,
         }
+        if self.a.ani:
+            d["ani"] = self.a.ani
+            d["ani_calls"] = [dict(c, connection_call_id=cid) for cid, c in sorted(self.ani_calls.items())]
         if note:
             d["note"] = note
         return d
@@ -816,10 +824,37 @@ class Session:
         if mtype in CALLID_OFFSET:
             self.track_call(mtype, fixed, floats, raw)
 
+    def track_ani(self, mtype, cid, floats, now):
+        """--ani: count the events of the calls that carry the wanted ANI."""
+        f = dict(floats)
+
+        def text(tag):
+            return f[tag][:-1].decode("ascii", "replace") if tag in f else None
+
+        c = self.ani_calls.get(cid)
+        if c is None:
+            if mtype not in (BEGIN_CALL, CALL_DELIVERED) or text(8) != self.a.ani:
+                return
+            c = self.ani_calls[cid] = {"first_s": now, "events": [], "counts": {}, "alerting": [],
+                                       "answering": [], "ended": False}
+        short = NAMES[mtype].replace("_EVENT", "")
+        c["counts"][short] = c["counts"].get(short, 0) + 1
+        if len(c["events"]) < 40:
+            c["events"].append(short)
+        if mtype == CALL_DELIVERED and text(26):
+            c["alerting"].append(text(26))
+        if mtype == CALL_ESTABLISHED and text(30):
+            c["answering"].append(text(30))
+        if mtype == END_CALL:
+            c["ended"] = True
+            c["end_s"] = now
+
     def track_call(self, mtype, fixed, floats, raw):
         (cid,) = struct.unpack_from(">I", fixed, CALLID_OFFSET[mtype])
         dev = dict(floats).get(25, b"")[:-1].decode("ascii", "replace")
         now = round(self.elapsed(), 3)
+        if self.a.ani:
+            self.track_ani(mtype, cid, floats, now)
         c = self.calls.get(cid)
         if mtype == BEGIN_CALL:
             if c is not None and not c.get("ended"):
@@ -1642,6 +1677,8 @@ def main():
     ap.add_argument("--trace", action="store_true", help="log every message received to stderr")
     ap.add_argument("--until-stdin-eof", action="store_true",
                     help="only OPEN + heartbeats; stay open until stdin is closed")
+    ap.add_argument("--ani", help="session mode: count the call events of the calls with this ANI "
+                                  "(summary field ani_calls)")
     ap.add_argument("--garbage", nargs="?", const="oversized",
                     choices=["oversized", "short-header", "unknown-type", "http", "random"],
                     help="garbage mode (default variant: oversized)")
