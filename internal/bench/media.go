@@ -163,38 +163,50 @@ func TsharkStreams(ctx context.Context, path string) (*StreamSummary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tshark: %w (install the Debian package tshark)", err)
 	}
+	return parseStreams(string(out))
+}
+
+// parseStreams totals the text of tshark's rtp,streams tap.
+func parseStreams(out string) (*StreamSummary, error) {
 	s := &StreamSummary{}
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
-		// Rows: src addr, port, dst addr, port, SSRC, payload..., packets,
-		// lost, (lost%), max delta, max jitter, mean jitter, problems.
-		if len(f) < 11 || !strings.HasPrefix(f[4], "0x") {
-			continue
-		}
-		// Find "Pkts Lost (x%)": the packets column precedes the lost
-		// column whose next field starts with "(".
-		for i := 5; i+3 < len(f); i++ {
-			if strings.HasPrefix(f[i+2], "(") {
-				pk, e1 := strconv.Atoi(f[i])
-				lo, e2 := strconv.Atoi(f[i+1])
-				md, e3 := strconv.ParseFloat(f[i+3], 64)
-				if e1 != nil || e2 != nil || e3 != nil {
-					continue
-				}
-				s.Streams++
-				s.Packets += pk
-				if lo > 0 {
-					s.Lost += lo
-				}
-				d := time.Duration(md * float64(time.Millisecond))
-				if d > s.MaxDelta {
-					s.MaxDelta = d
-				}
-				if d > 40*time.Millisecond {
-					s.Over40++
-				}
+		// Rows: start, end, src addr, port, dst addr, port, SSRC,
+		// payload, packets, lost, (lost%), min/mean/max delta (ms),
+		// min/mean/max jitter, problems.
+		i := -1
+		for k, v := range f {
+			if strings.HasPrefix(v, "0x") {
+				i = k
 				break
 			}
+		}
+		if i < 0 {
+			continue
+		}
+		for j := i + 2; j+5 < len(f); j++ {
+			if !strings.HasPrefix(f[j+2], "(") {
+				continue
+			}
+			pk, e1 := strconv.Atoi(f[j])
+			lo, e2 := strconv.Atoi(f[j+1])
+			md, e3 := strconv.ParseFloat(f[j+5], 64)
+			if e1 != nil || e2 != nil || e3 != nil {
+				break
+			}
+			s.Streams++
+			s.Packets += pk
+			if lo > 0 {
+				s.Lost += lo
+			}
+			d := time.Duration(md * float64(time.Millisecond))
+			if d > s.MaxDelta {
+				s.MaxDelta = d
+			}
+			if d > 40*time.Millisecond {
+				s.Over40++
+			}
+			break
 		}
 	}
 	if s.Streams == 0 {
