@@ -700,12 +700,43 @@ func (cm *CallManager) PGEvent(e pg.Event) {
 		id = ev.Connection.CallID
 	case *pg.CallFailedEvent:
 		id = ev.Connection.CallID
+	case *pg.CallHeldEvent:
+		if c, ok := cm.calls[ev.Connection.CallID]; ok {
+			cm.hold(c, true)
+		}
+		return
+	case *pg.CallRetrievedEvent:
+		if c, ok := cm.calls[ev.Connection.CallID]; ok {
+			cm.hold(c, false)
+		}
+		return
 	default:
 		return
 	}
 	if c, ok := cm.calls[id]; ok {
 		cm.later(func() { cm.reconcile(c) })
 	}
+}
+
+// hold puts the customer on hold (or takes them off) when the agent's
+// desktop holds or retrieves the call over CTI: a re-INVITE of the
+// customer's leg offering the phone's media sendonly (RFC 3264 §8.4 hold),
+// then sendrecv again.
+func (cm *CallManager) hold(c *call, on bool) {
+	if c.ended || c.caller == nil || c.phone == nil {
+		return
+	}
+	m, err := sipnode.Parse(c.phone.RemoteSDP())
+	if err != nil {
+		return
+	}
+	m.Direction = "sendrecv"
+	if on {
+		m.Direction = "sendonly"
+	}
+	leg := c.caller
+	sdp := sipnode.Description(m, uint64(c.id), leg.NextVersion()+1)
+	cm.goSIP(func(ctx context.Context) { _, _ = leg.Reinvite(ctx, sdp) })
 }
 
 // reconcile makes the legs agree with the PG's view of the call.

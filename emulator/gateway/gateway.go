@@ -199,13 +199,14 @@ func (g *Gateway) Arrive(cl *pstn.Caller) {
 			return
 		}
 		defer st.Close()
+		hs := &holdable{st: st}
 		// The caller talks (to the IVR prompt, then to the agent).
-		g.play(st, pstn.NewSound(pstn.SoundCaller, rand.New(rand.NewPCG(seed, 1)), pstn.SoundOptions{}))
+		g.play(hs, pstn.NewSound(pstn.SoundCaller, rand.New(rand.NewPCG(seed, 1)), pstn.SoundOptions{}))
 		offer := sipnode.Description(sipnode.Offer(st.LocalAddr(), "ipcclab-gateway"), seed, 1)
 		cid := sip.CallIDHeader(sipCallID)
 		leg, err := g.trunk.Invite(ctx, ani, g.cmURI(dialed), offer, sipnode.LegEvents{
 			OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
-				st.SetRemote(o.Addr, o.Law(), o.EventPT)
+				hs.offer(o)
 				return nil
 			},
 		}, nil, &cid)
@@ -389,6 +390,7 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 		return
 	}
 	st.SetRemote(in.Offer.Addr, in.Offer.Law(), in.Offer.EventPT)
+	hs := &holdable{st: st}
 	local := sipnode.Answer(in.Offer, st.LocalAddr(), "ipcclab-gateway")
 	sdp := sipnode.Description(local, uint64(time.Now().UnixNano()), 1)
 	number := in.To()
@@ -434,15 +436,15 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 			case "alerting":
 				// Network ringback as early media (183), as PSTN
 				// interworking does (RFC 3960 gateway model).
-				g.play(st, pstn.NewSound(pstn.SoundRingback, r, pstn.SoundOptions{}))
+				g.play(hs, pstn.NewSound(pstn.SoundRingback, r, pstn.SoundOptions{}))
 				early = true
 				_ = in.Progress(183, "Session Progress", sdp)
 			case "answered":
 				kind, _ := f.outcome.AnsweredSound()
-				g.play(st, pstn.NewSound(kind, r, pstn.SoundOptions{}))
+				g.play(hs, pstn.NewSound(kind, r, pstn.SoundOptions{}))
 				leg, err = in.Answer(sdp, sipnode.LegEvents{
 					OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
-						st.SetRemote(o.Addr, o.Law(), o.EventPT)
+						hs.offer(o)
 						return nil
 					},
 					OnEnd: func(l *sipnode.Leg, why sipnode.EndReason) {
@@ -487,7 +489,7 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 
 // play sends src on st unless the gateway is Silent (media off). The sound
 // is still built, so that the random streams do not depend on Silent.
-func (g *Gateway) play(st *rtpio.Stream, src media.Source) {
+func (g *Gateway) play(st interface{ SetSource(media.Source) }, src media.Source) {
 	if !g.cfg.Silent {
 		st.SetSource(src)
 	}
@@ -645,4 +647,38 @@ func (g *Gateway) toPeer(in *sipnode.Incoming) {
 	})
 }
 
-var _ = media.FrameSamples
+// holdable is a stream whose own audio pauses while the far end holds the
+// call (a re-INVITE offering sendonly or inactive must be answered recvonly
+// or inactive, and then we must not send — RFC 3264 §6.1).
+type holdable struct {
+	mu   sync.Mutex
+	st   *rtpio.Stream
+	src  media.Source
+	held bool
+}
+
+// SetSource sets what the stream sends once the call is not held.
+func (h *holdable) SetSource(src media.Source) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.src = src
+	if !h.held {
+		h.st.SetSource(src)
+	}
+}
+
+func (h *holdable) offer(o sipnode.Media) {
+	h.st.SetRemote(o.Addr, o.Law(), o.EventPT)
+	held := o.Direction == "sendonly" || o.Direction == "inactive"
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if held == h.held {
+		return
+	}
+	h.held = held
+	if held {
+		h.st.SetSource(nil)
+	} else {
+		h.st.SetSource(h.src)
+	}
+}

@@ -1,6 +1,7 @@
 package sipnode
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -156,7 +157,11 @@ func (l *Leg) handle(req *sip.Request, tx sip.ServerTransaction) {
 			l.local = answer
 		}
 		answer = l.local
+		offerDir := l.remote.Direction
 		l.mu.Unlock()
+		// Mirror the offer's direction (RFC 3264 §6.1): a hold offered
+		// sendonly is answered recvonly, a resume sendrecv.
+		answer = withDirection(answer, mirror(offerDir))
 		c := l.node.Contact(l.node.cfg.Name)
 		respond(req, tx, sip.StatusOK, "OK", answer, sip.NewHeader("Content-Type", "application/sdp"), &c)
 		// The ACK of a re-INVITE is absorbed by onAck.
@@ -316,4 +321,33 @@ func statusText(code int) string {
 		return "Service Unavailable"
 	}
 	return "Status " + strconv.Itoa(code)
+}
+
+func mirror(dir string) string {
+	switch dir {
+	case "sendonly":
+		return "recvonly"
+	case "recvonly":
+		return "sendonly"
+	case "inactive":
+		return "inactive"
+	}
+	return "sendrecv"
+}
+
+// withDirection rewrites the direction attribute of an SDP body.
+func withDirection(body []byte, dir string) []byte {
+	for _, d := range []string{"sendrecv", "sendonly", "recvonly", "inactive"} {
+		old := []byte("a=" + d + "\r\n")
+		if i := bytes.Index(body, old); i >= 0 {
+			if d == dir {
+				return body
+			}
+			out := make([]byte, 0, len(body)+2)
+			out = append(out, body[:i]...)
+			out = append(out, "a="+dir+"\r\n"...)
+			return append(out, body[i+len(old):]...)
+		}
+	}
+	return body
 }
