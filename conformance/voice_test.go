@@ -56,7 +56,7 @@ var _ = Describe("step 5: IPCC delivers the voice", Ordered, Label("step-5", "vo
 		}
 	})
 
-	It("[C5.5] a caller's RTP reaches the agent's phone and back, heard by tone detection on both sides, while the CTI Server reports the call at the agent", func(ctx SpecContext) {
+	It("[C5.5] a caller's RTP reaches the agent's phone and back, heard by tone detection on both sides, while the CTI Server reports the call at the agent; a desktop's hold and retrieve re-INVITE the caller", func(ctx SpecContext) {
 		// The agent: the first inbound agent of the scenario.
 		var agentID, ext string
 		for _, g := range sc.Agents {
@@ -140,8 +140,16 @@ var _ = Describe("step 5: IPCC delivers the voice", Ordered, Label("step-5", "vo
 		const ani = "2125550105"
 		offer := sipnode.Description(sipnode.Offer(cst.LocalAddr(), "conformance-caller"), 1, 1)
 		target := sip.Uri{Scheme: "sip", User: dialed, Host: gw.Addr().String(), Port: int(gw.Port())}
+		directions := make(chan string, 8)
 		leg, err := caller.Invite(ctx, ani, target, offer, sipnode.LegEvents{
-			OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte { cst.SetRemote(o.Addr, o.Law(), o.EventPT); return nil },
+			OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
+				cst.SetRemote(o.Addr, o.Law(), o.EventPT)
+				select {
+				case directions <- o.Direction:
+				default:
+				}
+				return nil
+			},
 		}, nil)
 		Expect(err).NotTo(HaveOccurred(), "INVITE sip:%s@%s", dialed, gw)
 		m := leg.Remote()
@@ -179,6 +187,26 @@ var _ = Describe("step 5: IPCC delivers the voice", Ordered, Label("step-5", "vo
 			return seen
 		}).WithTimeout(10*time.Second).WithPolling(100*time.Millisecond).Should(Equal([]string{"BEGIN_CALL", "CALL_DELIVERED", "CALL_ESTABLISHED"}),
 			"CTI events of the caller %s at agent %s (extension %s)", ani, agentID, ext)
+
+		// The agent's desktop holds and retrieves the call over CTI: the
+		// caller's leg is re-INVITEd sendonly (hold), then sendrecv.
+		for len(directions) > 0 {
+			<-directions // media moves while the call was set up
+		}
+		for _, step := range []struct {
+			req  cti.Message
+			want string
+		}{
+			{&cti.HoldCallReq{PeripheralID: sc.ICM.PeripheralID, ConnectionCallID: callID, ConnectionDeviceID: ext, AgentInstrument: ext}, "sendonly"},
+			{&cti.RetrieveCallReq{PeripheralID: sc.ICM.PeripheralID, HeldConnectionCallID: callID, HeldConnectionDeviceID: ext, AgentInstrument: ext}, "sendrecv"},
+		} {
+			conf, err := ctl.Request(ctx, step.req)
+			Expect(err).NotTo(HaveOccurred(), "%T", step.req)
+			Expect(conf).NotTo(BeAssignableToTypeOf(&cti.ControlFailureConf{}), "%T answered %v", step.req, conf)
+			Expect(conf).NotTo(BeAssignableToTypeOf(&cti.FailureConf{}), "%T answered %v", step.req, conf)
+			Eventually(directions).WithTimeout(5*time.Second).Should(Receive(Equal(step.want)),
+				"re-INVITE of the caller's leg after %T", step.req)
+		}
 
 		// The caller hangs up: the CTI Server ends the call.
 		Expect(leg.Bye(ctx)).To(Succeed())

@@ -300,9 +300,24 @@ func (g *Gateway) fromPSTN(in *sipnode.Incoming) {
 	var rang sync.Once
 	var pstnLeg *sipnode.Leg
 	var mu sync.Mutex
+	lastDir := "sendrecv"
+	sid := uint64(time.Now().UnixNano()) // our o= session ID toward the caller
 	trunkLeg, err := g.trunk.Invite(ctx, in.From(), g.cmURI(in.To()), offer, sipnode.LegEvents{
 		OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
 			inside.SetRemote(o.Addr, o.Law(), o.EventPT)
+			// Hold and resume pass through to the outside caller, as a
+			// SIP-to-SIP gateway does (mid-call signalling pass-through);
+			// a mere media move stays inside.
+			mu.Lock()
+			pl, changed := pstnLeg, o.Direction != lastDir
+			lastDir = o.Direction
+			mu.Unlock()
+			if changed && pl != nil {
+				m := sipnode.Answer(in.Offer, outside.LocalAddr(), "ipcclab-gateway")
+				m.Direction = o.Direction
+				sdp := sipnode.Description(m, sid, pl.NextVersion()+1)
+				g.goSIP(func() { _, _ = pl.Reinvite(g.ctx, sdp) })
+			}
 			return nil
 		},
 		OnEnd: func(l *sipnode.Leg, why sipnode.EndReason) {
@@ -331,7 +346,7 @@ func (g *Gateway) fromPSTN(in *sipnode.Incoming) {
 	}
 	m := trunkLeg.Remote()
 	inside.SetRemote(m.Addr, m.Law(), m.EventPT)
-	answer := sipnode.Description(sipnode.Answer(in.Offer, outside.LocalAddr(), "ipcclab-gateway"), uint64(time.Now().UnixNano()), 1)
+	answer := sipnode.Description(sipnode.Answer(in.Offer, outside.LocalAddr(), "ipcclab-gateway"), sid, 1)
 	pl, err := in.Answer(answer, sipnode.LegEvents{
 		OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
 			outside.SetRemote(o.Addr, o.Law(), o.EventPT)
