@@ -847,6 +847,11 @@ func (cm *CallManager) Dial(r pg.DialRequest, h pstn.DialHandler) {
 			if p.HasEarly {
 				port.SetRemote(p.Early.Addr, p.Early.Law(), p.Early.EventPT)
 			}
+			if p.Code != 180 {
+				// 183 Session Progress is in-band information (SIT, busy
+				// tone, an announcement), not the far end ringing.
+				return
+			}
 			cm.cfg.Post(func() {
 				if !c.alerting && !c.ended && c.dial.Alerting != nil {
 					c.alerting = true

@@ -113,17 +113,21 @@ func New(cfg Config) (*Gateway, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gateway{cfg: cfg, callers: map[string]*pstn.Caller{}, byID: map[*pstn.Caller]*inbound{},
 		rng: rand.New(rand.NewPCG(cfg.Seed, 0x6761746577617921)), ctx: ctx, cancel: cancel}
-	pc := cfg.PSTNNode
-	pc.Name, pc.Addr, pc.OnInvite = "gateway-pstn", cfg.PSTNAddr, g.fromPSTN
+	// The trunk side first: the PSTN side's INVITE handler uses it, and an
+	// outside caller may call in the moment the PSTN side listens.
+	tc := cfg.TrunkNode
+	tc.Name, tc.Addr, tc.OnInvite = "gateway", cfg.TrunkAddr, g.fromTrunk
 	var err error
-	if g.pstn, err = sipnode.Start(pc); err != nil {
+	trunk, err := sipnode.Start(tc)
+	if err != nil {
 		cancel()
 		return nil, err
 	}
-	tc := cfg.TrunkNode
-	tc.Name, tc.Addr, tc.OnInvite = "gateway", cfg.TrunkAddr, g.fromTrunk
-	if g.trunk, err = sipnode.Start(tc); err != nil {
-		g.pstn.Close()
+	g.trunk = trunk
+	pc := cfg.PSTNNode
+	pc.Name, pc.Addr, pc.OnInvite = "gateway-pstn", cfg.PSTNAddr, g.fromPSTN
+	if g.pstn, err = sipnode.Start(pc); err != nil {
+		g.trunk.Close()
 		cancel()
 		return nil, err
 	}
@@ -449,11 +453,13 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 			r := rand.New(rand.NewPCG(f.seed, 2))
 			switch f.kind {
 			case "alerting":
-				// Network ringback as early media (183), as PSTN
-				// interworking does (RFC 3960 gateway model).
+				// The far end rings (ISDN ALERTING): 180 with the
+				// network's ringback as early media (RFC 3960 gateway
+				// model). In-band failure tones go out as 183 Session
+				// Progress instead (ISDN PROGRESS), which is not alerting.
 				g.play(hs, pstn.NewSound(pstn.SoundRingback, r, pstn.SoundOptions{}))
 				early = true
-				_ = in.Progress(183, "Session Progress", sdp)
+				_ = in.Progress(180, "Ringing", sdp)
 			case "answered":
 				kind, _ := f.outcome.AnsweredSound()
 				g.play(hs, pstn.NewSound(kind, r, pstn.SoundOptions{}))
@@ -606,7 +612,7 @@ func (g *Gateway) toPeer(in *sipnode.Incoming) {
 	}, func(p sipnode.Provisional) {
 		if p.HasEarly {
 			outside.SetRemote(p.Early.Addr, p.Early.Law(), p.Early.EventPT)
-			_ = in.Progress(183, "Session Progress", answerSDP)
+			_ = in.Progress(p.Code, p.Reason, answerSDP)
 			return
 		}
 		_ = in.Progress(p.Code, p.Reason, nil)
