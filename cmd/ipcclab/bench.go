@@ -51,6 +51,7 @@ func newBench() *cobra.Command {
 	sip.Flags().DurationVar(&so.Hold, "hold", time.Second, "how long each call stays up after the answer")
 	sip.Flags().IntVar(&so.Agents, "agents", 0, "agents with phones (default: enough for the rate and hold)")
 	var mo bench.MediaOptions
+	var withSIPp bool
 	media := &cobra.Command{
 		Use:   "media",
 		Short: "N concurrent two-way G.711 calls generated and received by the emulator; loss and lateness, tshark as the oracle",
@@ -60,12 +61,20 @@ func newBench() *cobra.Command {
 			if res != nil {
 				fmt.Fprint(cmd.OutOrStdout(), res.Report())
 			}
+			if err != nil || !withSIPp {
+				return err
+			}
+			ref, err := bench.SIPpMedia(cmd.Context(), bench.SIPpMediaOptions{Calls: mo.Calls, Duration: mo.Duration, Logf: mo.Logf})
+			if ref != nil {
+				fmt.Fprint(cmd.OutOrStdout(), ref.Report())
+			}
 			return err
 		},
 	}
 	media.Flags().IntVar(&mo.Calls, "calls", 1000, "concurrent calls")
 	media.Flags().DurationVar(&mo.Duration, "duration", 60*time.Second, "measurement window")
 	media.Flags().StringVar(&mo.Capture, "capture", "", "pcapng file to record the run to, then read with tshark -z rtp,streams")
+	media.Flags().BoolVar(&withSIPp, "sipp", false, "then run the reference: SIPp uac_pcap against SIPp uas -rtp_echo at the same concurrency, captured on lo by dumpcap (root)")
 	root.AddCommand(sip, media)
 	return root
 }

@@ -61,11 +61,27 @@ func goFiles(t *testing.T, dir string, tests bool) []string {
 	return files
 }
 
+// pureFiles are the pure parts of adapter packages: the voice components
+// own sockets, but their decisions that need no I/O are kept in files of
+// their own, checked like the cores.
+var pureFiles = []string{
+	"emulator/gateway/q850.go",
+	"emulator/callmanager/registrar.go",
+	"internal/sipnode/sdp.go",
+}
+
 func TestArchitecturePureCores(t *testing.T) {
 	top := testutil.ModuleRoot(t)
 	fset := token.NewFileSet()
+	var files []string
 	for _, d := range pureDirs {
-		for _, f := range goFiles(t, filepath.Join(top, d), false) {
+		files = append(files, goFiles(t, filepath.Join(top, d), false)...)
+	}
+	for _, f := range pureFiles {
+		files = append(files, filepath.Join(top, f))
+	}
+	{
+		for _, f := range files {
 			rel, _ := filepath.Rel(top, f)
 			rel = filepath.ToSlash(rel)
 			if pureExempt[rel] || strings.Contains(rel, "/internal/gen/") {

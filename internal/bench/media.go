@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ipcclab/ipcclab/internal/lab"
@@ -228,6 +231,97 @@ func (r *MediaResult) Report() string {
 		100*bad, st.SendErrors, st.Jitter.Round(10*time.Microsecond), r.CPU.Seconds(), r.CPU.Seconds()/secs)
 	if t := r.Tshark; t != nil {
 		fmt.Fprintf(&b, "\ntshark rtp,streams over the whole capture: %d streams, %d packets, %d lost, max delta %v, %d streams with a gap > 40 ms\n",
+			t.Streams, t.Packets, t.Lost, t.MaxDelta.Round(100*time.Microsecond), t.Over40)
+	}
+	return b.String()
+}
+
+// SIPpMediaOptions configure the SIPp media reference.
+type SIPpMediaOptions struct {
+	// Calls is the concurrency to aim for: SIPp's uac_pcap calls last
+	// about 9 s (g711a.pcap, 30 ms packets, then an RFC 2833 digit), so
+	// the rate is Calls/9 per second.
+	Calls    int
+	Duration time.Duration
+	Logf     func(string, ...any)
+}
+
+// SIPpMediaResult is SIPp running both ends: uac_pcap against uas
+// -rtp_echo, recorded on lo by dumpcap and read by tshark.
+type SIPpMediaResult struct {
+	Rate, Calls, Failed int
+	UASCPU, UACCPU      time.Duration
+	Tshark              *StreamSummary
+}
+
+// SIPpMedia runs the reference: the same tshark oracle on a capture of lo.
+func SIPpMedia(ctx context.Context, o SIPpMediaOptions) (*SIPpMediaResult, error) {
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	dir, err := os.MkdirTemp("", "ipcclab-sipp-media-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	// uac_pcap plays pcap/g711a.pcap and pcap/dtmf_2833_1.pcap.
+	if err := os.MkdirAll(filepath.Join(dir, "pcap"), 0o755); err != nil {
+		return nil, err
+	}
+	for _, f := range []string{"g711a.pcap", "dtmf_2833_1.pcap"} {
+		b, err := os.ReadFile(filepath.Join("/usr/share/sip-tester", f))
+		if err != nil {
+			return nil, fmt.Errorf("sipp media reference: %w (install the Debian package sip-tester)", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "pcap", f), b, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	rate := max(1, o.Calls/9)
+	total := rate * int(o.Duration.Seconds())
+	res := &SIPpMediaResult{Rate: rate}
+	capFile := filepath.Join(dir, "lo.pcapng")
+	dc := exec.CommandContext(ctx, "dumpcap", "-q", "-i", "lo", "-f", "udp", "-B", "256", "-w", capFile)
+	if err := dc.Start(); err != nil {
+		return nil, fmt.Errorf("dumpcap: %w (install wireshark-common)", err)
+	}
+	stopCapture := func() { _ = dc.Process.Signal(syscall.SIGINT); _ = dc.Wait() }
+	time.Sleep(time.Second)
+	uasPort, _ := freePort()
+	uas := exec.CommandContext(ctx, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(uasPort), "-mi", "127.0.0.1",
+		"-mp", "6000", "-rtp_echo", "-buff_size", "4194304", "-nostdin", "-timeout", strconv.Itoa(int(o.Duration.Seconds())+60)+"s")
+	uas.Dir = dir
+	if err := uas.Start(); err != nil {
+		stopCapture()
+		return nil, err
+	}
+	defer func() { _ = uas.Process.Kill(); _ = uas.Wait() }()
+	time.Sleep(300 * time.Millisecond)
+	uacPort, _ := freePort()
+	logf("reference: SIPp uac_pcap → SIPp uas -rtp_echo, %d calls/s for %v (≈ %d concurrent)", rate, o.Duration, rate*9)
+	r, uacCPU, err := runSIPp(ctx, dir, "-sn", "uac_pcap", "127.0.0.1:"+strconv.Itoa(uasPort), "-i", "127.0.0.1",
+		"-p", strconv.Itoa(uacPort), "-mi", "127.0.0.1", "-mp", "16000", "-r", strconv.Itoa(rate), "-m", strconv.Itoa(total),
+		"-l", strconv.Itoa(rate*20), "-timeout", strconv.Itoa(int(o.Duration.Seconds())+60)+"s")
+	res.UASCPU = cpuOf(uas.Process.Pid)
+	res.UACCPU = uacCPU
+	stopCapture()
+	if err != nil {
+		return res, err
+	}
+	res.Calls, res.Failed = r.Successful, r.Failed
+	logf("tshark -z rtp,streams on the lo capture")
+	res.Tshark, err = TsharkStreams(ctx, capFile)
+	return res, err
+}
+
+// Report renders the reference.
+func (r *SIPpMediaResult) Report() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nSIPp reference: uac_pcap → uas -rtp_echo, %d calls/s (≈ %d concurrent, 30 ms G.711 A-law, echoed), %d calls ok, %d failed; CPU UAS %.1f s, UAC %.1f s\n",
+		r.Rate, r.Rate*9, r.Calls, r.Failed, r.UASCPU.Seconds(), r.UACCPU.Seconds())
+	if t := r.Tshark; t != nil {
+		fmt.Fprintf(&b, "tshark rtp,streams on lo: %d streams, %d packets, %d lost, max delta %v, %d streams with a gap > 40 ms\n",
 			t.Streams, t.Packets, t.Lost, t.MaxDelta.Round(100*time.Microsecond), t.Over40)
 	}
 	return b.String()
