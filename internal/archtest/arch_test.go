@@ -80,53 +80,51 @@ func TestArchitecturePureCores(t *testing.T) {
 	for _, f := range pureFiles {
 		files = append(files, filepath.Join(top, f))
 	}
-	{
-		for _, f := range files {
-			rel, _ := filepath.Rel(top, f)
-			rel = filepath.ToSlash(rel)
-			if pureExempt[rel] || strings.Contains(rel, "/internal/gen/") {
-				continue
-			}
-			file, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Fatalf("%s: %v", rel, err)
-			}
-			names := map[string]string{} // local name -> import path
-			for _, imp := range file.Imports {
-				p, _ := strconv.Unquote(imp.Path.Value)
-				local := p[strings.LastIndex(p, "/")+1:]
-				if p == "math/rand/v2" {
-					local = "rand"
-				}
-				if imp.Name != nil {
-					local = imp.Name.Name
-				}
-				if list, ok := forbidden[p]; ok && len(list) == 1 && list[0] == "*" {
-					t.Errorf("%s imports %s: cores and codecs must not (time, randomness and I/O are injected)", rel, p)
-				}
-				names[local] = p
-			}
-			ast.Inspect(file, func(n ast.Node) bool {
-				sel, ok := n.(*ast.SelectorExpr)
-				if !ok {
-					return true
-				}
-				id, ok := sel.X.(*ast.Ident)
-				if !ok {
-					return true
-				}
-				p, ok := names[id.Name]
-				if !ok {
-					return true
-				}
-				for _, name := range forbidden[p] {
-					if name == sel.Sel.Name {
-						t.Errorf("%s: %s uses %s.%s: cores get time from a sim.Scheduler and randomness from a seeded stream", rel, fset.Position(sel.Pos()), p, name)
-					}
-				}
-				return true
-			})
+	for _, f := range files {
+		rel, _ := filepath.Rel(top, f)
+		rel = filepath.ToSlash(rel)
+		if pureExempt[rel] || strings.Contains(rel, "/internal/gen/") {
+			continue
 		}
+		file, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		names := map[string]string{} // local name -> import path
+		for _, imp := range file.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			local := p[strings.LastIndex(p, "/")+1:]
+			if p == "math/rand/v2" {
+				local = "rand"
+			}
+			if imp.Name != nil {
+				local = imp.Name.Name
+			}
+			if list, ok := forbidden[p]; ok && len(list) == 1 && list[0] == "*" {
+				t.Errorf("%s imports %s: cores and codecs must not (time, randomness and I/O are injected)", rel, p)
+			}
+			names[local] = p
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			id, ok := sel.X.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			p, ok := names[id.Name]
+			if !ok {
+				return true
+			}
+			for _, name := range forbidden[p] {
+				if name == sel.Sel.Name {
+					t.Errorf("%s: %s uses %s.%s: cores get time from a sim.Scheduler and randomness from a seeded stream", rel, fset.Position(sel.Pos()), p, name)
+				}
+			}
+			return true
+		})
 	}
 }
 
