@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipcclab/ipcclab/controller/dialer"
 	"github.com/ipcclab/ipcclab/internal/bench"
 )
 
@@ -75,6 +76,22 @@ func newBench() *cobra.Command {
 	media.Flags().DurationVar(&mo.Duration, "duration", 60*time.Second, "measurement window")
 	media.Flags().StringVar(&mo.Capture, "capture", "", "pcapng file to record the run to, then read with tshark -z rtp,streams")
 	media.Flags().BoolVar(&withSIPp, "sipp", false, "then run the reference: SIPp uac_pcap against SIPp uas -rtp_echo at the same concurrency, captured on lo by dumpcap (root)")
-	root.AddCommand(sip, media)
+	var amdCalls int
+	var amdSeed uint64
+	amd := &cobra.Command{
+		Use:   "amd",
+		Short: "Answering-machine and tone detection (Cisco CPA defaults) on the PSTN model's far ends: accuracy and decision time per class",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rows, err := bench.AMD(amdCalls, amdSeed, dialer.DefaultCPAConfig())
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), bench.AMDReport(rows))
+			return nil
+		},
+	}
+	amd.Flags().IntVar(&amdCalls, "calls", 500, "calls per class")
+	amd.Flags().Uint64Var(&amdSeed, "seed", 1, "seed of the far ends")
+	root.AddCommand(sip, media, amd)
 	return root
 }
