@@ -202,9 +202,10 @@ type Outbound struct {
 type Voice struct {
 	// Media (default true) sends audio: callers and customers talking,
 	// ringback, busy, SIT, IVR prompts and music, agents' voices. With
-	// false every endpoint still negotiates RTP (SDP offer/answer, an
-	// open RTP stream) but sends no audio — for signalling load tests.
-	// DTMF (RFC 4733) is still sent.
+	// false every call still negotiates RTP (SDP offer/answer) but no RTP
+	// endpoint is opened — the SDP names the discard port 9 and nothing is
+	// sent or received, DTMF included — for signalling load tests, where
+	// six sockets per call would be most of the cost.
 	Media *bool `yaml:"media"`
 	// IVR is IP-IVR's collect-digits script.
 	IVR VoiceIVR `yaml:"ivr"`

@@ -92,10 +92,11 @@ func (v *voice) start(ctx context.Context, cen *centre.Centre, o voiceOptions) e
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
+	vs := o.Settings
 	var wrapPC func(net.PacketConn) net.PacketConn
 	var wrapLn func(net.Listener) net.Listener
 	mc := rtpio.Config{IP: netip.MustParseAddr("127.0.0.1"), PortMin: rtpPortMin, PortMax: rtpPortMax,
-		ReadBuffer: 256 << 10, WriteBuffer: 256 << 10}
+		ReadBuffer: 256 << 10, WriteBuffer: 256 << 10, NoSockets: !vs.Media}
 	if w := o.Capture; w != nil {
 		wrapPC = func(pc net.PacketConn) net.PacketConn { return capture.TapPacketConn(pc, w) }
 		wrapLn = func(l net.Listener) net.Listener { return capture.TapListener(l, w) }
@@ -128,7 +129,6 @@ func (v *voice) start(ctx context.Context, cen *centre.Centre, o voiceOptions) e
 		}
 	}
 	// CallManager first: everyone else points at it.
-	vs := o.Settings
 	cmCfg := callmanager.Config{Addr: "127.0.0.1:0", Scheduler: v.loop, Post: v.post, Centre: cen, Lines: lines,
 		RoutePoints: routePoints, TranslationRoutes: vs.TranslationRoutes, TranslationRouteCount: vs.TranslationRouteCount,
 		Media: v.media, Registrar: vs.Registrar, Node: node(), Logf: logf}

@@ -56,6 +56,11 @@ type Config struct {
 	// and the RTCP interval randomisation, so runs can be repeated. nil
 	// uses crypto/rand, as RFC 3550 §8 recommends for SSRCs.
 	Rand *rand.Rand
+	// NoSockets makes Open return streams without sockets or goroutines,
+	// advertising the discard port (9) in their SDP: media negotiated but
+	// not carried, for signalling load tests where six sockets per call
+	// would be most of the cost. Nothing is sent or received.
+	NoSockets bool
 	// RTCPInterval is the nominal RTCP report interval (0: 5 s). Each
 	// interval is randomised to 0.5–1.5 times this, and the first report
 	// goes at half of a randomised interval.
@@ -182,6 +187,9 @@ func (e *Engine) tick(now time.Time, n, skip int) {
 	clear(e.tickBuf) // do not keep closed streams reachable
 }
 
+// discardPort is the port a stream without sockets advertises (RFC 863).
+const discardPort = 9
+
 // Open allocates the RTP and RTCP sockets of a new stream and starts their
 // receive goroutines. The stream sends nothing until SetRemote.
 func (e *Engine) Open() (*Stream, error) {
@@ -189,6 +197,12 @@ func (e *Engine) Open() (*Stream, error) {
 	defer e.mu.Unlock()
 	if e.closed {
 		return nil, ErrClosed
+	}
+	if e.cfg.NoSockets {
+		s := newStream(e)
+		s.local = netip.AddrPortFrom(e.cfg.IP, discardPort)
+		s.localRTCP = s.local
+		return s, nil
 	}
 	rtpC, rtcpC, port, err := e.allocate()
 	if err != nil {

@@ -737,3 +737,40 @@ func TestSourceWaitsForRemote(t *testing.T) {
 		t.Errorf("%d packets, want the whole 5-frame prompt", n)
 	}
 }
+
+// TestNoSockets: media off — streams advertise the discard port, open no
+// sockets or goroutines, and accept every call as a no-op.
+func TestNoSockets(t *testing.T) {
+	before := runtime.NumGoroutine()
+	e, err := New(Config{IP: netip.MustParseAddr("127.0.0.1"), NoSockets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var streams []*Stream
+	for i := 0; i < 100; i++ {
+		s, err := e.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.LocalAddr().Port() != 9 {
+			t.Fatalf("LocalAddr %v, want the discard port 9", s.LocalAddr())
+		}
+		s.SetRemote(netip.MustParseAddrPort("127.0.0.1:40000"), media.ULaw, 101)
+		s.SetSource(media.ToneSource(media.Beep(1000, 1000)))
+		streams = append(streams, s)
+	}
+	// one pacer goroutine, nothing per stream
+	if g := runtime.NumGoroutine() - before; g > 2 {
+		t.Errorf("%d goroutines for 100 socketless streams", g)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, s := range streams {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := e.Stats(); st.PacketsSent != 0 || st.RTCPSent != 0 {
+		t.Errorf("socketless streams sent %+v", st)
+	}
+}

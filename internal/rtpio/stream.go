@@ -220,7 +220,7 @@ func (s *Stream) Close() error {
 		return nil
 	}
 	s.closed = true
-	if rc := s.rcfg.Load(); rc != nil {
+	if rc := s.rcfg.Load(); rc != nil && s.rtcpConn != nil {
 		s.report(time.Now(), rc, true)
 	}
 	s.digits, s.ev, s.tone, s.src = nil, nil, nil, nil
@@ -399,11 +399,11 @@ func (s *Stream) sendRTP(rc *remote, pt uint8, ts uint32, payload []byte, marker
 }
 
 func (s *Stream) write(c *net.UDPConn, local, to netip.AddrPort, b []byte) {
+	if c == nil {
+		return // a stream without sockets (Config.NoSockets, tests) sends nothing
+	}
 	if tap := s.e.cfg.Tap; tap != nil {
 		tap(local, to, b, true)
-	}
-	if c == nil {
-		return
 	}
 	if _, err := c.WriteToUDPAddrPort(b, to); err != nil {
 		s.ctr.sendErrors.Add(1)
