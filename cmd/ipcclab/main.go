@@ -15,7 +15,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -29,14 +28,6 @@ import (
 var version = "dev"
 
 func main() {
-	if os.Getenv("GOGC") == "" {
-		// The voice path allocates per SIP transaction and keeps
-		// transactions for their RFC 3261 timers; at the default GOGC=100
-		// the collector took about a fifth of the CPU per call in
-		// `bench sip`. A laptop lab trades memory for it (GOGC still
-		// overrides).
-		debug.SetGCPercent(400)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRoot(os.Stdout, os.Stderr).ExecuteContext(ctx); err != nil {
