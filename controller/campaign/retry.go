@@ -1,0 +1,103 @@
+package campaign
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RetryRule says whether a record is dialed again after an outcome, and not
+// before how long.
+type RetryRule struct {
+	Retry bool
+	Delay time.Duration
+}
+
+// RetryRules holds one rule per retryable outcome. Unknown (crash recovery)
+// follows Failed.
+type RetryRules struct {
+	Busy, NoAnswer, Machine, Abandoned, Failed RetryRule
+}
+
+// MinRetryDelay is VICIdial's lower bound on a lead-recycle delay (§1.5):
+// redialing sooner just hammers a busy line.
+const MinRetryDelay = 2 * time.Minute
+
+// AbandonLockout is Ofcom's rule that an abandoned number is not called again
+// within 72 hours (§3). It is the floor for Abandoned.Delay; the stricter UK
+// rule is applied everywhere so one campaign setting is compliant in both.
+const AbandonLockout = 72 * time.Hour
+
+// DefaultRetryRules: busy again after 10 min, no answer after 1 h, a machine
+// after 4 h, an abandoned call after the 72 h lockout, a failure after 15 min.
+func DefaultRetryRules() RetryRules {
+	return RetryRules{
+		Busy:      RetryRule{true, 10 * time.Minute},
+		NoAnswer:  RetryRule{true, time.Hour},
+		Machine:   RetryRule{true, 4 * time.Hour},
+		Abandoned: RetryRule{true, AbandonLockout},
+		Failed:    RetryRule{true, 15 * time.Minute},
+	}
+}
+
+// Validate checks the delays of the rules that retry.
+func (r RetryRules) Validate() error {
+	var errs []error
+	check := func(name string, rule RetryRule, floor time.Duration) {
+		if rule.Retry && rule.Delay < floor {
+			errs = append(errs, fmt.Errorf("campaign: Campaign.RetryRules.%s.Delay %v: want ≥ %v", name, rule.Delay, floor))
+		}
+	}
+	check("Busy", r.Busy, MinRetryDelay)
+	check("NoAnswer", r.NoAnswer, MinRetryDelay)
+	check("Machine", r.Machine, MinRetryDelay)
+	check("Abandoned", r.Abandoned, AbandonLockout)
+	check("Failed", r.Failed, MinRetryDelay)
+	return errors.Join(errs...)
+}
+
+// rule returns the rule for a retryable outcome; ok is false for final ones.
+func (r RetryRules) rule(o Outcome) (RetryRule, bool) {
+	switch o {
+	case Busy:
+		return r.Busy, true
+	case NoAnswer:
+		return r.NoAnswer, true
+	case Machine:
+		return r.Machine, true
+	case Abandoned:
+		return r.Abandoned, true
+	case Failed, Unknown:
+		return r.Failed, true
+	}
+	return RetryRule{}, false
+}
+
+// Decision is what becomes of a record after an attempt.
+type Decision struct {
+	Status Status
+	NextAt time.Time // when Status is Pending; otherwise now
+}
+
+// Decide applies a campaign's retry rules to an attempt that ended with
+// outcome at now; attempts counts the attempts begun so far, this one
+// included. Final outcomes end the record (Answered, Invalid → done;
+// AskedDNC → dnc); a retryable outcome whose rule does not retry ends it as
+// done; otherwise the record is exhausted once attempts reach MaxAttempts,
+// else pending again at now + Delay.
+func Decide(c Campaign, attempts int, outcome Outcome, now time.Time) (Decision, error) {
+	if !outcome.Valid() {
+		return Decision{}, fmt.Errorf("campaign: outcome %q: want one of answered, busy, no_answer, machine, abandoned, failed, dnc, invalid, unknown", outcome)
+	}
+	if outcome == AskedDNC {
+		return Decision{DNC, now}, nil
+	}
+	rule, ok := c.RetryRules.rule(outcome)
+	switch {
+	case !ok || !rule.Retry:
+		return Decision{Done, now}, nil
+	case attempts >= c.MaxAttempts:
+		return Decision{Exhausted, now}, nil
+	}
+	return Decision{Pending, now.Add(rule.Delay)}, nil
+}
