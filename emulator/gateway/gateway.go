@@ -9,8 +9,10 @@
 // simulator, an SBC) at the PSTN address, with its own callers dialing in.
 //
 // Outbound responses follow the call's fate as a real gateway reports it:
-// 183 Session Progress with early media, 200 + ACK, 486, 480, 404 after SIT,
-// 503, CANCEL → 487; the cause ↔ status mapping is the configurable
+// 180 Ringing with the network's ringback as early media when the far end
+// alerts, 183 Session Progress with in-band busy tone or SIT and
+// announcement before a failure, 200 + ACK, 486, 480, 404, 503, CANCEL →
+// 487; the cause ↔ status mapping is the configurable
 // CauseMap (RFC 3398, ipcc-behaviour.md §4.2). Toward an outside peer the
 // gateway anchors media (two RTP streams bridged), as a gateway or SBC
 // does, so the peer never sees the inside addresses.
@@ -435,7 +437,6 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 	})
 	drop := func() { g.cfg.Post(func() { callee.Drop() }) }
 	var leg *sipnode.Leg
-	early := false
 	for {
 		select {
 		case <-in.Cancelled():
@@ -458,7 +459,6 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 				// model). In-band failure tones go out as 183 Session
 				// Progress instead (ISDN PROGRESS), which is not alerting.
 				g.play(hs, pstn.NewSound(pstn.SoundRingback, r, pstn.SoundOptions{}))
-				early = true
 				_ = in.Progress(180, "Ringing", sdp)
 			case "answered":
 				kind, _ := f.outcome.AnsweredSound()
@@ -501,7 +501,7 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 				})
 				return
 			case "failed":
-				g.reject(in, st, f.outcome, r, early, sdp)
+				g.reject(in, st, f.outcome, r, sdp)
 				return
 			}
 		}
@@ -534,7 +534,7 @@ func causeOf(o pstn.Outcome) int {
 // reject plays the failure's in-band tone as early media where the network
 // would (busy tone, SIT + announcement), then sends the mapped final
 // response.
-func (g *Gateway) reject(in *sipnode.Incoming, st *rtpio.Stream, o pstn.Outcome, r *rand.Rand, early bool, sdp []byte) {
+func (g *Gateway) reject(in *sipnode.Incoming, st *rtpio.Stream, o pstn.Outcome, r *rand.Rand, sdp []byte) {
 	defer st.Close()
 	g.mu.Lock()
 	g.stats.OutboundRejected++
@@ -559,7 +559,6 @@ func (g *Gateway) reject(in *sipnode.Incoming, st *rtpio.Stream, o pstn.Outcome,
 			}
 		}
 	}
-	_ = early
 	_ = in.Reject(code, reason, sip.NewHeader("Reason", fmt.Sprintf("Q.850;cause=%d", causeOf(o))))
 }
 
