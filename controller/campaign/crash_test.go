@@ -165,9 +165,9 @@ func TestCrashRecovery(t *testing.T) {
 		default:
 			a := atts[0]
 			// The crash rule: unknown, closed at recovery, rescheduled by the
-			// Failed rule with the attempt counted.
+			// Abandoned rule (72 h lockout) with the attempt counted.
 			if !recovered[a.ID] || a.Outcome != Unknown || !a.EndedAt.Equal(recoveredAt) ||
-				r.Status != Pending || r.Attempts != 1 || !r.NextAt.Equal(recoveredAt.Add(15*time.Minute)) {
+				r.Status != Pending || r.Attempts != 1 || !r.NextAt.Equal(recoveredAt.Add(AbandonLockout)) {
 				t.Errorf("in-flight record %d after recovery: %+v, attempt %+v", r.ID, r, a)
 			}
 		}
@@ -203,7 +203,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	// Everything not answered is due again once the Failed delay has passed;
 	// concurrent Next calls hand each record out exactly once.
-	due := recoveredAt.Add(16 * time.Minute)
+	due := recoveredAt.Add(AbandonLockout + time.Minute)
 	var mu sync.Mutex
 	seen := map[int64]int{}
 	var wg sync.WaitGroup

@@ -21,10 +21,11 @@
 //   - An attempt without an end (the process died between BeginAttempt and
 //     EndAttempt) may or may not have reached the customer. It is closed with
 //     outcome "unknown" at the recovery time, and its record is rescheduled by
-//     the campaign's failed-call retry rule with the attempt counted (it was
-//     counted at BeginAttempt): pending at recovery time + Failed.Delay, or
-//     exhausted when MaxAttempts is reached, or done when Failed does not
-//     retry. The record is neither lost nor redialed as new, and it is never
+//     the campaign's abandoned-call retry rule with the attempt counted (it
+//     was counted at BeginAttempt): an answered call the crash dropped is an
+//     abandon, so the 72 h lockout applies — pending at recovery time +
+//     Abandoned.Delay, or exhausted when MaxAttempts is reached, or done
+//     when Abandoned does not retry. The record is neither lost nor redialed as new, and it is never
 //     in flight twice.
 //   - A record marked dialing with no attempt row was claimed by Next but never
 //     dialed (the journal proves no INVITE went out), so it goes back to

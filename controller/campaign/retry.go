@@ -14,7 +14,10 @@ type RetryRule struct {
 }
 
 // RetryRules holds one rule per retryable outcome. Unknown (crash recovery)
-// follows Failed.
+// follows Abandoned: the call may have been answered and then dropped by the
+// crash with no agent, which is an abandon, so the 72 h lockout applies
+// (compliance first; a redial that was allowed is cheaper than one that
+// was not).
 type RetryRules struct {
 	Busy, NoAnswer, Machine, Abandoned, Failed RetryRule
 }
@@ -65,9 +68,9 @@ func (r RetryRules) rule(o Outcome) (RetryRule, bool) {
 		return r.NoAnswer, true
 	case Machine:
 		return r.Machine, true
-	case Abandoned:
+	case Abandoned, Unknown:
 		return r.Abandoned, true
-	case Failed, Unknown:
+	case Failed:
 		return r.Failed, true
 	}
 	return RetryRule{}, false

@@ -23,7 +23,7 @@ func TestDecide(t *testing.T) {
 		{"machine after 4 h", c, 2, Machine, Pending, 4 * time.Hour},
 		{"abandoned: 72 h lockout", c, 1, Abandoned, Pending, 72 * time.Hour},
 		{"failed after 15 min", c, 1, Failed, Pending, 15 * time.Minute},
-		{"unknown (crash) follows failed", c, 1, Unknown, Pending, 15 * time.Minute},
+		{"unknown (crash) follows abandoned: the 72 h lockout", c, 1, Unknown, Pending, AbandonLockout},
 		{"last attempt busy: exhausted", c, 3, Busy, Exhausted, 0},
 		{"past the limit: exhausted", c, 4, NoAnswer, Exhausted, 0},
 		{"answered is final", c, 1, Answered, Done, 0},
