@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ipcclab/ipcclab/controller/dialer"
 	"github.com/ipcclab/ipcclab/internal/bench"
 )
 
@@ -78,11 +77,20 @@ func newBench() *cobra.Command {
 	media.Flags().BoolVar(&withSIPp, "sipp", false, "then run the reference: SIPp uac_pcap against SIPp uas -rtp_echo at the same concurrency, captured on lo by dumpcap (root)")
 	var amdCalls int
 	var amdSeed uint64
+	var amdAlgo string
 	amd := &cobra.Command{
 		Use:   "amd",
 		Short: "Answering-machine and tone detection (Cisco CPA defaults) on the PSTN model's far ends: accuracy and decision time per class",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rows, err := bench.AMD(amdCalls, amdSeed, dialer.DefaultCPAConfig())
+			analyser := bench.CiscoCPA
+			switch amdAlgo {
+			case "cisco":
+			case "asterisk":
+				analyser = bench.AsteriskAMD
+			default:
+				return fmt.Errorf("--algorithm %q: want cisco or asterisk", amdAlgo)
+			}
+			rows, err := bench.AMD(amdCalls, amdSeed, analyser)
 			if err != nil {
 				return err
 			}
@@ -92,6 +100,7 @@ func newBench() *cobra.Command {
 	}
 	amd.Flags().IntVar(&amdCalls, "calls", 500, "calls per class")
 	amd.Flags().Uint64Var(&amdSeed, "seed", 1, "seed of the far ends")
+	amd.Flags().StringVar(&amdAlgo, "algorithm", "cisco", "cisco (gateway CPA parameters) or asterisk (app_amd's amd.conf defaults)")
 	root.AddCommand(sip, media, amd)
 	return root
 }

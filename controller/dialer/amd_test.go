@@ -134,3 +134,36 @@ func TestCPABeepAfterMachine(t *testing.T) {
 		t.Errorf("beep at %v (found %v), want about 4.5 s", at, ok)
 	}
 }
+
+func TestAsteriskAMD(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		src       func([]int16)
+		want      CPAResult
+		wantCause string
+	}{
+		{"one short word then silence", speech([]int{500, 5000}, 5), CPALive, "HUMAN"},
+		{"long greeting", speech([]int{6000, 300}, 6), CPAMachine, ""},
+		{"initial silence", func(pcm []int16) { clear(pcm) }, CPAMachine, "INITIALSILENCE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := NewAsteriskAMD(AsteriskAMDConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pcm := make([]int16, media.FrameSamples)
+			for f := 0; f < 400 && a.Result() == CPAPending; f++ {
+				tc.src(pcm)
+				if _, err := a.Feed(pcm); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if a.Result() != tc.want || (tc.wantCause != "" && a.Cause() != tc.wantCause) {
+				t.Errorf("got %v (%s) after %v, want %v (%s)", a.Result(), a.Cause(), a.DecidedAfter(), tc.want, tc.wantCause)
+			}
+		})
+	}
+	if _, err := NewAsteriskAMD(AsteriskAMDConfig{MaximumNumberOfWords: -1}); err == nil {
+		t.Error("negative word count accepted")
+	}
+}

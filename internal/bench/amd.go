@@ -42,13 +42,26 @@ type AMDRow struct {
 	Got map[dialer.CPAResult]int
 	// Median and P95 decision times of the correct decisions.
 	Median, P95 time.Duration
-	// Beeps: machine calls where the terminating beep was found.
-	Beeps int
+	// Beeps: machine calls where the terminating beep was found (when the
+	// analyser listens for one: BeepSupported).
+	Beeps         int
+	BeepSupported bool
 }
 
-// AMD runs the analyser over calls seeded far ends per class. The audio goes
+// Analyser is an answering-machine detector fed 20 ms frames: Cisco's CPA
+// (dialer.CPA) or Asterisk's app_amd (dialer.AsteriskAMD).
+type Analyser interface {
+	Feed(pcm []int16) (dialer.CPAResult, error)
+	DecidedAfter() time.Duration
+}
+
+// CiscoCPA and AsteriskAMD make analysers with default parameters.
+func CiscoCPA() (Analyser, error)    { return dialer.NewCPA(dialer.DefaultCPAConfig()) }
+func AsteriskAMD() (Analyser, error) { return dialer.NewAsteriskAMD(dialer.DefaultAsteriskAMDConfig()) }
+
+// AMD runs an analyser over calls seeded far ends per class. The audio goes
 // through G.711 µ-law and back, as it would over RTP.
-func AMD(calls int, seed uint64, cfg dialer.CPAConfig) ([]AMDRow, error) {
+func AMD(calls int, seed uint64, newAnalyser func() (Analyser, error)) ([]AMDRow, error) {
 	var rows []AMDRow
 	pcm := make([]int16, media.FrameSamples)
 	law := make([]byte, media.FrameSamples)
@@ -58,10 +71,12 @@ func AMD(calls int, seed uint64, cfg dialer.CPAConfig) ([]AMDRow, error) {
 		for i := 0; i < calls; i++ {
 			r := rand.New(rand.NewPCG(seed, uint64(ci)<<32|uint64(i)))
 			snd := pstn.NewSound(cl.Sound, r, pstn.SoundOptions{})
-			cpa, err := dialer.NewCPA(cfg)
+			cpa, err := newAnalyser()
 			if err != nil {
 				return nil, err
 			}
+			beeper, _ := cpa.(interface{ Beep() (time.Duration, bool) })
+			row.BeepSupported = beeper != nil
 			res := dialer.CPAPending
 			// 15 s of audio is ample for a decision; machines get 30 s to
 			// find the beep.
@@ -80,8 +95,13 @@ func AMD(calls int, seed uint64, cfg dialer.CPAConfig) ([]AMDRow, error) {
 				if res != dialer.CPAPending && (res != dialer.CPAMachine || cl.Want != dialer.CPAMachine) {
 					break
 				}
-				if _, ok := cpa.Beep(); ok {
+				if beeper == nil && res != dialer.CPAPending {
 					break
+				}
+				if beeper != nil {
+					if _, ok := beeper.Beep(); ok {
+						break
+					}
 				}
 			}
 			row.Got[res]++
@@ -89,8 +109,10 @@ func AMD(calls int, seed uint64, cfg dialer.CPAConfig) ([]AMDRow, error) {
 				row.Correct++
 				times = append(times, cpa.DecidedAfter())
 			}
-			if _, ok := cpa.Beep(); ok {
-				row.Beeps++
+			if beeper != nil {
+				if _, ok := beeper.Beep(); ok {
+					row.Beeps++
+				}
 			}
 		}
 		slices.Sort(times)
@@ -116,7 +138,10 @@ func AMDReport(rows []AMDRow) string {
 		}
 		beep := ""
 		if r.Class.Want == dialer.CPAMachine {
-			beep = fmt.Sprintf("%d of %d", r.Beeps, r.Calls)
+			beep = "not listened for"
+			if r.BeepSupported {
+				beep = fmt.Sprintf("%d of %d", r.Beeps, r.Calls)
+			}
 		}
 		fmt.Fprintf(&b, "| %s | %d | %.1f %% | %s | %v | %v | %s |\n", r.Class.Name, r.Calls,
 			100*float64(r.Correct)/float64(r.Calls), strings.Join(got, ", "), r.Median, r.P95, beep)

@@ -15,7 +15,7 @@ func TestAMDOnThePSTNModel(t *testing.T) {
 	if testing.Short() {
 		calls = 10
 	}
-	rows, err := AMD(calls, 7, dialer.DefaultCPAConfig())
+	rows, err := AMD(calls, 7, CiscoCPA)
 	if err != nil {
 		t.Fatal(err)
 	}
