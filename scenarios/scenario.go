@@ -130,6 +130,10 @@ type AgentGroup struct {
 	DefinedIn   []string `yaml:"defined_in"`
 	AnswerDelay Dist     `yaml:"answer_delay"`
 	WrapUp      Dist     `yaml:"wrap_up"`
+	// RONARecovery is how long an inbound agent made Not Ready by RONA
+	// takes to notice and go Ready again (zero: at once — a phone that
+	// never answers is then rung again and again).
+	RONARecovery Dist `yaml:"rona_recovery"`
 }
 
 // IsDefinedIn reports whether the group's agents exist on the given side.

@@ -226,6 +226,7 @@ func (s *Scenario) validate() []Problem {
 		}
 		c.dist(f+".answer_delay", g.AnswerDelay, true)
 		c.dist(f+".wrap_up", g.WrapUp, true)
+		c.dist(f+".rona_recovery", g.RONARecovery, true)
 	}
 	c.dist("callers.patience", s.Callers.Patience, true)
 	c.dist("callers.talk", s.Callers.Talk, false)

@@ -60,6 +60,7 @@ func CentreConfig(sc *scenarios.Scenario) centre.Config {
 		cfg.Agents = append(cfg.Agents, centre.AgentGroup{
 			Name: g.Name, Role: role, Count: g.Count, FirstAgentID: g.FirstAgentID, FirstExtension: g.FirstExtension,
 			Password: g.Password, SkillGroups: g.SkillGroups, AnswerDelay: dist(g.AnswerDelay), WrapUp: dist(g.WrapUp),
+			RONARecovery:   dist(g.RONARecovery),
 			NotReadyReason: uint16(sc.Controller.NotReadyReason),
 		})
 	}

@@ -74,3 +74,21 @@ func TestCentreConfigCarriesOutcomeMix(t *testing.T) {
 		t.Fatalf("centre outbound %+v", o)
 	}
 }
+
+// An agent group's RONA recovery reaches the centre, and a bad one is
+// refused naming the field.
+func TestRONARecoveryFromScenario(t *testing.T) {
+	y := strings.Replace(string(scenarios.DefaultYAML()), "    answer_delay:", "    rona_recovery: {shape: fixed, mean: 20s}\n    answer_delay:", 1)
+	sc, err := scenarios.Parse("rona.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := CentreConfig(sc).Agents[0]
+	if g.RONARecovery.Mean != 20*time.Second {
+		t.Fatalf("agents[0].rona_recovery reached the centre as %+v", g.RONARecovery)
+	}
+	bad := strings.Replace(string(scenarios.DefaultYAML()), "    answer_delay:", "    rona_recovery: {shape: fixed, mean: -5s}\n    answer_delay:", 1)
+	if _, err := scenarios.Parse("bad.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "agents[0].rona_recovery") {
+		t.Fatalf("negative rona_recovery: %v", err)
+	}
+}
