@@ -199,10 +199,11 @@ const keepSteps = 32
 // many samples were read and the same seed always gives the same audio.
 type Sound struct {
 	kind  SoundKind
-	plan  *rand.Rand // segment durations
-	wave  *rand.Rand // speech samples
-	hiss  *rand.Rand // background noise samples
-	noise float64    // noise standard deviation (0 = none)
+	plan  *rand.Rand  // segment durations
+	wave  *rand.Rand  // speech samples
+	hiss  *rand.Rand  // background noise samples
+	hissG media.Gauss // the noise walk, seeded from hiss
+	noise float64     // noise standard deviation (0 = none)
 
 	speechDBm0 float64
 	beepHz     float64
@@ -233,6 +234,7 @@ func NewSound(kind SoundKind, r *rand.Rand, opts SoundOptions) *Sound {
 	s.plan = rand.New(rand.NewPCG(r.Uint64(), r.Uint64()))
 	s.wave = rand.New(rand.NewPCG(r.Uint64(), r.Uint64()))
 	s.hiss = rand.New(rand.NewPCG(r.Uint64(), r.Uint64()))
+	s.hissG = media.NewGauss(s.hiss)
 	switch {
 	case opts.NoiseDBm0 == 0:
 		s.noise = math.Sqrt(media.DBm0ToMeanSquare(-65))
@@ -345,7 +347,7 @@ func (s *Sound) ReadFrame(dst []int16) (more bool) {
 	}
 	if s.noise > 0 {
 		for i, v := range dst[:n] {
-			x := float64(v) + s.noise*s.hiss.NormFloat64()
+			x := float64(v) + s.noise*s.hissG.Next()
 			dst[i] = int16(max(-32768, min(32767, math.Round(x))))
 		}
 	}

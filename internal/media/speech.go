@@ -55,6 +55,7 @@ var vowels = [][3]float64{{730, 1090, 2440}, {270, 2290, 3010}, {530, 1840, 2480
 type SpeechGenerator struct {
 	cfg      SpeechConfig
 	rng      *rand.Rand
+	exc      Gauss // the excitation noise
 	f        [3]resonator
 	fw       [3]float64 // formant weights
 	ms       float64    // running mean square of the filtered noise (AGC)
@@ -64,6 +65,9 @@ type SpeechGenerator struct {
 	pos      int // sample position inside the spurt
 	rate     float64
 	sylPhase float64
+	// sin and cos of sylPhase, advanced by a rotation of step per sample
+	// (math.Sin per sample was a fifth of the generator's cost).
+	sn, cs, stepSin, stepCos float64
 	pat      int
 	sample   int64
 }
@@ -94,7 +98,7 @@ func NewSpeechGenerator(cfg SpeechConfig, rng *rand.Rand) *SpeechGenerator {
 	}
 	cfg.Pattern = append([]int(nil), cfg.Pattern...)
 	meanEnv2 := envFloor*envFloor + envFloor*envDepth + envDepth*envDepth*3/8
-	g := &SpeechGenerator{cfg: cfg, rng: rng, fw: [3]float64{1, 0.6, 0.25},
+	g := &SpeechGenerator{cfg: cfg, rng: rng, exc: NewGauss(rng), fw: [3]float64{1, 0.6, 0.25},
 		amp: math.Sqrt(DBm0ToMeanSquare(cfg.LevelDBm0) / meanEnv2)}
 	g.pickVowel()
 	// Settle the filters and the AGC estimate.
@@ -129,7 +133,7 @@ func (g *SpeechGenerator) pickVowel() {
 // filtered returns the next AGC-normalised formant-filtered noise sample
 // (unit mean square).
 func (g *SpeechGenerator) filtered() float64 {
-	x := g.rng.NormFloat64()
+	x := g.exc.Next()
 	var y float64
 	for i := range g.f {
 		y += g.fw[i] * g.f[i].step(x)
@@ -145,6 +149,8 @@ func (g *SpeechGenerator) startSpurt(ms int) {
 	g.speaking, g.left, g.pos = true, MsToSamples(ms), 0
 	g.rate = g.cfg.SyllableRateHz * (0.8 + 0.4*g.rng.Float64())
 	g.sylPhase = 0
+	g.sn, g.cs = 0, 1
+	g.stepSin, g.stepCos = math.Sincos(math.Pi * g.rate / SampleRate)
 }
 
 func (g *SpeechGenerator) next() {
@@ -186,7 +192,7 @@ func (g *SpeechGenerator) Read(dst []int16) (active bool) {
 		}
 		active = true
 		// Syllable envelope: sin² at the syllable rate; a new vowel each syllable.
-		s := math.Sin(g.sylPhase)
+		s := g.sn
 		env := envFloor + envDepth*s*s
 		// Fade in/out over 20 ms at spurt edges.
 		edge := min(g.pos, g.left)
@@ -196,8 +202,11 @@ func (g *SpeechGenerator) Read(dst []int16) (active bool) {
 		dst[i] = sat16(g.amp * env * g.filtered())
 		g.pos++
 		g.sylPhase += math.Pi * g.rate / SampleRate
+		g.sn, g.cs = g.sn*g.stepCos+g.cs*g.stepSin, g.cs*g.stepCos-g.sn*g.stepSin
 		if g.sylPhase >= math.Pi {
 			g.sylPhase -= math.Pi
+			// sin² has period π; re-anchor the rotation to stop drift.
+			g.sn, g.cs = math.Sincos(g.sylPhase)
 			g.pickVowel()
 		}
 	}
