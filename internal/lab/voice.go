@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/ipcclab/ipcclab/emulator/callmanager"
@@ -133,32 +134,46 @@ func (v *voice) start(ctx context.Context, cen *centre.Centre, o voiceOptions) e
 		RoutePoints: routePoints, TranslationRoutes: vs.TranslationRoutes, TranslationRouteCount: vs.TranslationRouteCount,
 		Media: v.media, Registrar: vs.Registrar, Node: node(), Logf: logf}
 	// IP-IVR and the gateway must exist before CallManager can name them,
-	// and they need CallManager's address: start CallManager's node on a
-	// reserved port first.
-	cmAddr, err := freeUDPPort()
-	if err != nil {
-		return err
-	}
-	cmCfg.Addr = cmAddr.String()
-	v.ivr, err = ivr.New(ivr.Config{Addr: "127.0.0.1:0", CallManager: cmAddr, Media: v.media, Seed: o.Seed,
-		DigitCount: vs.DigitCount, FirstDigitTimeout: vs.FirstDigitTimeout, InterDigitTimeout: vs.InterDigitTimeout,
-		AnnouncementMs: vs.AnnouncementMs, Silent: !vs.Media,
-		Digits: func(dn, digits string) { v.cm.DigitsCollected(dn, digits) }, Node: node(), Logf: logf})
-	if err != nil {
-		return fmt.Errorf("IP-IVR: %w", err)
-	}
-	v.gw, err = gateway.New(gateway.Config{PSTNAddr: o.SIPAddr, TrunkAddr: "127.0.0.1:0", CallManager: cmAddr,
-		PSTNPeer: pstnPeer, Media: v.media, Post: v.post, World: cen.PSTN(), Seed: o.Seed, DigitsToIVR: true,
-		Causes: vs.Causes, Silent: !vs.Media,
-		PSTNNode: node(), TrunkNode: node(), Logf: logf})
-	if err != nil {
-		v.close()
-		return fmt.Errorf("voice gateway (--sip-addr %s): %w", o.SIPAddr, err)
-	}
-	cmCfg.IVR = v.ivr.Addr()
-	cmCfg.Gateway = v.gw.TrunkAddr()
-	cmCfg.IVRConnect = v.ivr.Connect
-	if v.cm, err = callmanager.New(cmCfg); err != nil {
+	// and they need CallManager's address: reserve a port for CallManager
+	// first. Another process can take it in between (tests run side by
+	// side), so on a bind failure the three start again on a new port.
+	for attempt := 0; ; attempt++ {
+		cmAddr, err := freeUDPPort()
+		if err != nil {
+			v.close()
+			return err
+		}
+		cmCfg.Addr = cmAddr.String()
+		v.ivr, err = ivr.New(ivr.Config{Addr: "127.0.0.1:0", CallManager: cmAddr, Media: v.media, Seed: o.Seed,
+			DigitCount: vs.DigitCount, FirstDigitTimeout: vs.FirstDigitTimeout, InterDigitTimeout: vs.InterDigitTimeout,
+			AnnouncementMs: vs.AnnouncementMs, Silent: !vs.Media,
+			Digits: func(dn, digits string) { v.cm.DigitsCollected(dn, digits) }, Node: node(), Logf: logf})
+		if err != nil {
+			v.close()
+			return fmt.Errorf("IP-IVR: %w", err)
+		}
+		v.gw, err = gateway.New(gateway.Config{PSTNAddr: o.SIPAddr, TrunkAddr: "127.0.0.1:0", CallManager: cmAddr,
+			PSTNPeer: pstnPeer, Media: v.media, Post: v.post, World: cen.PSTN(), Seed: o.Seed, DigitsToIVR: true,
+			Causes: vs.Causes, Silent: !vs.Media,
+			PSTNNode: node(), TrunkNode: node(), Logf: logf})
+		if err != nil {
+			v.close()
+			return fmt.Errorf("voice gateway (--sip-addr %s): %w", o.SIPAddr, err)
+		}
+		cmCfg.IVR = v.ivr.Addr()
+		cmCfg.Gateway = v.gw.TrunkAddr()
+		cmCfg.IVRConnect = v.ivr.Connect
+		v.cm, err = callmanager.New(cmCfg)
+		if err == nil {
+			break
+		}
+		v.cm = nil
+		if attempt < 5 && errors.Is(err, syscall.EADDRINUSE) {
+			_ = v.gw.Close()
+			_ = v.ivr.Close()
+			v.gw, v.ivr = nil, nil
+			continue
+		}
 		v.close()
 		return fmt.Errorf("CallManager: %w", err)
 	}
