@@ -68,8 +68,8 @@ type SpeechGenerator struct {
 	// sin and cos of sylPhase, advanced by a rotation of step per sample
 	// (math.Sin per sample was a fifth of the generator's cost).
 	sn, cs, stepSin, stepCos float64
-	pat      int
-	sample   int64
+	pat                      int
+	sample                   int64
 }
 
 // envelope floor and modulation depth; meanEnv2 = E[(a+b·sin²)²].
