@@ -827,16 +827,21 @@ func (cm *CallManager) Dial(r pg.DialRequest, h pstn.DialHandler) {
 		return
 	}
 	c.port = port
-	ctx, cancel := context.WithCancel(cm.ctx)
+	// The INVITE's context: cancelling it sends CANCEL (→ 487). The ring
+	// limit of the request is ours to enforce the same way.
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if r.RingTimeout > 0 {
-		// The ring limit of the request is ours to enforce: CANCEL → 487.
 		ctx, cancel = context.WithTimeout(cm.ctx, r.RingTimeout)
+	} else {
+		ctx, cancel = context.WithCancel(cm.ctx)
 	}
 	c.dialStop = cancel
 	offer := sipnode.Description(sipnode.Offer(port.LocalAddr(), "ipcclab-ctiport"), uint64(r.CallID), 1)
 	target := sip.Uri{Scheme: "sip", User: r.DialedNumber, Host: cm.cfg.Gateway.Addr().String(), Port: int(cm.cfg.Gateway.Port())}
 	from := "ctiport"
 	cm.goSIP(func(context.Context) {
+		defer cancel() // the INVITE is over: release its context
 		leg, err := cm.node.Invite(ctx, from, target, offer, sipnode.LegEvents{
 			OnEnd: func(l *sipnode.Leg, why sipnode.EndReason) {
 				if why == sipnode.EndRemoteBye {
