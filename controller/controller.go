@@ -89,6 +89,9 @@ type Config struct {
 	// AfterCallWork is how long an outbound-only agent (not an ICM agent, so
 	// without wrap-up states on the wire) stays busy after a call.
 	AfterCallWork time.Duration
+	// Pool, when set, dials the campaign from dialer ports with a pacing
+	// strategy (pool.go) instead of the progressive per-agent pacer.
+	Pool *PoolConfig
 	// Logf receives decisions and problems as lines. Nil discards.
 	Logf func(format string, args ...any)
 }
@@ -133,9 +136,19 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if c.OutboundEnabled {
+	if c.OutboundEnabled && c.Pool == nil {
 		if err := c.Pacer.Validate(); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if c.Pool != nil {
+		if err := c.Pool.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		for i, port := range c.Pool.Ports {
+			if devs[port] {
+				errs = append(errs, fmt.Errorf("controller: Config.Pool.Ports[%d] %q is also an agent's instrument", i, port))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -151,6 +164,13 @@ type Report struct {
 	Mismatches []string
 	// Lent are the blended agents currently lent to inbound.
 	Lent []string
+	// TalkSeconds is the controller's agents' time talking (inbound and
+	// outbound): AGENT_STATE_TALKING for ICM agents, connected campaign
+	// calls for outbound-only agents. Over agents × time it is their
+	// occupancy as talk share.
+	TalkSeconds float64
+	// Pool is pool mode's report (nil in the per-agent mode).
+	Pool *PoolReport
 }
 
 // agentView is what the controller knows of one agent.
@@ -165,6 +185,15 @@ type agentView struct {
 	// outbound call in flight or connected for this agent.
 	outCall  uint32
 	busyTill time.Time // after-call work of non-ICM agents
+
+	// Pool mode (pool.go).
+	poolCall uint32        // campaign call connected to the agent
+	reserved uint32        // campaign call being transferred to the agent
+	talkFrom time.Time     // when poolCall connected
+	wrapFrom time.Time     // when the last campaign call ended
+	wrapping bool          // ICM agent in wrap-up after a campaign call
+	lastTalk time.Duration // that call's talk time
+	talkAcc  time.Duration // talk time so far (see Report.TalkSeconds)
 }
 
 // outCall is one campaign attempt.

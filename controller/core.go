@@ -41,12 +41,17 @@ const (
 	reqSetState
 	reqStats
 	reqDial
+	reqPoolDial
+	reqPoolTransfer
+	reqClear
 )
 
 type pending struct {
-	kind  reqKind
-	agent string
-	group uint32
+	kind   reqKind
+	agent  string // agent ID; the port for reqPoolDial
+	group  uint32
+	number string
+	call   uint32
 }
 
 // Core is the controller's pure event-driven core.
@@ -68,6 +73,7 @@ type Core struct {
 
 	policy *blend.Policy
 	pacer  *dialer.Pacer
+	pool   *poolState
 
 	hbTimer, pollTimer sim.Timer
 	paceTimer          sim.Timer
@@ -112,7 +118,9 @@ func NewCore(cfg Config, sched sim.Scheduler) (*Core, error) {
 			c.groups[uint32(g)] = &groupSample{}
 		}
 	}
-	if cfg.OutboundEnabled {
+	if cfg.OutboundEnabled && cfg.Pool != nil {
+		c.pool = newPool(*cfg.Pool)
+	} else if cfg.OutboundEnabled {
 		p, err := dialer.NewPacer(cfg.Pacer)
 		if err != nil {
 			return nil, err
@@ -136,11 +144,22 @@ func (c *Core) Status() Status {
 		k := c.policy.Counters()
 		r.MovesToInbound, r.MovesToOutbound = int(k.MovesToInbound), int(k.MovesToOutbound)
 	}
+	now := c.sched.Now()
+	var talk time.Duration
 	for _, a := range c.order {
 		if c.policy != nil && c.policy.IsLent(a.cfg.AgentID) {
 			r.Lent = append(r.Lent, a.cfg.AgentID)
 		}
+		talk += a.talkAcc
+		switch {
+		case a.inICM && a.state == cti.AgentStateTalking:
+			talk += now.Sub(a.since)
+		case !a.inICM && a.poolCall != 0:
+			talk += now.Sub(a.talkFrom)
+		}
 	}
+	r.TalkSeconds = talk.Seconds()
+	r.Pool = c.poolReport()
 	return Status{Connected: c.open, Report: r, PacingFactor: c.factor, Behind: c.behind, ServiceLevel: c.sl, LastDecision: c.last}
 }
 
@@ -159,7 +178,7 @@ func (c *Core) Start(t Transport) {
 		ServicesRequested: cti.ServiceAllEvents | cti.ServiceClientControl,
 		CallMsgMask: cti.BeginCallMask | cti.EndCallMask | cti.CallDeliveredMask | cti.CallEstablishedMask |
 			cti.CallClearedMask | cti.CallConnectionClearedMask | cti.CallOriginatedMask | cti.CallFailedMask |
-			cti.CallDataUpdateMask | cti.AgentPreCallMask | cti.AgentPreCallAbortMask,
+			cti.CallDataUpdateMask | cti.AgentPreCallMask | cti.AgentPreCallAbortMask | cti.CallTransferredMask,
 		AgentStateMask: 0x3FF, // LOGIN .. HOLD
 		ClientID:       c.cfg.ClientID,
 		ClientPassword: []byte{},
@@ -200,6 +219,7 @@ func (c *Core) Closed() {
 	c.sched.Cancel(c.pollTimer)
 	c.sched.Cancel(c.paceTimer)
 	c.paceArmed = false
+	c.poolClosed()
 	// Outbound calls in flight are no longer observable: forget them so
 	// their agents are not held forever; the PG clears them on its side.
 	for id, oc := range c.calls {
@@ -260,12 +280,40 @@ func (c *Core) Receive(frame []byte) {
 		c.statsArrived(p, e, now)
 	case *cti.MakePredictiveCallConf:
 		p := c.answered(e.InvokeID)
+		if p.kind == reqPoolDial {
+			c.poolDialed(p, e, now)
+			break
+		}
 		c.dialed(p, e)
+	case *cti.TransferCallConf:
+		c.answered(e.InvokeID)
+	case *cti.ClearCallConf:
+		c.answered(e.InvokeID)
+	case *cti.CallTransferredEvent:
+		if c.pool != nil {
+			if pc := c.pool.calls[e.PrimaryCallID]; pc != nil {
+				c.poolLeft(pc, e.TransferringDeviceID)
+			} else if pc := c.pool.calls[e.SecondaryCallID]; pc != nil {
+				c.poolLeft(pc, e.TransferringDeviceID)
+			}
+		}
+	case *cti.CallConnectionClearedEvent:
+		if c.pool != nil {
+			if pc := c.pool.calls[e.ConnectionCallID]; pc != nil {
+				c.poolLeft(pc, e.ReleasingDeviceID)
+			}
+		}
 	case *cti.AgentStateEvent:
 		c.agentState(e, now)
 	case *cti.AgentPreCallEvent:
 		c.preCall(e, now)
 	case *cti.CallEstablishedEvent:
+		if c.pool != nil {
+			if pc := c.pool.calls[e.ConnectionCallID]; pc != nil {
+				c.poolEstablished(pc, e, now)
+				break
+			}
+		}
 		if oc := c.calls[e.ConnectionCallID]; oc != nil {
 			if a := c.agents[oc.agent]; a != nil && e.AnsweringDeviceID == a.cfg.Instrument {
 				oc.connected = true
@@ -275,6 +323,12 @@ func (c *Core) Receive(frame []byte) {
 			}
 		}
 	case *cti.CallFailedEvent:
+		if c.pool != nil {
+			if pc := c.pool.calls[e.ConnectionCallID]; pc != nil {
+				c.poolFailed(pc, e.EventCause, now)
+				break
+			}
+		}
 		if oc := c.calls[e.ConnectionCallID]; oc != nil && !oc.failed {
 			oc.failed = true
 			switch e.EventCause {
@@ -287,6 +341,12 @@ func (c *Core) Receive(frame []byte) {
 			}
 		}
 	case *cti.EndCallEvent:
+		if c.pool != nil {
+			if pc := c.pool.calls[e.ConnectionCallID]; pc != nil {
+				c.poolEnded(pc, now)
+				break
+			}
+		}
 		c.endCall(e.ConnectionCallID, now)
 	}
 }
@@ -320,6 +380,13 @@ func (c *Core) failed(p pending, what string) {
 	case reqStats:
 		c.statsOut--
 		c.logf("controller: skill group %d statistics refused: %s", p.group, what)
+	case reqPoolDial:
+		c.logf("controller: MAKE_PREDICTIVE_CALL_REQ from port %s refused: %s", p.agent, what)
+		c.poolDialRefused(p)
+	case reqPoolTransfer:
+		c.poolTransferRefused(p, what, c.sched.Now())
+	case reqClear:
+		c.logf("controller: CLEAR_CALL_REQ for call %d refused: %s", p.call, what)
 	case reqDial:
 		c.report.Failed++
 		if a := c.agents[p.agent]; a != nil {
@@ -351,6 +418,7 @@ func (c *Core) opened(conf *cti.OpenConf) {
 	}
 	c.hbTimer = sim.After(c.sched, c.cfg.HeartbeatInterval, c.heartbeat)
 	c.pollTimer = sim.After(c.sched, c.cfg.PollInterval, c.poll)
+	c.poolStart()
 }
 
 func (c *Core) heartbeat(time.Time) {
@@ -397,10 +465,19 @@ func (c *Core) agentState(e *cti.AgentStateEvent, now time.Time) {
 		}
 	}
 	if a.state != e.AgentState {
+		if a.state == cti.AgentStateTalking {
+			a.talkAcc += now.Sub(a.since)
+		}
 		a.since = now
 	}
 	a.state = e.AgentState
 	a.loggedOn = e.AgentState != cti.AgentStateLogout
+	if c.pool != nil {
+		c.poolAgentState(a, e.AgentState, now)
+		if a.state == cti.AgentStateNotReady && a.poolCall == 0 {
+			c.poolMatch(now)
+		}
+	}
 	if a.state == cti.AgentStateNotReady && a.outCall == 0 {
 		c.paceSoon()
 	}
@@ -479,8 +556,11 @@ func (c *Core) situation(a *agentView, now time.Time) blend.Situation {
 	if !a.loggedOn {
 		return blend.LoggedOut
 	}
-	if a.outCall != 0 {
+	if a.outCall != 0 || a.poolCall != 0 || a.reserved != 0 {
 		return blend.OutboundCall
+	}
+	if a.wrapping {
+		return blend.WrapUp
 	}
 	switch a.state {
 	case cti.AgentStateNotReady:
@@ -599,6 +679,12 @@ func (c *Core) paceSoon() {
 
 // pace launches progressive calls for idle outbound agents.
 func (c *Core) pace(now time.Time, lent map[string]bool) {
+	if c.pool != nil {
+		// Pool mode decides on its own tick; an agent freed up is a
+		// chance to connect a waiting customer.
+		c.poolMatch(now)
+		return
+	}
 	if c.pacer == nil {
 		return
 	}

@@ -24,7 +24,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed default.yaml
+//go:embed default.yaml outbound.yaml
 var embedded embed.FS
 
 // DefaultName is the file name of the embedded default scenario.
@@ -193,11 +193,50 @@ type Outbound struct {
 	Reorder      float64 `yaml:"reorder"`
 	// RingTime is how long an answering customer lets the phone ring.
 	RingTime Dist `yaml:"ring_time"`
+	// SetupDelay is the network's call setup time before the far end
+	// rings (default lognormal, mean 2s, cv 0.3).
+	SetupDelay Dist `yaml:"setup_delay"`
 	// NoAnswerTimeout is how long the dialer lets an unanswered call ring,
 	// in whole 6 s rings (MAKE_PREDICTIVE_CALL_REQ AlertRings), rounded.
 	NoAnswerTimeout Duration `yaml:"no_answer_timeout"`
 	Talk            Dist     `yaml:"talk"`
 	NumberPrefix    string   `yaml:"number_prefix"`
+	// DialerPorts are CallManager lines (CTI ports) the dialer places
+	// predictive calls from: no ICM agent and nobody behind them. An
+	// answered customer waits on the port until the dialer transfers it to
+	// an agent. Count 0 (the default) means none.
+	DialerPorts DialerPorts `yaml:"dialer_ports"`
+	// Fate is how a dialed customer's fate (outcome, ring and talk time)
+	// is drawn: stream (the default) from one random stream in dial order,
+	// per_number from the number and how often it was dialed before, so
+	// that pacing strategies run with the same seed meet the same
+	// customers.
+	Fate string `yaml:"fate"`
+}
+
+// Outbound fate modes (Outbound.Fate).
+const (
+	FateStream    = "stream"
+	FatePerNumber = "per_number"
+)
+
+// DialerPorts is a block of Count dialer ports with consecutive extensions
+// from FirstExtension; they must not overlap agent extensions.
+type DialerPorts struct {
+	Count          int `yaml:"count"`
+	FirstExtension int `yaml:"first_extension"`
+}
+
+// Extensions lists the ports' extensions.
+func (d DialerPorts) Extensions() []string {
+	if d.Count <= 0 {
+		return nil
+	}
+	out := make([]string, 0, d.Count)
+	for k := range d.Count {
+		out = append(out, strconv.Itoa(d.FirstExtension+k))
+	}
+	return out
 }
 
 // Voice configures the real voice path of `ipcclab up` (gateway, IP-IVR,
@@ -322,11 +361,37 @@ type Blend struct {
 	SlowdownFactor float64 `yaml:"slowdown_factor"`
 }
 
-// Pacing is the progressive pacer's configuration.
+// Pacing is the outbound pacing configuration.
 type Pacing struct {
+	// Mode is agent (the default: each call is placed from an idle agent's
+	// phone, lines_per_agent per agent — progressive) or pool (calls are
+	// placed from outbound.dialer_ports and a live answer goes to whichever
+	// campaign agent is free, as a predictive dialer must; strategy picks
+	// how many).
+	Mode          string  `yaml:"mode"`
 	LinesPerAgent float64 `yaml:"lines_per_agent"`
 	MaxInFlight   int     `yaml:"max_in_flight"`
+	// Strategy (pool mode): predictive (ours), progressive, ratio-L (fixed
+	// L lines per agent, VICIdial RATIO), vicidial-hard, vicidial-tapered,
+	// vicidial-average (VICIdial ADAPT_*), threshold-dial1xfree,
+	// threshold-dial2xfree, threshold-dialone (the blending literature's
+	// threshold dialer). Default predictive.
+	Strategy string `yaml:"strategy"`
+	// AbandonLimit is the campaign's limit on abandoned calls over live
+	// answers (default 0.03).
+	AbandonLimit float64 `yaml:"abandon_limit"`
+	// ConnectWithin is how long a live answer may wait for an agent before
+	// the safe-harbour message (default and maximum 2s).
+	ConnectWithin Duration `yaml:"connect_within"`
+	// SafeHarbor is the length of the safe-harbour message (default 6s).
+	SafeHarbor Duration `yaml:"safe_harbor"`
 }
+
+// Pacing modes (Pacing.Mode).
+const (
+	PacingAgent = "agent"
+	PacingPool  = "pool"
+)
 
 // Duration is a time.Duration written as "20s", "5m", "1h30m".
 type Duration time.Duration
@@ -379,6 +444,17 @@ func Default() (*Scenario, error) {
 		return nil, err
 	}
 	return Parse("embedded:"+DefaultName, b)
+}
+
+// Embedded returns an embedded scenario by name: "default" or "outbound"
+// (the pacing comparison scenario of `ipcclab simulate --compare`).
+func Embedded(name string) (*Scenario, error) {
+	file := name + ".yaml"
+	b, err := embedded.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("no embedded scenario %q (default, outbound)", name)
+	}
+	return Parse("embedded:"+file, b)
 }
 
 // DefaultYAML returns the text of the embedded default scenario.
@@ -582,4 +658,13 @@ func fieldAtLine(root *yaml.Node, line int) string {
 	}
 	walk(root, "")
 	return best
+}
+
+// Check validates a scenario built or changed in code (Parse validates
+// files); problems carry no line numbers.
+func (s *Scenario) Check() error {
+	if probs := s.validate(); len(probs) > 0 {
+		return &Error{File: s.Name, Problems: probs}
+	}
+	return nil
 }

@@ -105,6 +105,39 @@ func TestBadScenariosNameFileLineAndField(t *testing.T) {
 			want: []string{"bad.yaml:93: outbound.fax: must be a probability between 0 and 1, got -0.1"},
 		},
 		{
+			name: "dialer ports overlapping agents and a bad fate",
+			edit: func(s string) string {
+				return strings.Replace(s, "  number_prefix: \"1555\"\n",
+					"  number_prefix: \"1555\"\n  dialer_ports: {count: 8, first_extension: 2320}\n  fate: per_numbr\n", 1)
+			},
+			want: []string{
+				"bad.yaml:101: outbound.dialer_ports.first_extension: port extension 2320 overlaps group agents[3]",
+				"bad.yaml:102: outbound.fate: must be stream or per_number, got \"per_numbr\"",
+			},
+		},
+		{
+			name: "negative dialer port count",
+			edit: func(s string) string {
+				return strings.Replace(s, "  number_prefix: \"1555\"\n", "  number_prefix: \"1555\"\n  dialer_ports:\n    count: -2\n", 1)
+			},
+			want: []string{"bad.yaml:102: outbound.dialer_ports.count: must be between 0 (none) and 20000, got -2"},
+		},
+		{
+			name: "dialer ports without a first extension",
+			edit: func(s string) string {
+				return strings.Replace(s, "  number_prefix: \"1555\"\n", "  number_prefix: \"1555\"\n  dialer_ports: {count: 4}\n", 1)
+			},
+			want: []string{"bad.yaml:101: outbound.dialer_ports.first_extension: must be positive, got 0"},
+		},
+		{
+			name: "translation routes over the dialer ports",
+			edit: func(s string) string {
+				s = strings.Replace(s, "  number_prefix: \"1555\"\n", "  number_prefix: \"1555\"\n  dialer_ports: {count: 8, first_extension: 7990}\n", 1)
+				return strings.Replace(s, "first: 7000", "first: 7995", 1)
+			},
+			want: []string{"voice.translation_routes.first: routes 7995-9994 overlap extension 7995 of outbound.dialer_ports"},
+		},
+		{
 			name: "bad voice section",
 			edit: func(s string) string {
 				s = strings.Replace(s, "digits: 8 ", "digits: 40 ", 1)
@@ -229,5 +262,63 @@ voice:
 	}
 	if !s.Voice.MediaOn() || s.Voice.IVR != (VoiceIVR{}) || s.Voice.CauseMap.Preset != "" {
 		t.Fatalf("absent voice section: %+v", s.Voice)
+	}
+}
+
+// Dialer ports and the per-number fate parse; by default there are no ports
+// and fates come from the stream.
+func TestDialerPortsAndFate(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Outbound.DialerPorts != (DialerPorts{}) || s.Outbound.DialerPorts.Extensions() != nil || s.Outbound.Fate != FateStream {
+		t.Fatalf("default: dialer ports %+v, fate %q", s.Outbound.DialerPorts, s.Outbound.Fate)
+	}
+	text := strings.Replace(string(DefaultYAML()), "  number_prefix: \"1555\"\n",
+		"  number_prefix: \"1555\"\n  dialer_ports: {count: 3, first_extension: 3001}\n  fate: per_number\n", 1)
+	s, err = Parse("ports.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.Outbound.DialerPorts.Extensions(), ","); got != "3001,3002,3003" || s.Outbound.Fate != FatePerNumber {
+		t.Fatalf("dialer ports %q, fate %q", got, s.Outbound.Fate)
+	}
+}
+
+// TestPacingModesAndStrategies: the outbound scenario is valid, and every
+// bad pacing setting is reported with its field.
+func TestPacingModesAndStrategies(t *testing.T) {
+	o, err := Embedded("outbound")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Controller.Pacing.Mode != PacingPool || o.Outbound.Fate != FatePerNumber || o.Outbound.DialerPorts.Count == 0 {
+		t.Fatalf("outbound scenario: pacing %+v, fate %q, ports %+v", o.Controller.Pacing, o.Outbound.Fate, o.Outbound.DialerPorts)
+	}
+	if _, err := Embedded("nosuch"); err == nil {
+		t.Fatal("Embedded(nosuch): no error")
+	}
+	base := string(DefaultYAML())
+	for _, tc := range []struct {
+		pacing, want string
+	}{
+		{"    mode: burst\n", "controller.pacing.mode: must be agent or pool"},
+		{"    mode: pool\n", "controller.pacing.mode: pool mode places calls from dialer ports"},
+		{"    strategy: magic\n", "controller.pacing.strategy: unknown strategy \"magic\""},
+		{"    strategy: ratio-0.5\n", "controller.pacing.strategy: unknown strategy \"ratio-0.5\""},
+		{"    abandon_limit: 3\n", "controller.pacing.abandon_limit: must be a fraction"},
+		{"    connect_within: 5s\n", "controller.pacing.connect_within: must be at most 2s"},
+	} {
+		y := strings.Replace(base, "  pacing:\n", "  pacing:\n"+tc.pacing, 1)
+		_, err := Parse("bad.yaml", []byte(y))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.pacing, err, tc.want)
+		}
+	}
+	for _, good := range []string{"    strategy: ratio-1.25\n", "    strategy: vicidial-tapered\n", "    mode: agent\n"} {
+		if _, err := Parse("good.yaml", []byte(strings.Replace(base, "  pacing:\n", "  pacing:\n"+good, 1))); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
 	}
 }

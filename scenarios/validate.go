@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -57,6 +58,9 @@ func (s *Scenario) applyDefaults() {
 	if s.Outbound.NoAnswerTimeout == 0 {
 		s.Outbound.NoAnswerTimeout = Duration(25 * time.Second)
 	}
+	if s.Outbound.Fate == "" {
+		s.Outbound.Fate = FateStream
+	}
 	b := &s.Controller.Blend
 	if b.ServiceLevelTarget == 0 {
 		b.ServiceLevelTarget = 0.8
@@ -84,6 +88,24 @@ func (s *Scenario) applyDefaults() {
 	}
 	if s.Controller.Pacing.MaxInFlight == 0 {
 		s.Controller.Pacing.MaxInFlight = 100
+	}
+	if s.Controller.Pacing.Mode == "" {
+		s.Controller.Pacing.Mode = PacingAgent
+	}
+	if s.Controller.Pacing.Strategy == "" {
+		s.Controller.Pacing.Strategy = "predictive"
+	}
+	if s.Controller.Pacing.AbandonLimit == 0 {
+		s.Controller.Pacing.AbandonLimit = 0.03
+	}
+	if s.Controller.Pacing.ConnectWithin == 0 {
+		s.Controller.Pacing.ConnectWithin = Duration(2 * time.Second)
+	}
+	if s.Controller.Pacing.SafeHarbor == 0 {
+		s.Controller.Pacing.SafeHarbor = Duration(6 * time.Second)
+	}
+	if s.Outbound.SetupDelay.Shape == "" && s.Outbound.SetupDelay.Mean == 0 {
+		s.Outbound.SetupDelay = Dist{Shape: "lognormal", Mean: Duration(2 * time.Second), CV: 0.3}
 	}
 	if s.Controller.NotReadyReason == 0 {
 		s.Controller.NotReadyReason = 101
@@ -250,11 +272,18 @@ func (s *Scenario) validate() []Problem {
 				o.Answer, o.Busy, o.Machine, o.Fax, o.VacantNumber, o.NoCircuit, o.Reorder, sum)
 		}
 		c.dist("outbound.ring_time", o.RingTime, true)
+		c.dist("outbound.setup_delay", o.SetupDelay, false)
 		c.dist("outbound.talk", o.Talk, false)
 		if o.NoAnswerTimeout <= 0 {
 			c.add("outbound.no_answer_timeout", "must be positive")
 		}
 	}
+	switch o.Fate {
+	case FateStream, FatePerNumber:
+	default:
+		c.add("outbound.fate", "must be %s or %s, got %q", FateStream, FatePerNumber, o.Fate)
+	}
+	c.dialerPorts(o.DialerPorts, exts)
 	b := s.Controller.Blend
 	for j, sg := range b.SkillGroups {
 		if !sgs[sg] {
@@ -282,11 +311,59 @@ func (s *Scenario) validate() []Problem {
 	if s.Controller.Pacing.LinesPerAgent < 1 || s.Controller.Pacing.LinesPerAgent > 10 {
 		c.add("controller.pacing.lines_per_agent", "must be between 1 and 10, got %v", s.Controller.Pacing.LinesPerAgent)
 	}
+	pc := s.Controller.Pacing
+	switch pc.Mode {
+	case PacingAgent:
+	case PacingPool:
+		if s.Outbound.Enabled && s.Outbound.DialerPorts.Count == 0 {
+			c.add("controller.pacing.mode", "pool mode places calls from dialer ports: set outbound.dialer_ports")
+		}
+	default:
+		c.add("controller.pacing.mode", "must be agent or pool, got %q", pc.Mode)
+	}
+	if !validStrategy(pc.Strategy) {
+		c.add("controller.pacing.strategy", "unknown strategy %q (predictive, progressive, ratio-L with 1 ≤ L ≤ 100, vicidial-hard, vicidial-tapered, vicidial-average, threshold-dial1xfree, threshold-dial2xfree, threshold-dialone)", pc.Strategy)
+	}
+	if pc.AbandonLimit <= 0 || pc.AbandonLimit >= 1 {
+		c.add("controller.pacing.abandon_limit", "must be a fraction between 0 and 1 (0.03 = 3 %%), got %v", pc.AbandonLimit)
+	}
+	if pc.ConnectWithin < 0 || pc.ConnectWithin.D() > 2*time.Second {
+		c.add("controller.pacing.connect_within", "must be at most 2s (the regulators' limit), got %v", pc.ConnectWithin.D())
+	}
+	if pc.SafeHarbor < 0 {
+		c.add("controller.pacing.safe_harbor", "must not be negative")
+	}
 	if s.Controller.NotReadyReason < 1 || s.Controller.NotReadyReason > 65535 {
 		c.add("controller.not_ready_reason", "must be a reason code 1-65535, got %d", s.Controller.NotReadyReason)
 	}
 	c.voice(s.Voice, exts)
 	return c.probs
+}
+
+// dialerPorts checks the dialer ports and adds their extensions to exts (so
+// that translation routes do not overlap them either).
+func (c *checker) dialerPorts(d DialerPorts, exts map[int]string) {
+	const f = "outbound.dialer_ports"
+	if d.Count < 0 || d.Count > 20000 {
+		c.add(f+".count", "must be between 0 (none) and 20000, got %d", d.Count)
+		return
+	}
+	if d.Count == 0 {
+		return
+	}
+	if d.FirstExtension < 1 {
+		c.add(f+".first_extension", "must be positive, got %d", d.FirstExtension)
+		return
+	}
+	for k := range d.Count {
+		if prev, dup := exts[d.FirstExtension+k]; dup {
+			c.add(f+".first_extension", "port extension %d overlaps group %s", d.FirstExtension+k, prev)
+			return
+		}
+	}
+	for k := range d.Count {
+		exts[d.FirstExtension+k] = f
+	}
 }
 
 // voice checks the voice section: ranges only (the gateway builds the cause
@@ -368,4 +445,20 @@ func (c *checker) voice(v Voice, exts map[int]string) {
 			return
 		}
 	}
+}
+
+// validStrategy mirrors controller/dialer.NewStrategy's names (scenarios does
+// not import the controller); lab builds the strategy and reports anything
+// this misses.
+func validStrategy(name string) bool {
+	switch name {
+	case "predictive", "progressive", "vicidial-hard", "vicidial-tapered", "vicidial-average",
+		"threshold-dial1xfree", "threshold-dial2xfree", "threshold-dialone":
+		return true
+	}
+	if lv, ok := strings.CutPrefix(name, "ratio-"); ok {
+		v, err := strconv.ParseFloat(lv, 64)
+		return err == nil && v >= 1 && v <= 100
+	}
+	return false
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -121,14 +122,29 @@ func newSimulate() *cobra.Command {
 		hours        float64
 		asJSON       bool
 		logLines     bool
+		compare      bool
+		agents       int
+		strategies   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "Run the scenario in virtual time and print a report",
 		Long: `simulate runs the same emulator and controller cores as up, on a seeded
 virtual clock: a contact-centre day takes seconds, and the same scenario and
-seed always give the same report (apart from wall_seconds).`,
+seed always give the same report (apart from wall_seconds).
+
+--compare runs several outbound pacing strategies on identical seeded traffic
+(default: the embedded "outbound" scenario, whose customers have a per-number
+fate) and prints, per strategy, the campaign agents' occupancy (talk share),
+the abandon rate, connects per agent-hour and the inbound service level;
+--json prints a JSON array with one object per strategy.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if compare {
+				return runCompare(cmd, scenarioPath, hours, agents, strategies, asJSON)
+			}
+			if cmd.Flags().Changed("agents") || cmd.Flags().Changed("strategies") {
+				return fmt.Errorf("--agents and --strategies go with --compare")
+			}
 			sc, err := loadScenario(scenarioPath)
 			if err != nil {
 				return err
@@ -167,7 +183,44 @@ seed always give the same report (apart from wall_seconds).`,
 	f.BoolVar(&opts.NoBlend, "no-blend", false, "disable blending (for comparison)")
 	f.StringVar(&opts.Capture, "capture", "", "write the simulated CTI link to this pcapng file (virtual timestamps)")
 	f.BoolVar(&logLines, "log", false, "print the controller's and CTI Server's log lines (virtual time) on stderr")
+	f.BoolVar(&compare, "compare", false, "run several pacing strategies on the same seeded traffic and compare them")
+	f.IntVar(&agents, "agents", 0, "with --compare: the campaign's agent count (default: the scenario's)")
+	f.StringSliceVar(&strategies, "strategies", nil, "with --compare: the strategies to run (default: "+strings.Join(lab.DefaultCompareStrategies, ",")+")")
 	return cmd
+}
+
+func runCompare(cmd *cobra.Command, path string, hours float64, agents int, strategies []string, asJSON bool) error {
+	var sc *scenarios.Scenario
+	var err error
+	if path == "" {
+		sc, err = scenarios.Embedded("outbound")
+	} else {
+		sc, err = loadScenario(path)
+	}
+	if err != nil {
+		return err
+	}
+	if agents < 0 {
+		return fmt.Errorf("--agents must be positive, got %d", agents)
+	}
+	opts := lab.CompareOptions{Scenario: sc, Agents: agents, Seed: seedFlag(cmd, sc), Strategies: strategies}
+	if cmd.Flags().Changed("hours") {
+		if hours <= 0 || hours > 24*14 {
+			return fmt.Errorf("--hours must be in (0, 336], got %v", hours)
+		}
+		opts.Duration = time.Duration(hours * float64(time.Hour))
+	}
+	res, err := lab.Compare(cmd.Context(), opts)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(res.Rows)
+	}
+	lab.WriteCompare(cmd.OutOrStdout(), res)
+	return nil
 }
 
 func newScenario() *cobra.Command {

@@ -84,3 +84,36 @@ func TestScenarioDefaultPrintsAValidFile(t *testing.T) {
 		t.Fatalf("%v %s", err, out)
 	}
 }
+
+// The issue's contract for `simulate --compare --agents N --hours H --seed S
+// --json`: a JSON array, one object per strategy, with at least these keys.
+func TestSimulateCompareJSONHasTheDocumentedKeys(t *testing.T) {
+	out, err := run(t, "simulate", "--compare", "--agents", "10", "--hours", "0.5", "--seed", "5", "--json",
+		"--strategies", "progressive,vicidial-hard,predictive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("not a JSON array: %v\n%s", err, out)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(rows))
+	}
+	for i, want := range []string{"progressive", "vicidial-hard", "predictive"} {
+		if rows[i]["strategy"] != want {
+			t.Errorf("row %d strategy %v, want %s", i, rows[i]["strategy"], want)
+		}
+		for _, key := range []string{"occupancy", "abandon_rate", "connects_per_agent_hour", "inbound_service_level"} {
+			if _, ok := rows[i][key].(float64); !ok {
+				t.Errorf("row %d: %s missing or not a number (%v)", i, key, rows[i][key])
+			}
+		}
+	}
+	if _, err := run(t, "simulate", "--agents", "10"); err == nil || !strings.Contains(err.Error(), "--compare") {
+		t.Errorf("--agents without --compare: %v", err)
+	}
+	if _, err := run(t, "simulate", "--compare", "--strategies", "magic", "--hours", "0.1"); err == nil || !strings.Contains(err.Error(), "magic") {
+		t.Errorf("unknown strategy: %v", err)
+	}
+}

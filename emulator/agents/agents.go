@@ -12,7 +12,10 @@
 // direct call to its phone — another agent's MakeCall, consultation or
 // deflected call — after its answer delay and then waits for the caller to
 // end it; a customer call transferred or conferenced to it, or deflected to
-// it, is talked for the normal talk time. While a customer call is on hold
+// it, is talked for the normal talk time — except a predictive call a dialer
+// transferred from its port (its CALL_DELIVERED carries CallType AUTO_OUT):
+// the customer ends that one, as every outbound call of an agent in ICM,
+// also at an outbound-only agent's line. While a customer call is on hold
 // the talk time stops; it starts afresh when the call is retrieved.
 //
 // The model watches PG events (HandleEvent) and acts through PG commands,
@@ -159,12 +162,15 @@ type person struct {
 	callID  uint32
 	inbound map[uint32]bool
 	// line: an outbound-only agent at a line without an ICM agent.
-	line      bool
-	answer    sim.Timer
-	talk      sim.Timer
-	wrap      sim.Timer
-	recover   sim.Timer
-	lastState pg.AgentState
+	line bool
+	// predictive is the last predictive (AUTO_OUT) call delivered to the
+	// phone: if it arrives by a transfer, the customer ends it.
+	predictive uint32
+	answer     sim.Timer
+	talk       sim.Timer
+	wrap       sim.Timer
+	recover    sim.Timer
+	lastState  pg.AgentState
 }
 
 // Model is the emulated agents.
@@ -243,10 +249,17 @@ func (m *Model) HandleEvent(e pg.Event) {
 	switch ev := e.(type) {
 	case *pg.CallDeliveredEvent:
 		p := m.byExt[ev.Alerting.ID]
-		if p == nil || p.line || ev.State != pg.LCSAlerting || ev.Data.CallType == pg.CallTypeAutoOut {
-			return // predictive calls are connected by the PG itself
+		if p == nil || ev.State != pg.LCSAlerting {
+			return
 		}
 		id := ev.Connection.CallID
+		if ev.Data.CallType == pg.CallTypeAutoOut {
+			p.predictive = id
+			return // predictive calls are connected by the PG itself
+		}
+		if p.line {
+			return
+		}
 		p.callID = id
 		if !internal(ev.Data.CallType) {
 			p.inbound[id] = true
@@ -305,13 +318,33 @@ func (m *Model) HandleEvent(e pg.Event) {
 			m.startTalk(p, id)
 		}
 	case *pg.CallTransferredEvent:
-		// The transferred-to agent now has the customer: it talks for
-		// its talk time once it has answered.
+		id := ev.Secondary.CallID
+		// A person at a line that transferred its call away (a dialer
+		// port has nobody) is off the call.
+		if q := m.byExt[ev.Transferring.ID]; q != nil && q.line {
+			m.connectionGone(ev.Primary.CallID, ev.Transferring.ID)
+		}
 		p := m.byExt[ev.Transferred.ID]
-		if p == nil || p.line {
+		if p == nil {
 			return
 		}
-		id := ev.Secondary.CallID
+		if p.predictive == id {
+			// A predictive call moved here from a dialer's port: the
+			// customer ends it, as outbound calls of agents in ICM. A
+			// person at a line stops the talk its CALL_ESTABLISHED
+			// started.
+			p.callID = id
+			if p.line {
+				m.sched.Cancel(p.talk)
+				p.talk = 0
+			}
+			return
+		}
+		if p.line {
+			return
+		}
+		// The transferred-to agent now has the customer: it talks for
+		// its talk time once it has answered.
 		p.callID = id
 		p.inbound[id] = true
 		if p.answer == 0 {
@@ -422,4 +455,7 @@ func (m *Model) callGone(id uint32, device string) {
 	m.sched.Cancel(p.talk)
 	p.answer, p.talk, p.callID = 0, 0, 0
 	delete(p.inbound, id)
+	if p.predictive == id {
+		p.predictive = 0
+	}
 }

@@ -227,3 +227,84 @@ func TestConsultAndTransfer(t *testing.T) {
 		t.Fatalf("stats %+v (last error %v)", s, s.LastError)
 	}
 }
+
+// TestTransferredPredictiveEndedByCustomer: a dialer transfers answered
+// customers from its port (a line with nobody behind it) to a campaign
+// agent in ICM, to an outbound-only agent's line, and from such a line to
+// the agent. Nobody hangs up a transferred predictive call: the customer
+// ends it, after which the agent in ICM wraps up. The person who
+// transferred its call away is off it (no stray hang-up).
+func TestTransferredPredictiveEndedByCustomer(t *testing.T) {
+	loop := sim.NewLoop(nine)
+	var m *Model
+	p, err := pg.New(pg.Config{Scheduler: loop,
+		SkillGroups: []pg.SkillGroupConfig{{Number: 100, ID: 5100}},
+		Agents:      []pg.AgentConfig{{AgentID: "2", Extension: "2002", ICMAgentID: 2, SkillGroups: []pg.Membership{{SkillGroup: 100}}}},
+		Lines:       []pg.LineConfig{{Extension: "3001"}, {Extension: "2301"}},
+		Desk:        pg.DeskSettings{WrapUpOutgoing: true},
+		Emit:        func(e pg.Event) { m.HandleEvent(e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = New(Config{Scheduler: loop, Rand: sim.Stream(1, "agents"), PG: p, Groups: []Group{
+		{Name: "bl", Role: RoleBlended, Agents: []Agent{{AgentID: "2", Extension: "2002"}},
+			Talk: pstn.Dist{Mean: 30 * time.Second}, WrapUp: pstn.Dist{Mean: 10 * time.Second}},
+		{Name: "out", Role: RoleOutbound, Agents: []Agent{{AgentID: "1301", Extension: "2301"}},
+			Talk: pstn.Dist{Mean: 30 * time.Second}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	state := func() pg.AgentStatus {
+		st, _ := p.QueryAgentState(pg.AgentSelector{AgentID: "2"})
+		return st
+	}
+	dial := func(from string) uint32 {
+		id, err := p.MakePredictiveCall(pg.PredictiveCallRequest{DialedNumber: "15550100", OriginatingDevice: from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loop.RunVirtual(loop.Now())
+		if !p.TrunkAnswered(id) {
+			t.Fatal("not connected")
+		}
+		return id
+	}
+	transfer := func(from string, id uint32, to string) {
+		if _, err := p.TransferCall(pg.TransferRequest{Instrument: from, HeldCallID: pg.NoCallID, ActiveCallID: id, DialedNumber: to}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait := func(d time.Duration) { loop.RunVirtual(loop.Now().Add(d)) }
+	cases := []struct {
+		name, port, to string
+	}{
+		{"port to agent", "3001", "2002"},
+		{"port to an outbound-only agent's line", "3001", "2301"},
+		{"outbound-only agent's line to agent", "2301", "2002"},
+	}
+	for _, tc := range cases {
+		id := dial(tc.port)
+		wait(3 * time.Second)
+		transfer(tc.port, id, tc.to)
+		wait(10 * time.Minute) // far past every talk time
+		if _, live := p.Call(id); !live {
+			t.Fatalf("%s: someone hung up the transferred customer", tc.name)
+		}
+		if tc.to == "2002" && state().State != pg.StateTalking {
+			t.Fatalf("%s: agent %s", tc.name, state().State)
+		}
+		p.TrunkDisconnected(id) // the customer ends the call
+		if tc.to == "2002" && state().State != pg.StateWorkNotReady {
+			t.Fatalf("%s: agent after the call %s, want wrap-up", tc.name, state().State)
+		}
+		wait(time.Minute)
+		if st := state(); st.State != pg.StateNotReady || st.CallID != 0 {
+			t.Fatalf("%s: agent after wrap-up %s", tc.name, st.State)
+		}
+	}
+	if s := m.Stats(); s.HungUp != 0 || s.WrapUps != 2 || s.CommandErrors != 0 {
+		t.Fatalf("stats %+v (last error %v)", s, s.LastError)
+	}
+}

@@ -93,8 +93,16 @@ type Outbound struct {
 	RingTime     pstn.Dist
 	// Talk is how long customers talk to an agent in ICM before hanging
 	// up. Calls connected to outbound-only agents' lines are ended by the
-	// person at the line instead (AgentGroup.Talk, defaulting to this).
+	// person at the line instead (AgentGroup.Talk, defaulting to this). A
+	// customer answering on a dialer port (Config.DialerPorts) waits there
+	// and starts talking when a transfer connects it to an agent or a line.
 	Talk pstn.Dist
+	// PerNumberFate draws each dialed customer's fate (outcome, setup
+	// delay, ring and talk time) from the number and how often this run
+	// dialed it before, seeded with the centre's seed, instead of from one
+	// stream in dial order: pacing strategies compared with the same seed
+	// meet identical customers (pstn.OutboundConfig.PerNumberFate).
+	PerNumberFate bool
 }
 
 // Config is one emulated IPCC.
@@ -117,8 +125,14 @@ type Config struct {
 	SkillGroups          []icm.SkillGroupConfig
 	CallTypes            []CallType
 	Agents               []AgentGroup
-	Callers              Callers
-	Outbound             Outbound
+	// DialerPorts are the extensions of CallManager lines a dialer places
+	// predictive calls from (CTI ports): PG lines (pg.Config.Lines) with
+	// no ICM agent and nobody behind them in the agents model. A customer
+	// who answers waits connected to the port until the dialer transfers
+	// it (TRANSFER_CALL_REQ, single-step) to an agent or clears the call.
+	DialerPorts []string
+	Callers     Callers
+	Outbound    Outbound
 	// Voice, when set, carries every call over the real voice path (see
 	// Voice); nil is the simulation, where the PG switches calls itself.
 	Voice Voice
@@ -202,6 +216,22 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	ports := map[string]int{}
+	for i, p := range c.DialerPorts {
+		f := fmt.Sprintf("dialer_ports[%d]", i)
+		if p == "" {
+			return fmt.Errorf("%s: extension required", f)
+		}
+		if n, err := strconv.Atoi(p); err == nil {
+			if g, ok := exts[n]; ok && strconv.Itoa(n) == p {
+				return fmt.Errorf("%s: extension %s already used by %s", f, p, g)
+			}
+		}
+		if j, ok := ports[p]; ok {
+			return fmt.Errorf("%s: extension %s already used by dialer_ports[%d]", f, p, j)
+		}
+		ports[p] = i
+	}
 	if err := dists("callers.", "patience", c.Callers.Patience, "talk", c.Callers.Talk); err != nil {
 		return err
 	}
@@ -266,6 +296,8 @@ type Centre struct {
 
 	callers map[uint32]*pstn.Caller
 	callees map[uint32]*pstn.Callee
+	// ports are the dialer ports' extensions (Config.DialerPorts).
+	ports   map[string]bool
 	out     OutboundCounters
 	start   time.Time
 	list    []AgentInfo
@@ -287,7 +319,7 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 		return nil, err
 	}
 	c := &Centre{cfg: cfg, sched: sched, callers: map[uint32]*pstn.Caller{}, callees: map[uint32]*pstn.Callee{},
-		start: sched.Now()}
+		ports: map[string]bool{}, start: sched.Now()}
 
 	// Agents: ICM-defined ones are agents on the PG, outbound-only ones
 	// lines on the PG; all of them are people in the agents model.
@@ -325,6 +357,12 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 		}
 		groups = append(groups, ag)
 	}
+	// Dialer ports: lines with nobody behind them (no person in the agents
+	// model).
+	for _, ext := range cfg.DialerPorts {
+		pgLines = append(pgLines, pg.LineConfig{Extension: ext})
+		c.ports[ext] = true
+	}
 
 	var pgSGs []pg.SkillGroupConfig
 	for _, sg := range cfg.SkillGroups {
@@ -341,6 +379,13 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 			CallHandled:  func(id uint32, talk, acw time.Duration) { c.router.CallHandled(id, talk, acw) },
 			Dial:         c.dial,
 			Transfer:     c.transfer(),
+			LineTransferred: func(id uint32, _ pg.Device) {
+				// The customer waited on a dialer port; now someone is
+				// on the line and the conversation starts.
+				if ce, ok := c.callees[id]; ok {
+					ce.Connected()
+				}
+			},
 		}})
 	if err != nil {
 		return nil, fmt.Errorf("pg: %w", err)
@@ -367,7 +412,7 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 		o := cfg.Outbound
 		outCfg = pstn.OutboundConfig{Answer: o.Answer, Busy: o.Busy, Fail: o.Fail, Machine: o.Machine, Fax: o.Fax,
 			VacantNumber: o.VacantNumber, NoCircuit: o.NoCircuit, Reorder: o.Reorder,
-			SetupDelay: o.SetupDelay, RingTime: o.RingTime, Talk: o.Talk}
+			SetupDelay: o.SetupDelay, RingTime: o.RingTime, Talk: o.Talk, PerNumberFate: o.PerNumberFate, FateSeed: seed}
 	}
 	start := cfg.Start
 	if start.IsZero() {
@@ -427,6 +472,9 @@ func (c *Centre) AgentModel() *agents.Model { return c.people }
 // Agents lists every configured agent, including outbound-only agents that
 // exist in the controller only.
 func (c *Centre) Agents() []AgentInfo { return append([]AgentInfo(nil), c.list...) }
+
+// DialerPorts lists the dialer ports' extensions (Config.DialerPorts).
+func (c *Centre) DialerPorts() []string { return append([]string(nil), c.cfg.DialerPorts...) }
 
 // Outbound returns the predictive-call counters.
 func (c *Centre) Outbound() OutboundCounters { return c.out }
@@ -553,8 +601,9 @@ func (c *Centre) dialHandler(id uint32) pstn.DialHandler {
 	}
 }
 
-// onLine reports whether the call is connected to an outbound-only agent's
-// line.
+// onLine reports whether the call is connected to a line: an outbound-only
+// agent's (the person there ends the call) or a dialer port (the customer
+// waits for a transfer).
 func (c *Centre) onLine(id uint32) bool {
 	ci, ok := c.pg.Call(id)
 	return ok && ci.Line != ""

@@ -244,6 +244,9 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{func(c *Config) { c.CallTypes[0].Arrivals.PerHour[2] = -1 }, "call_types[0].arrivals.per_hour[2]: must be a finite rate >= 0, got -1"},
 		{func(c *Config) { c.Callers.Patience.Shape = "weibull" }, `callers.patience.shape: unknown shape "weibull" (use fixed, exponential or lognormal)`},
 		{func(c *Config) { c.Outbound.Busy = 0.9 }, "outbound: answer+busy+fail must not exceed 1, got 1.35"},
+		{func(c *Config) { c.DialerPorts = []string{"3001", "2302"} }, "dialer_ports[1]: extension 2302 already used by agents[3]"},
+		{func(c *Config) { c.DialerPorts = []string{"3001", "3002", "3001"} }, "dialer_ports[2]: extension 3001 already used by dialer_ports[0]"},
+		{func(c *Config) { c.DialerPorts = []string{""} }, "dialer_ports[0]: extension required"},
 	}
 	for _, tc := range cases {
 		cfg := blendedConfig()

@@ -66,6 +66,7 @@ type AgentsReport struct {
 	// Lines counts the outbound-only agents (CallManager lines without an
 	// ICM agent). LineOccupancy is their talk time on predictive calls over
 	// Lines × the time since Start (they are at their phones throughout).
+	// Dialer ports (Config.DialerPorts) are not counted.
 	Lines         int
 	LineOccupancy float64
 }
@@ -157,6 +158,9 @@ func (c *Centre) Report() Report {
 	r.Agents.Occupancy = frac(float64(busy), float64(avail))
 	var talk time.Duration
 	for _, l := range c.pg.Lines() {
+		if c.ports[l.Extension] {
+			continue // a dialer port, nobody's phone
+		}
 		r.Agents.Lines++
 		talk += l.Talk
 	}

@@ -838,8 +838,16 @@ type CallControlResult struct {
 // follows the delivery to the target at once (an agent's phone) or when the
 // far end alerts (an outside number). A busy or logged-out agent target fails
 // the request with CF_RESOURCE_BUSY (33) and nothing happens.
+//
+// Single-step from a line: when Instrument is a line without an ICM agent
+// (Config.Lines, e.g. a dialer port) with ActiveCallID connected to it, the
+// customer moves to DialedNumber — an agent's extension or instrument, or
+// another line — and is connected there at once (see lineTransfer).
 func (p *PG) TransferCall(r TransferRequest) (CallControlResult, error) {
 	if r.HeldCallID == NoCallID || r.HeldCallID == 0 {
+		if l, ok := p.byLine[r.Instrument]; ok {
+			return p.lineTransfer(l, r)
+		}
 		return p.blindTransfer(r)
 	}
 	a, h, k, err := p.twoCalls(r.Instrument, r.HeldCallID, r.ActiveCallID)

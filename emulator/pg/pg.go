@@ -72,7 +72,9 @@ type AgentConfig struct {
 // ICM. The PG has no agent for it — no login, no AGENT_STATE_EVENT, no
 // QUERY_AGENT_STATE, no routing, nothing in skill-group agent counts — but
 // MakePredictiveCall may originate from it and connects the customer to it
-// while it has no call.
+// while it has no call. A line may also be a dialer port (a CTI port with
+// nobody behind it): a single-step TransferCall from the line moves its
+// connected call to a free agent or another free line (lineTransfer).
 type LineConfig struct {
 	// Extension is the line's directory number; Instrument defaults to it
 	// and is the ConnectionDeviceID of the line's connections.
@@ -143,6 +145,13 @@ type Hooks struct {
 	// SIP the CTI events follow the phone's 180 Ringing, not a timer. The
 	// simulation leaves it nil and the PG alerts the agent itself.
 	Transfer func(callID uint32, device string)
+	// LineTransferred: a predictive call connected to a line (Config.Lines,
+	// e.g. a dialer port) was moved by a single-step TransferCall to
+	// target (an agent's phone or another line) and is connected there
+	// now; the call keeps its ID. Called after the events, and for an
+	// agent after CallAnswered. The network uses it to start the
+	// customer's conversation (the customer waited on the line until now).
+	LineTransferred func(callID uint32, target Device)
 }
 
 // Config configures the PG.

@@ -21,6 +21,11 @@ type rig struct {
 	changed int
 	// answered counts CallAnswered hook calls.
 	answered int
+	// ended and lineMoved record the CallEnded and LineTransferred hooks.
+	ended     []uint32
+	lineMoved []string
+	// talk and acw are the CallHandled durations, by handled call.
+	talk, acw []time.Duration
 }
 
 func newRig(t *testing.T, desk DeskSettings) *rig {
@@ -39,10 +44,16 @@ func newRig(t *testing.T, desk DeskSettings) *rig {
 		Emit:  func(e Event) { r.events = append(r.events, e) },
 		Hooks: Hooks{
 			RingNoAnswer: func(id uint32, _ AgentStatus) { r.rona = append(r.rona, id) },
-			CallHandled:  func(id uint32, _, _ time.Duration) { r.handled = append(r.handled, id) },
+			CallHandled: func(id uint32, talk, acw time.Duration) {
+				r.handled, r.talk, r.acw = append(r.handled, id), append(r.talk, talk), append(r.acw, acw)
+			},
 			Dial:         func(d DialRequest) { r.dials = append(r.dials, d) },
 			AgentChanged: func(AgentStatus) { r.changed++ },
 			CallAnswered: func(uint32, AgentStatus) { r.answered++ },
+			CallEnded:    func(id uint32) { r.ended = append(r.ended, id) },
+			LineTransferred: func(id uint32, to Device) {
+				r.lineMoved = append(r.lineMoved, itoa(id)+">"+to.ID)
+			},
 		},
 	})
 	if err != nil {

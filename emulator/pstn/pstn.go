@@ -88,6 +88,17 @@ type OutboundConfig struct {
 	// Talk is the conversation time once connected to an agent; the
 	// customer hangs up when it ends.
 	Talk Dist
+	// PerNumberFate makes a dialed customer's fate a function of the
+	// number rather than of the order of the dials: each Dial draws its
+	// outcome, setup delay, ring time and the talk time Connected uses from
+	// a generator seeded with (FateSeed, number, n), n being how many times
+	// this PSTN dialed the number before. The k-th dial of a number meets
+	// the same fate in every run with the same FateSeed, however the calls
+	// are paced, and a retry of a busy number draws afresh. Off (the
+	// default), every draw comes from the PSTN's one outbound stream in dial
+	// order.
+	PerNumberFate bool
+	FateSeed      uint64
 }
 
 func (o OutboundConfig) total() float64 {
@@ -209,6 +220,8 @@ type PSTN struct {
 	timers   []sim.Timer
 	prefix   string
 	aniWidth int
+	// dialed counts the dials per number (PerNumberFate).
+	dialed map[string]uint64
 }
 
 // New validates cfg and returns the outside world; call Start to begin the
@@ -217,7 +230,8 @@ func New(cfg Config) (*PSTN, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	p := &PSTN{cfg: cfg, sched: cfg.Scheduler, start: cfg.Start, prefix: cfg.ANIPrefix, aniWidth: cfg.ANIDigits}
+	p := &PSTN{cfg: cfg, sched: cfg.Scheduler, start: cfg.Start, prefix: cfg.ANIPrefix, aniWidth: cfg.ANIDigits,
+		dialed: map[string]uint64{}}
 	if p.start.IsZero() {
 		p.start = cfg.Scheduler.Now()
 	}
@@ -446,6 +460,11 @@ type Callee struct {
 	h       DialHandler
 	timers  []sim.Timer
 	done    bool
+	// connected: Connected was called (the conversation clock runs).
+	connected bool
+	// talk is the conversation time drawn at Dial (PerNumberFate).
+	talk    time.Duration
+	hasFate bool
 }
 
 // Outcome is the drawn (or, before it is known, pending) outcome.
@@ -476,9 +495,16 @@ func (p *PSTN) Dial(number string, ringTimeout time.Duration, h DialHandler) *Ca
 	p.stats.Dials++
 	o := p.cfg.Outbound
 	c := &Callee{Number: number, p: p, h: h}
-	u := p.outRand.Float64()
-	setup := o.SetupDelay.Draw(p.outRand)
-	ring := o.RingTime.Draw(p.outRand)
+	r := p.outRand
+	if o.PerNumberFate {
+		r = p.fate(number)
+	}
+	u := r.Float64()
+	setup := o.SetupDelay.Draw(r)
+	ring := o.RingTime.Draw(r)
+	if o.PerNumberFate {
+		c.talk, c.hasFate = o.Talk.Draw(r), true
+	}
 	// One uniform draw picks the outcome: busy, fail, live answer, then
 	// the rarer outcomes, each taking the next slice of [0, 1); the rest is
 	// no answer. The order of the first three is fixed so that the random
@@ -565,14 +591,28 @@ func (p *PSTN) fail(c *Callee, setup time.Duration, o Outcome) {
 	})
 }
 
+// fate returns the generator of the next dial of number (PerNumberFate):
+// seeded with FateSeed, the number and how often it was dialed before.
+func (p *PSTN) fate(number string) *rand.Rand {
+	n := p.dialed[number]
+	p.dialed[number] = n + 1
+	return sim.Stream(p.cfg.Outbound.FateSeed, fmt.Sprintf("fate\x00%s\x00%d", number, n))
+}
+
 // Connected tells the customer an agent is on the line: the conversation
-// starts and the customer hangs up when it ends.
+// starts and the customer hangs up when it ends. Only the first call counts
+// (a customer connected to a dialer port first and transferred to an agent
+// later talks once).
 func (c *Callee) Connected() {
-	if c.done {
+	if c.done || c.connected {
 		return
 	}
+	c.connected = true
 	c.p.stats.Connected++
-	talk := c.p.cfg.Outbound.Talk.Draw(c.p.outRand)
+	talk := c.talk
+	if !c.hasFate {
+		talk = c.p.cfg.Outbound.Talk.Draw(c.p.outRand)
+	}
 	c.after(talk, func() {
 		c.stop()
 		if c.h.HungUp != nil {

@@ -26,7 +26,9 @@ func dist(d scenarios.Dist) pstn.Dist {
 
 // CentreConfig is the emulator's side of a scenario: ICM, the PG and its
 // agents (those defined in ICM become PG agents; the others are CallManager
-// lines the controller dials from), callers and outbound customers.
+// lines the controller dials from), the dialer ports (outbound.dialer_ports,
+// more such lines with nobody behind them), callers and outbound customers
+// (outbound.fate per_number: pstn's per-number fate).
 func CentreConfig(sc *scenarios.Scenario) centre.Config {
 	cfg := centre.Config{
 		PeripheralID:        sc.ICM.PeripheralID,
@@ -68,8 +70,12 @@ func CentreConfig(sc *scenarios.Scenario) centre.Config {
 		cfg.Outbound = centre.Outbound{Enabled: true, Answer: o.Answer, Busy: o.Busy,
 			Machine: o.Machine, Fax: o.Fax, VacantNumber: o.VacantNumber, NoCircuit: o.NoCircuit, Reorder: o.Reorder,
 			RingTime: dist(o.RingTime), Talk: dist(o.Talk),
-			SetupDelay: pstn.Dist{Shape: pstn.LogNormal, Mean: 2 * time.Second, CV: 0.3}}
+			SetupDelay:    dist(o.SetupDelay),
+			PerNumberFate: o.Fate == scenarios.FatePerNumber}
 	}
+	// Dialer ports: CallManager lines the controller dials from, nobody
+	// behind them.
+	cfg.DialerPorts = sc.Outbound.DialerPorts.Extensions()
 	return cfg
 }
 
@@ -149,6 +155,15 @@ func ControllerConfig(sc *scenarios.Scenario, noBlend bool) (controller.Config, 
 	pc.LinesPerAgent = sc.Controller.Pacing.LinesPerAgent
 	pc.MaxLinesInFlight = sc.Controller.Pacing.MaxInFlight
 	cfg.Pacer = pc
+	if p := sc.Controller.Pacing; p.Mode == scenarios.PacingPool && sc.Outbound.Enabled {
+		st, err := dialer.NewStrategy(p.Strategy, dialer.StrategyParams{AbandonLimit: p.AbandonLimit, Location: time.UTC})
+		if err != nil {
+			return cfg, fmt.Errorf("scenario %s: controller.pacing.strategy: %w", sc.Name, err)
+		}
+		cfg.Pool = &controller.PoolConfig{Ports: sc.Outbound.DialerPorts.Extensions(), Strategy: st,
+			ConnectWithin: p.ConnectWithin.D(), SafeHarbor: p.SafeHarbor.D(), MaxInFlight: p.MaxInFlight,
+			AbandonLimit: p.AbandonLimit}
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("scenario %s: controller: %w", sc.Name, err)
 	}

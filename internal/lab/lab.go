@@ -103,7 +103,15 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		}
 		loop.RunVirtual(t)
 	}
-	rep := buildReport(sc.Name, opts.Seed, cen.Report(), core.Status(), ccfg.BlendEnabled)
+	st := core.Status()
+	rep := buildReport(sc.Name, opts.Seed, cen.Report(), st, ccfg.BlendEnabled)
+	if p := st.Report.Pool; p != nil {
+		agentHours := float64(len(ccfg.Agents)) * opts.Duration.Hours()
+		rep.Outbound.Pool = &PoolReport{Strategy: p.Strategy, LiveAnswered: p.LiveAnswered, Abandoned: p.Abandoned,
+			AbandonRate: round(p.AbandonRate, 5), AbandonLimit: p.AbandonLimit, Agents: len(ccfg.Agents),
+			TalkShare:            round(st.Report.TalkSeconds/(agentHours*3600), 4),
+			ConnectsPerAgentHour: round(float64(p.LiveAnswered-p.Abandoned)/agentHours, 3)}
+	}
 	rep.EventsProcessed = loop.Processed()
 	rep.CTIMessages = link.Frames()
 	rep.WallSeconds = round(time.Since(wall).Seconds(), 3)
@@ -440,6 +448,15 @@ func (r *Running) SIPAddr() string {
 		return ""
 	}
 	return r.voice.gw.PSTNAddr().String()
+}
+
+// TrunkAddr is the gateway's trunk-side SIP address, where dialers send
+// their INVITEs ("" without the voice path).
+func (r *Running) TrunkAddr() string {
+	if r.voice == nil {
+		return ""
+	}
+	return r.voice.gw.TrunkAddr().String()
 }
 
 // Up runs Start and prints what it serves, until ctx is done.

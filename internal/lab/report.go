@@ -68,6 +68,28 @@ type OutboundReport struct {
 	Abandoned int `json:"abandoned"`
 	Busy      int `json:"busy"`
 	NoAnswer  int `json:"no_answer"`
+	// Pool is the controller's view of a campaign dialed from dialer
+	// ports (controller.pacing.mode pool); absent otherwise.
+	Pool *PoolReport `json:"pool,omitempty"`
+}
+
+// PoolReport is a pool-mode campaign as the controller measured it on the
+// CTI wire.
+type PoolReport struct {
+	Strategy string `json:"strategy"`
+	// LiveAnswered counts live answers; Abandoned those that found no agent
+	// within the connect limit (safe-harbour message).
+	LiveAnswered int64   `json:"live_answered"`
+	Abandoned    int64   `json:"abandoned"`
+	AbandonRate  float64 `json:"abandon_rate"`
+	AbandonLimit float64 `json:"abandon_limit"`
+	// Agents is the number of agents defined in the controller; TalkShare
+	// their talk time over Agents × the run (occupancy as talk share).
+	Agents    int     `json:"agents"`
+	TalkShare float64 `json:"talk_share"`
+	// ConnectsPerAgentHour is live answers connected to an agent per agent
+	// per hour.
+	ConnectsPerAgentHour float64 `json:"connects_per_agent_hour"`
 }
 
 // AgentsReport covers agent utilisation.

@@ -1,0 +1,527 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/ipcclab/ipcclab/controller/dialer"
+	"github.com/ipcclab/ipcclab/internal/sim"
+	"github.com/ipcclab/ipcclab/protocol/cti"
+)
+
+// Pool mode dials the campaign from dialer ports (CTI ports: CallManager
+// lines with no agent behind them) instead of from each agent's phone, the
+// way a predictive dialer must: a call belongs to no agent until a live
+// person answers it. It is the CTI-only form of Cisco's dialer: every call
+// leaves with MAKE_PREDICTIVE_CALL_REQ from a free port; a live answer lands
+// on the port and the controller moves the customer to a free campaign agent
+// with a single-step TRANSFER_CALL_REQ. If no agent is free within
+// ConnectWithin (2 s, the FTC/FCC/Ofcom rule, dialer-anchors.md §3) the
+// customer hears the safe-harbour message on the port, the call is cleared
+// and it counts as abandoned.
+//
+// How many calls to place is the campaign's dialer.Strategy, asked once per
+// Tick; the blending pacing factor scales its answer (step 2 of the call
+// flow: slow outbound first, then lend agents), and the free ports and
+// MaxInFlight cap it.
+
+// PoolConfig configures pool mode.
+type PoolConfig struct {
+	// Ports are the dialer ports' extensions (originating devices).
+	Ports []string
+	// Strategy decides how many calls to place; the core owns it.
+	Strategy dialer.Strategy
+	// ConnectWithin is how long a live answer may wait for an agent before
+	// it is abandoned (0: 2 s).
+	ConnectWithin time.Duration
+	// SafeHarbor is how long the safe-harbour message plays before the
+	// port hangs up (0: 6 s).
+	SafeHarbor time.Duration
+	// MaxInFlight caps the calls dialing or waiting at once (0: the number
+	// of ports).
+	MaxInFlight int
+	// Tick is the decision interval (0: 1 s, VICIdial's placement loop).
+	Tick time.Duration
+	// AbandonLimit is the campaign's limit, for the report (0: 0.03).
+	AbandonLimit float64
+}
+
+func (p *PoolConfig) fill() {
+	if p.ConnectWithin == 0 {
+		p.ConnectWithin = 2 * time.Second
+	}
+	if p.SafeHarbor == 0 {
+		p.SafeHarbor = 6 * time.Second
+	}
+	if p.MaxInFlight == 0 {
+		p.MaxInFlight = len(p.Ports)
+	}
+	if p.Tick == 0 {
+		p.Tick = time.Second
+	}
+	if p.AbandonLimit == 0 {
+		p.AbandonLimit = 0.03
+	}
+}
+
+// Validate reports every invalid field.
+func (p PoolConfig) Validate() error {
+	var errs []error
+	if len(p.Ports) == 0 {
+		errs = append(errs, errors.New("controller: Config.Pool.Ports: at least one dialer port is required"))
+	}
+	seen := map[string]bool{}
+	for i, port := range p.Ports {
+		if port == "" || seen[port] {
+			errs = append(errs, fmt.Errorf("controller: Config.Pool.Ports[%d] %q: empty or repeated", i, port))
+		}
+		seen[port] = true
+	}
+	if p.Strategy == nil {
+		errs = append(errs, errors.New("controller: Config.Pool.Strategy is required"))
+	}
+	if p.ConnectWithin < 0 || p.ConnectWithin > 2*time.Second {
+		errs = append(errs, fmt.Errorf("controller: Config.Pool.ConnectWithin %v: want 0 (2 s) .. 2 s, the regulators' limit", p.ConnectWithin))
+	}
+	if p.SafeHarbor < 0 || p.MaxInFlight < 0 || p.Tick < 0 {
+		errs = append(errs, fmt.Errorf("controller: Config.Pool: SafeHarbor %v, MaxInFlight %d, Tick %v: want ≥ 0", p.SafeHarbor, p.MaxInFlight, p.Tick))
+	}
+	if p.AbandonLimit < 0 || p.AbandonLimit >= 1 {
+		errs = append(errs, fmt.Errorf("controller: Config.Pool.AbandonLimit %v: want 0 ≤ limit < 1", p.AbandonLimit))
+	}
+	return errors.Join(errs...)
+}
+
+type poolPhase uint8
+
+const (
+	poolDialing   poolPhase = iota + 1 // placed, not answered
+	poolWaiting                        // live answer on the port, no agent yet
+	poolConnected                      // transferred to an agent
+	poolHarbor                         // abandoned: safe-harbour message, then clear
+)
+
+type poolCall struct {
+	id        uint32
+	port      string
+	number    string
+	placed    time.Time
+	answered  time.Time
+	connected time.Time
+	phase     poolPhase
+	agent     string // transfer target (pending or done)
+	pending   bool   // TRANSFER_CALL_REQ in flight
+	settled   bool
+	onPort    bool
+	deadline  sim.Timer
+}
+
+type poolState struct {
+	cfg     PoolConfig
+	free    []string
+	held    map[string]uint32 // port → call (0 while the dial is unconfirmed)
+	calls   map[uint32]*poolCall
+	waiting []uint32
+	tick    sim.Timer
+	carry   float64
+	ab      dialer.Abandons
+	late    int // connections after ConnectWithin (a transfer in flight at the deadline)
+}
+
+func newPool(cfg PoolConfig) *poolState {
+	cfg.fill()
+	p := &poolState{cfg: cfg, held: map[string]uint32{}, calls: map[uint32]*poolCall{}}
+	p.free = append(p.free, cfg.Ports...)
+	return p
+}
+
+// poolStart arms the decision tick once the session is open.
+func (c *Core) poolStart() {
+	if c.pool == nil {
+		return
+	}
+	c.pool.tick = sim.After(c.sched, c.pool.cfg.Tick, c.poolTick)
+}
+
+// poolClosed forgets the calls: they are not observable any more.
+func (c *Core) poolClosed() {
+	p := c.pool
+	if p == nil {
+		return
+	}
+	c.sched.Cancel(p.tick)
+	for _, pc := range p.calls {
+		c.sched.Cancel(pc.deadline)
+	}
+	for _, a := range c.order {
+		a.poolCall, a.reserved = 0, 0
+	}
+	p.calls = map[uint32]*poolCall{}
+	p.held = map[string]uint32{}
+	p.waiting = nil
+	p.free = append(p.free[:0], p.cfg.Ports...)
+}
+
+// poolPhaseOf says what a campaign agent is doing, ok false when the agent
+// is not working the campaign now (lent, logged out, on an inbound call,
+// not ready for another reason).
+func (c *Core) poolPhaseOf(a *agentView, now time.Time) (dialer.Phase, time.Duration, bool) {
+	if c.policy != nil && c.policy.IsLent(a.cfg.AgentID) {
+		return 0, 0, false
+	}
+	if a.poolCall != 0 {
+		return dialer.Talking, now.Sub(a.talkFrom), true
+	}
+	if a.reserved != 0 {
+		return dialer.Talking, 0, true // about to be: a transfer is in flight
+	}
+	switch {
+	case a.inICM:
+		if !a.loggedOn {
+			return 0, 0, false
+		}
+		switch a.state {
+		case cti.AgentStateNotReady:
+			if a.outCall != 0 {
+				return 0, 0, false
+			}
+			return dialer.Ready, now.Sub(a.since), true
+		case cti.AgentStateWorkNotReady, cti.AgentStateWorkReady:
+			if a.wrapping {
+				return dialer.WrapUp, now.Sub(a.wrapFrom), true
+			}
+		}
+		return 0, 0, false
+	case a.checked:
+		if now.Before(a.busyTill) {
+			return dialer.WrapUp, now.Sub(a.wrapFrom), true
+		}
+		since := a.since
+		if a.busyTill.After(since) {
+			since = a.busyTill
+		}
+		return dialer.Ready, now.Sub(since), true
+	}
+	return 0, 0, false
+}
+
+func (c *Core) poolTick(now time.Time) {
+	p := c.pool
+	if !c.open {
+		return
+	}
+	p.tick = sim.After(c.sched, p.cfg.Tick, c.poolTick)
+	snap := dialer.Snapshot{Now: now}
+	for _, a := range c.order {
+		if ph, in, ok := c.poolPhaseOf(a, now); ok {
+			snap.Agents = append(snap.Agents, dialer.AgentLoad{ID: a.cfg.AgentID, Phase: ph, InPhase: in})
+		}
+	}
+	inflight := 0
+	for _, pc := range p.calls {
+		switch pc.phase {
+		case poolDialing:
+			snap.Dialing = append(snap.Dialing, now.Sub(pc.placed))
+			inflight++
+		case poolWaiting:
+			snap.Waiting++
+			inflight++
+		}
+	}
+	// Dials sent and not yet confirmed are ringing too.
+	for _, id := range p.held {
+		if id == 0 {
+			snap.Dialing = append(snap.Dialing, 0)
+			inflight++
+		}
+	}
+	snap.MaxNew = max(0, min(len(p.free), p.cfg.MaxInFlight-inflight))
+	want := p.cfg.Strategy.Decide(snap)
+	// Step 2: the blending factor scales the strategy's answer; the
+	// fraction is carried so a factor of 0.5 halves the calls over time.
+	x := float64(max(want, 0))*c.factor + p.carry
+	k := int(math.Floor(x + 1e-9))
+	p.carry = 0
+	if c.factor < 1 {
+		p.carry = max(0, x-float64(k))
+	}
+	k = min(k, snap.MaxNew)
+	for range k {
+		c.poolDial()
+	}
+}
+
+func (c *Core) poolDial() {
+	p := c.pool
+	if len(p.free) == 0 {
+		return
+	}
+	port := p.free[0]
+	p.free = p.free[1:]
+	p.held[port] = 0
+	c.dialSeq++
+	number := fmt.Sprintf("%s%07d", c.cfg.NumberPrefix, c.dialSeq)
+	c.request(&cti.MakePredictiveCallReq{
+		PeripheralID:        c.cfg.PeripheralID,
+		OriginatingDeviceID: port,
+		DialedNumber:        number,
+		AlertRings:          alertRings(c.cfg.NoAnswerTimeout),
+		CallVariable1:       c.cfg.Campaign,
+	}, pending{kind: reqPoolDial, agent: port, number: number})
+}
+
+func (c *Core) poolDialed(pd pending, conf *cti.MakePredictiveCallConf, now time.Time) {
+	p := c.pool
+	c.report.Attempts++
+	pc := &poolCall{id: conf.NewConnectionCallID, port: pd.agent, number: pd.number, placed: now, phase: poolDialing}
+	p.calls[pc.id] = pc
+	p.held[pc.port] = pc.id
+}
+
+func (c *Core) poolDialRefused(pd pending) {
+	c.report.Failed++
+	c.poolFreePort(pd.agent)
+}
+
+func (c *Core) poolFreePort(port string) {
+	p := c.pool
+	if _, ok := p.held[port]; !ok {
+		return
+	}
+	delete(p.held, port)
+	p.free = append(p.free, port)
+}
+
+// poolSettle tells the strategy a call's fate once.
+func (c *Core) poolSettle(pc *poolCall, o dialer.Outcome, now time.Time) {
+	if pc.settled {
+		return
+	}
+	pc.settled = true
+	if o.Live() {
+		c.pool.ab.Answered(o == dialer.Connected)
+	}
+	c.pool.cfg.Strategy.Settled(dialer.Settled{Placed: pc.placed, At: now, Outcome: o})
+}
+
+// poolEstablished handles CALL_ESTABLISHED of a pool call.
+func (c *Core) poolEstablished(pc *poolCall, e *cti.CallEstablishedEvent, now time.Time) {
+	switch {
+	case e.AnsweringDeviceID == pc.port:
+		pc.onPort = true
+	case pc.agent != "" && c.agents[pc.agent] != nil && e.AnsweringDeviceID == c.agents[pc.agent].cfg.Instrument:
+		c.poolConnected(pc, now)
+	case pc.phase == poolDialing:
+		// The customer answered (the far end's connection).
+		pc.phase, pc.answered = poolWaiting, now
+		c.pool.waiting = append(c.pool.waiting, pc.id)
+		pc.deadline = c.sched.At(now.Add(c.pool.cfg.ConnectWithin), func(at time.Time) { c.poolDeadline(pc.id, at) })
+		c.poolMatch(now)
+	}
+}
+
+// poolMatch hands the longest-waiting live answers to free agents, the agent
+// ready longest first.
+func (c *Core) poolMatch(now time.Time) {
+	p := c.pool
+	for len(p.waiting) > 0 {
+		pc := p.calls[p.waiting[0]]
+		if pc == nil || pc.phase != poolWaiting || pc.pending {
+			p.waiting = p.waiting[1:]
+			continue
+		}
+		var best *agentView
+		var bestIdle time.Duration
+		for _, a := range c.order {
+			ph, in, ok := c.poolPhaseOf(a, now)
+			if !ok || ph != dialer.Ready {
+				continue
+			}
+			if best == nil || in > bestIdle {
+				best, bestIdle = a, in
+			}
+		}
+		if best == nil {
+			return
+		}
+		p.waiting = p.waiting[1:]
+		pc.pending, pc.agent = true, best.cfg.AgentID
+		best.reserved = pc.id
+		c.request(&cti.TransferCallReq{
+			PeripheralID:                 c.cfg.PeripheralID,
+			ActiveConnectionCallID:       pc.id,
+			ActiveConnectionDeviceIDType: cti.ConnectionIDStatic,
+			ActiveConnectionDeviceID:     pc.port,
+			HeldConnectionCallID:         0xFFFFFFFF,
+			HeldConnectionDeviceIDType:   cti.ConnectionIDNone,
+			AgentInstrument:              pc.port,
+			DialedNumber:                 best.cfg.Instrument,
+		}, pending{kind: reqPoolTransfer, agent: best.cfg.AgentID, call: pc.id})
+	}
+}
+
+func (c *Core) poolConnected(pc *poolCall, now time.Time) {
+	a := c.agents[pc.agent]
+	if a == nil || pc.phase == poolConnected {
+		return
+	}
+	late := pc.phase == poolHarbor || now.Sub(pc.answered) > c.pool.cfg.ConnectWithin
+	pc.phase, pc.pending, pc.connected = poolConnected, false, now
+	c.sched.Cancel(pc.deadline)
+	a.reserved, a.poolCall, a.talkFrom = 0, pc.id, now
+	c.report.Connects++
+	if late {
+		// A transfer in flight at the deadline: the customer is with an
+		// agent, but after the limit, so it counts as abandoned.
+		c.pool.late++
+		if !pc.settled {
+			c.report.Abandoned++
+		}
+		c.poolSettle(pc, dialer.Abandoned, now)
+		return
+	}
+	c.poolSettle(pc, dialer.Connected, now)
+}
+
+// poolTransferRefused: the agent was taken meanwhile; try another.
+func (c *Core) poolTransferRefused(pd pending, what string, now time.Time) {
+	pc := c.pool.calls[pd.call]
+	if a := c.agents[pd.agent]; a != nil && a.reserved == pd.call {
+		a.reserved = 0
+	}
+	if pc == nil {
+		return
+	}
+	c.logf("controller: transfer of call %d to agent %s refused: %s", pc.id, pd.agent, what)
+	pc.pending, pc.agent = false, ""
+	if pc.phase == poolWaiting {
+		c.pool.waiting = append([]uint32{pc.id}, c.pool.waiting...)
+		c.poolMatch(now)
+	}
+}
+
+// poolDeadline: ConnectWithin has passed since the live answer.
+func (c *Core) poolDeadline(id uint32, now time.Time) {
+	pc := c.pool.calls[id]
+	if pc == nil || pc.phase != poolWaiting {
+		return
+	}
+	if pc.pending {
+		// The transfer is on its way; if it fails the call is abandoned
+		// then (poolTransferRefused finds it past its deadline).
+		pc.deadline = c.sched.At(now.Add(100*time.Millisecond), func(at time.Time) { c.poolDeadline(id, at) })
+		return
+	}
+	pc.phase = poolHarbor
+	c.report.Abandoned++
+	c.poolSettle(pc, dialer.Abandoned, now)
+	c.logf("controller: call %d to %s abandoned: no agent within %v; safe-harbour message on port %s", id, pc.number, c.pool.cfg.ConnectWithin, pc.port)
+	pc.deadline = c.sched.At(now.Add(c.pool.cfg.SafeHarbor), func(time.Time) {
+		if c.pool.calls[id] == nil || !c.open {
+			return
+		}
+		c.request(&cti.ClearCallReq{PeripheralID: c.cfg.PeripheralID, ConnectionCallID: id,
+			ConnectionDeviceIDType: cti.ConnectionIDStatic, ConnectionDeviceID: pc.port}, pending{kind: reqClear, call: id})
+	})
+}
+
+// poolFailed: CALL_FAILED (busy, no answer, unobtainable).
+func (c *Core) poolFailed(pc *poolCall, cause cti.EventCause, now time.Time) {
+	switch cause {
+	case 3: // CEC_BUSY
+		c.report.Busy++
+	case 10, 35: // CEC_CALL_NOT_ANSWERED, CEC_TIME_OUT
+		c.report.NoAnswer++
+	default:
+		c.report.Failed++
+	}
+	c.poolSettle(pc, dialer.NotAnswered, now)
+}
+
+// poolLeft: a connection of a pool call was cleared or transferred away.
+func (c *Core) poolLeft(pc *poolCall, device string) {
+	if device == pc.port && pc.onPort {
+		pc.onPort = false
+		c.poolFreePort(pc.port)
+	}
+}
+
+// poolEnded: END_CALL.
+func (c *Core) poolEnded(pc *poolCall, now time.Time) {
+	p := c.pool
+	delete(p.calls, pc.id)
+	c.sched.Cancel(pc.deadline)
+	if id, ok := p.held[pc.port]; ok && id == pc.id {
+		c.poolFreePort(pc.port)
+	}
+	switch pc.phase {
+	case poolDialing:
+		c.poolSettle(pc, dialer.NotAnswered, now)
+	case poolWaiting:
+		// The customer hung up before an agent came: the dialer's
+		// abandon all the same (conservative: the agent was not there).
+		c.report.Abandoned++
+		c.poolSettle(pc, dialer.Abandoned, now)
+	}
+	if a := c.agents[pc.agent]; a != nil {
+		if a.reserved == pc.id {
+			a.reserved = 0
+		}
+		if a.poolCall == pc.id {
+			a.poolCall = 0
+			talk := now.Sub(a.talkFrom)
+			if !a.inICM {
+				a.talkAcc += talk // ICM agents' talk comes from their states
+			}
+			a.wrapFrom, a.since = now, now
+			if a.inICM {
+				a.wrapping, a.lastTalk = true, talk
+			} else {
+				a.busyTill = now.Add(c.cfg.AfterCallWork)
+				p.cfg.Strategy.Handled(talk, c.cfg.AfterCallWork)
+				c.sched.At(a.busyTill, func(at time.Time) {
+					if c.pool != nil && c.open {
+						c.poolMatch(at)
+					}
+				})
+			}
+		}
+	}
+}
+
+// poolAgentState follows a campaign agent's wrap-up (ICM agents).
+func (c *Core) poolAgentState(a *agentView, st cti.AgentState, now time.Time) {
+	if !a.wrapping {
+		return
+	}
+	switch st {
+	case cti.AgentStateWorkNotReady, cti.AgentStateWorkReady, cti.AgentStateTalking:
+		return
+	}
+	a.wrapping = false
+	c.pool.cfg.Strategy.Handled(a.lastTalk, now.Sub(a.wrapFrom))
+}
+
+// PoolReport is pool mode's part of the report.
+type PoolReport struct {
+	Strategy     string
+	Ports        int
+	LiveAnswered int64
+	Abandoned    int64
+	AbandonRate  float64
+	AbandonLimit float64
+	// LateConnects are live answers connected after ConnectWithin (a
+	// transfer was in flight at the deadline); they are counted abandoned.
+	LateConnects int
+}
+
+func (c *Core) poolReport() *PoolReport {
+	p := c.pool
+	if p == nil {
+		return nil
+	}
+	return &PoolReport{Strategy: p.cfg.Strategy.Name(), Ports: len(p.cfg.Ports), LiveAnswered: p.ab.LiveAnswered,
+		Abandoned: p.ab.Abandoned, AbandonRate: p.ab.Rate(), AbandonLimit: p.cfg.AbandonLimit, LateConnects: p.late}
+}
