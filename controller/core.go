@@ -759,7 +759,9 @@ func (c *Core) endCall(id uint32, now time.Time) {
 	}
 	if a := c.agents[oc.agent]; a != nil && a.outCall == id {
 		a.outCall = 0
-		if !a.inICM {
+		if !a.inICM && oc.connected {
+			// After-call work follows a conversation, not a busy signal
+			// or a call nobody answered.
 			a.busyTill = now.Add(c.cfg.AfterCallWork)
 			c.sched.At(a.busyTill, func(time.Time) { c.paceSoon() })
 		} else {

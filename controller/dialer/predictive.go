@@ -348,7 +348,10 @@ func (p *Predictive) Decide(s Snapshot) int {
 		return 0
 	}
 	ready := s.Count(Ready)
-	if p.window.LiveAnswered >= 50 && !p.window.Within(p.cfg.AbandonLimit) {
+	// The window must be long enough for the limit to mean something: at
+	// 0.15 % one abandon in the first 50 answers is not a breach yet.
+	enough := float64(p.window.LiveAnswered) >= max(50, 3/p.cfg.AbandonLimit)
+	if enough && !p.window.Within(p.cfg.AbandonLimit) {
 		// Over the limit for the window: one line per ready agent, as a
 		// progressive dialer, until the rate is back under.
 		return max(0, ready-len(s.Dialing)-s.Waiting)

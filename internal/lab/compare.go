@@ -95,6 +95,10 @@ type CompareResult struct {
 	// (dialer-anchors.md §5.6 E), the lower bound a state-aware dialer
 	// must beat.
 	ErlangBBound float64
+	// ErlangBBoundWithWrap is the same bound when each call also holds
+	// its agent for the scenario's mean wrap-up: the service time is talk
+	// + wrap and the talk share is the bound × talk/(talk + wrap).
+	ErlangBBoundWithWrap float64
 }
 
 // Compare runs each strategy on the same seeded traffic.
@@ -137,6 +141,15 @@ func Compare(ctx context.Context, opts CompareOptions) (*CompareResult, error) {
 	}
 
 	res := &CompareResult{ErlangBBound: erlangBBound(agents, limit)}
+	talk, wrap := sized.Outbound.Talk.Mean.D().Seconds(), 0.0
+	for _, g := range sized.Agents {
+		if g.IsDefinedIn(scenarios.DefinedInController) {
+			wrap = g.WrapUp.Mean.D().Seconds()
+		}
+	}
+	if talk > 0 {
+		res.ErlangBBoundWithWrap = round(res.ErlangBBound*talk/(talk+wrap), 4)
+	}
 	// Ours at a given limit, each run once.
 	oursAt := map[float64]CompareRow{}
 	ourRun := func(l float64) (CompareRow, error) {
@@ -323,7 +336,7 @@ func WriteCompare(w io.Writer, res *CompareResult) {
 		fmt.Fprintf(w, " %s → %s at %s;", f.Parameter, pct(f.Occupancy), pct(f.AbandonRate))
 	}
 	if len(res.Rows) > 0 {
-		fmt.Fprintf(w, "\nErlang-B open-loop bound (dialer-anchors.md §5.6 E) for %d agents at %s abandon: %s talk share\n",
-			res.Rows[0].Agents, pct(res.Rows[0].AbandonLimit), pct(res.ErlangBBound))
+		fmt.Fprintf(w, "\nErlang-B open-loop bound (dialer-anchors.md §5.6 E) for %d agents at %s abandon: %s talk share (no wrap-up), %s with this scenario's wrap-up\n",
+			res.Rows[0].Agents, pct(res.Rows[0].AbandonLimit), pct(res.ErlangBBound), pct(res.ErlangBBoundWithWrap))
 	}
 }

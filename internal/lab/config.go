@@ -106,7 +106,7 @@ func ControllerConfig(sc *scenarios.Scenario, noBlend bool) (controller.Config, 
 		if g.Role == scenarios.RoleOutbound {
 			role = controller.OutboundOnly
 		}
-		if g.WrapUp.Mean > 0 && role == controller.OutboundOnly {
+		if (g.WrapUp.Mean > 0 || g.WrapUp.Shape != "") && role == controller.OutboundOnly {
 			cfg.AfterCallWork = g.WrapUp.Mean.D()
 		}
 		for n := 0; n < g.Count; n++ {
