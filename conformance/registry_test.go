@@ -37,7 +37,7 @@ type registryEntry struct {
 
 // sectionRE is a reference section: a document of /work/shared/reference
 // (as the team calls it) and a § number.
-var sectionRE = regexp.MustCompile(`^(cti-protocol|ipcc-behaviour)\.md §[0-9]+(\.[0-9]+)*( ?\([a-e]\))?(, (cti-protocol\.md |ipcc-behaviour\.md )?§[0-9]+(\.[0-9]+)*( ?\([a-e]\))?)*$`)
+var sectionRE = regexp.MustCompile(`^(cti-protocol|ipcc-behaviour|dialer-anchors)\.md §[0-9]+(\.[0-9]+)*( ?\([a-e]\))?(, (cti-protocol\.md |ipcc-behaviour\.md |dialer-anchors\.md )?§[0-9]+(\.[0-9]+)*( ?\([a-e]\))?)*$`)
 
 func loadRegistry(path string) (*registry, error) {
 	b, err := os.ReadFile(path)
@@ -211,7 +211,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s: protocol spec %s (%s) names no reference section (section: \"cti-protocol.md §5.2\")", registryPath, e.ID, e.Step)
 		}
 		if e.Section != "" && !sectionRE.MatchString(e.Section) {
-			t.Errorf("%s: spec %s: section %q is not of the form \"cti-protocol.md §5.2\" or \"ipcc-behaviour.md §3.4\"", registryPath, e.ID, e.Section)
+			t.Errorf("%s: spec %s: section %q is not of the form \"cti-protocol.md §5.2\", \"ipcc-behaviour.md §3.4\" or \"dialer-anchors.md §3\"", registryPath, e.ID, e.Section)
 		}
 	}
 	for step := range reg.Steps {

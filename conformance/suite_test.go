@@ -131,6 +131,17 @@ var _ = BeforeSuite(func() {
 			protoFx, protoErr = startProtocol(nil)
 		}()
 	}
+	// The dialer labs (in-process only, like the mismatched lab: a remote
+	// centre would need the dialer scenarios' ports and customers) start
+	// alongside too, so that their minute of dialing overlaps the rest.
+	if wantDialer() && *flagCTIAddr == "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer GinkgoRecover()
+			dialerErr = startDialerLabs()
+		}()
+	}
 	wg.Wait()
 	Expect(mainErr).NotTo(HaveOccurred(), "starting the target")
 	if wantProto && *flagCTIAddr != "" {
@@ -138,6 +149,7 @@ var _ = BeforeSuite(func() {
 	}
 	Expect(protoErr).NotTo(HaveOccurred(), "starting the protocol target")
 	Expect(limErr).NotTo(HaveOccurred(), "starting the mismatched in-process lab")
+	Expect(dialerErr).NotTo(HaveOccurred(), "starting the dialer labs")
 	GinkgoWriter.Printf("target %s: CTI Server %s, scenario %s\n", mainFx.t.Name(), mainFx.t.CTIAddr(), mainFx.sc.Name)
 	if limitsFx != nil {
 		GinkgoWriter.Printf("mismatch lab: CTI Server %s, scenario %s\n", limitsFx.t.CTIAddr(), limitsFx.sc.Name)
@@ -145,13 +157,18 @@ var _ = BeforeSuite(func() {
 	if protoFx != nil {
 		GinkgoWriter.Printf("protocol target: CTI Server %s, scenario %s\n", protoFx.t.CTIAddr(), protoFx.sc.Name)
 	}
+	for _, f := range []*fixture{progFx, predFx, ratioFx} {
+		if f != nil {
+			GinkgoWriter.Printf("dialer lab: CTI Server %s, scenario %s\n", f.t.CTIAddr(), f.sc.Name)
+		}
+	}
 })
 
 var _ = AfterSuite(func() {
 	if protoFx != nil {
 		Expect(protoFx.close()).To(Succeed())
 	}
-	for _, f := range []*fixture{mainFx, limitsFx} {
+	for _, f := range []*fixture{mainFx, limitsFx, progFx, predFx, ratioFx} {
 		if f != nil {
 			Expect(f.close()).To(Succeed())
 		}
@@ -168,6 +185,10 @@ var _ = AfterEach(func() {
 		if protoFx != nil && CurrentSpecReport().Failed() {
 			AddReportEntry("target log (protocol)", strings.Join(lastN(protoFx.t.Log(), 300), "\n"), ReportEntryVisibilityFailureOrVerbose)
 		}
+		return
+	}
+	if slices.Contains(CurrentSpecReport().Labels(), "dialer") {
+		dialerTranscripts(CurrentSpecReport().Labels())
 		return
 	}
 	if slices.Contains(CurrentSpecReport().Labels(), "integration-limits") {
