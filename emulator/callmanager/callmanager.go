@@ -6,7 +6,11 @@
 // and to the agent's phone.
 //
 // CallManager is where signalling becomes CTI: a call arriving at a route
-// point is given to the PG and the router (centre.Incoming); the phone's
+// point is given to the PG and the router (centre.Incoming); a call
+// addressed to a line (an agent's extension — a SIP dialer's transfer of
+// its customer to the agent it reserved, arriving from the gateway) rings
+// that phone directly with auto-answer (pg.DirectIncoming, DirectAnswered);
+// the phone's
 // 180 Ringing reports the routed call at the agent (pg.DeviceAlerting →
 // CALL_DELIVERED); its 200 OK is the agent answering (pg.AnswerCall →
 // CALL_ESTABLISHED); a BYE is a party hanging up. In the other direction the
@@ -116,6 +120,9 @@ type CallManager struct {
 // Stats counts CallManager's calls.
 type Stats struct {
 	Inbound, Outbound, ToIVR, ToPhone, PhoneAnswered, Transfers, NoRoute, NoPhone uint64
+	// Direct counts calls addressed to an extension (a dialer's transfers)
+	// the PG took; DirectRefused those it refused (agent busy, offline).
+	Direct, DirectRefused uint64
 }
 
 type call struct {
@@ -138,6 +145,11 @@ type call struct {
 	phone       *sipnode.Leg
 	phoneCancel context.CancelFunc
 	alerted     bool
+
+	// direct: a call addressed to the extension itself (DirectIncoming),
+	// auto-answered; failCode is the phone's refusal, passed back.
+	direct   bool
+	failCode int
 
 	// predictive call
 	dial     pstn.DialHandler
@@ -345,6 +357,10 @@ func (cm *CallManager) onInvite(in *sipnode.Incoming) {
 		return
 	}
 	if !cm.rp[to] {
+		if _, line := cm.cfg.Lines[to]; line {
+			cm.cfg.Post(func() { cm.direct(in) })
+			return
+		}
 		cm.count(func(s *Stats) { s.NoRoute++ })
 		_ = in.Reject(404, "Not Found")
 		return
@@ -354,6 +370,58 @@ func (cm *CallManager) onInvite(in *sipnode.Incoming) {
 		sipCallID = h.Value()
 	}
 	cm.cfg.Post(func() { cm.routePoint(in, sipCallID) })
+}
+
+// direct takes a call addressed to a line's extension: a dialer's customer
+// transferred (REFER → the gateway's INVITE) to the agent it reserved. The
+// PG reports the call at the agent (pg.DirectIncoming) and the phone is
+// rung with auto-answer: the reserved agent is waiting on the headset. The
+// call variables come in X-CallVariableN headers.
+func (cm *CallManager) direct(in *sipnode.Incoming) {
+	ext := in.To()
+	inc := pg.Incoming{ANI: in.From(), DNIS: ext, DialedNumber: ext}
+	for i := range inc.CallVariables {
+		if h := in.Req.GetHeader(sipnode.CallVariableHeader(i + 1)); h != nil {
+			inc.CallVariables[i] = h.Value()
+		}
+	}
+	id, err := cm.cfg.Centre.PG().DirectIncoming(inc, ext)
+	if err != nil {
+		cm.count(func(s *Stats) { s.DirectRefused++ })
+		cm.cfg.Logf("callmanager: call for %s from %s: %v", ext, in.From(), err)
+		code, reason := 486, "Busy Here"
+		var cf *pg.ControlFailure
+		if errors.As(err, &cf) {
+			switch cf.Code {
+			case pg.CFInvalidDestination:
+				code, reason = 404, "Not Found"
+			case pg.CFResourceOutOfService:
+				code, reason = 503, "Service Unavailable"
+			}
+		}
+		go func() { _ = in.Reject(code, reason) }()
+		return
+	}
+	cm.count(func(s *Stats) { s.Direct++ })
+	c := &call{id: id, ani: in.From(), in: in, offer: in.Req.Body(), direct: true}
+	cm.calls[id] = c
+	cm.goSIP(func(ctx context.Context) {
+		select {
+		case <-in.Cancelled():
+			cm.cfg.Post(func() { cm.callerGone(c) })
+		case <-in.Finished():
+		case <-ctx.Done():
+		}
+	})
+	cm.ringPhone(c, ext, true)
+}
+
+// AutoAnswers reports whether call callID rings a phone that answers by
+// itself (a dialer's transfer to its reserved agent), so the agent has
+// nothing to do to answer it (on the loop).
+func (cm *CallManager) AutoAnswers(callID uint32) bool {
+	c, ok := cm.calls[callID]
+	return ok && c.direct
 }
 
 func (cm *CallManager) routePoint(in *sipnode.Incoming, sipCallID string) {
@@ -538,6 +606,12 @@ func (cm *CallManager) ringPhone(c *call, ext string, autoAnswer bool) {
 	if !ok {
 		cm.count(func(s *Stats) { s.NoPhone++ })
 		cm.cfg.Logf("callmanager: call %d: no phone registered on %s", c.id, ext)
+		if c.direct {
+			c.failCode = 480
+			_ = cm.cfg.Centre.PG().ClearCall(c.id)
+			cm.reconcile(c)
+			return
+		}
 		if !c.outbound {
 			cm.cfg.Centre.PG().TransferFailed(c.id)
 		} else {
@@ -548,6 +622,11 @@ func (cm *CallManager) ringPhone(c *call, ext string, autoAnswer bool) {
 	}
 	var target sip.Uri
 	if err := sip.ParseUri(b.Contact, &target); err != nil {
+		if c.direct {
+			_ = cm.cfg.Centre.PG().ClearCall(c.id)
+			cm.reconcile(c)
+			return
+		}
 		cm.cfg.Centre.PG().TransferFailed(c.id)
 		return
 	}
@@ -581,6 +660,16 @@ func (cm *CallManager) phoneRinging(c *call, ext string) {
 	if c.ended || c.ext != ext || c.alerted || c.outbound {
 		return
 	}
+	if c.direct {
+		// The PG reported the call at the device already; the caller
+		// hears ringback until the phone answers.
+		c.alerted = true
+		if !c.answered {
+			in := c.in
+			cm.goSIP(func(context.Context) { _ = in.Progress(180, "Ringing", nil) })
+		}
+		return
+	}
 	c.alerted = true
 	if !c.answered && c.in != nil {
 		in := c.in
@@ -593,6 +682,18 @@ func (cm *CallManager) phoneRinging(c *call, ext string) {
 
 func (cm *CallManager) phoneAnswered(c *call, ext string, leg *sipnode.Leg, err error) {
 	if err != nil {
+		if c.direct && c.ext == ext && c.phone == nil && !c.ended {
+			// The phone refused or never answered: the call ends, and the
+			// gateway hears why.
+			c.phoneCancel = nil
+			cm.cfg.Logf("callmanager: call %d: phone %s: %v", c.id, ext, err)
+			if code := sipnode.StatusOf(err); code >= 400 {
+				c.failCode = code
+			}
+			_ = cm.cfg.Centre.PG().ClearCall(c.id)
+			cm.reconcile(c)
+			return
+		}
 		if c.ext == ext && c.phone == nil {
 			c.phoneCancel = nil
 			if !c.alerted && !c.outbound && !c.ended {
@@ -611,7 +712,15 @@ func (cm *CallManager) phoneAnswered(c *call, ext string, leg *sipnode.Leg, err 
 	cm.count(func(s *Stats) { s.PhoneAnswered++ })
 	c.phone, c.phoneCancel = leg, nil
 	p := cm.cfg.Centre.PG()
-	if !c.outbound {
+	if c.direct {
+		if err := p.DirectAnswered(c.id); err != nil {
+			cm.cfg.Logf("callmanager: call %d: answer at %s: %v", c.id, ext, err)
+			cm.goSIP(func(ctx context.Context) { _ = leg.Bye(ctx) })
+			c.phone = nil
+			cm.later(func() { cm.reconcile(c) })
+			return
+		}
+	} else if !c.outbound {
 		if !c.alerted {
 			c.alerted = true
 			if !p.DeviceAlerting(c.id) {
@@ -676,11 +785,15 @@ func (cm *CallManager) callerGone(c *call) {
 	if c.ended {
 		return
 	}
-	if c.outbound {
+	switch {
+	case c.outbound:
 		if c.dial.HungUp != nil {
 			c.dial.HungUp()
 		}
-	} else {
+	case c.direct:
+		// Not a routed call: the router never knew it.
+		cm.cfg.Centre.PG().TrunkDisconnected(c.id)
+	default:
 		cm.cfg.Centre.Hangup(c.id)
 	}
 	cm.later(func() { cm.reconcile(c) })
@@ -749,7 +862,7 @@ func (cm *CallManager) reconcile(c *call) {
 		cm.endCall(c)
 		return
 	}
-	if c.outbound || c.ext == "" {
+	if c.outbound || c.direct || c.ext == "" {
 		return
 	}
 	// Still the agent's call? After RONA (or TransferFailed) the PG has
@@ -799,7 +912,11 @@ func (cm *CallManager) endCall(c *call) {
 	cm.releaseTR(c)
 	if c.in != nil && !c.answered {
 		in := c.in
-		cm.goSIP(func(context.Context) { _ = in.Reject(480, "Temporarily Unavailable") })
+		code := 480
+		if c.failCode != 0 {
+			code = c.failCode
+		}
+		cm.goSIP(func(context.Context) { _ = in.Reject(code, sipReason(code)) })
 	}
 	if c.port != nil {
 		port := c.port
@@ -939,4 +1056,22 @@ func (cm *CallManager) Describe() string {
 	ns := cm.node.Stats()
 	return fmt.Sprintf("callmanager %s: %d inbound, %d outbound, %d to IVR, %d to phones (%d answered), %d no route, %d no phone; SIP %d INVITEs, %d bad",
 		cm.node.Addr(), st.Inbound, st.Outbound, st.ToIVR, st.ToPhone, st.PhoneAnswered, st.NoRoute, st.NoPhone, ns.Invites, ns.BadRequests)
+}
+
+func sipReason(code int) string {
+	switch code {
+	case 404:
+		return "Not Found"
+	case 408:
+		return "Request Timeout"
+	case 486:
+		return "Busy Here"
+	case 487:
+		return "Request Terminated"
+	case 503:
+		return "Service Unavailable"
+	case 603:
+		return "Decline"
+	}
+	return "Temporarily Unavailable"
 }

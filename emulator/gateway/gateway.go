@@ -13,7 +13,11 @@
 // alerts, 183 Session Progress with in-band busy tone or SIT and
 // announcement before a failure, 200 + ACK, 486, 480, 404, 503, CANCEL →
 // 487; the cause ↔ status mapping is the configurable
-// CauseMap (RFC 3398, ipcc-behaviour.md §4.2). Toward an outside peer the
+// CauseMap (RFC 3398, ipcc-behaviour.md §4.2). An answered call from the
+// PSTN model can be blind-transferred by whoever placed it (a SIP dialer,
+// on live voice): REFER → INVITE to CallManager for the Refer-To user, the
+// customer's media re-anchored on the new leg, NOTIFY with message/sipfrag
+// (transfer.go). Toward an outside peer the
 // gateway anchors media (two RTP streams bridged), as a gateway or SBC
 // does, so the peer never sees the inside addresses.
 //
@@ -76,6 +80,10 @@ type Stats struct {
 	InboundModel, InboundOutside, InboundFailed  int
 	Outbound, OutboundAnswered, OutboundRejected int
 	OutboundCancelled                            int
+	// OutboundTransferred counts answered outbound calls a REFER moved to
+	// another destination (a dialer's blind transfer to an agent);
+	// TransferFailed the REFERs whose INVITE failed.
+	OutboundTransferred, TransferFailed int
 }
 
 // Gateway is the emulated voice gateway.
@@ -463,36 +471,37 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 			case "answered":
 				kind, _ := f.outcome.AnsweredSound()
 				g.play(hs, pstn.NewSound(kind, r, pstn.SoundOptions{}))
+				oc := &outCall{g: g, number: number, st: st, hs: hs, drop: drop, seed: f.seed, done: make(chan struct{})}
 				leg, err = in.Answer(sdp, sipnode.LegEvents{
 					OnReinvite: func(l *sipnode.Leg, o sipnode.Media) []byte {
-						hs.offer(o)
+						oc.reinvite(l, o)
 						return nil
 					},
-					OnEnd: func(l *sipnode.Leg, why sipnode.EndReason) {
-						if why == sipnode.EndRemoteBye {
-							drop()
-						}
-						_ = st.Close()
-					},
+					OnRefer: oc.refer,
+					OnEnd:   oc.legEnded,
 				})
 				if err != nil {
 					drop()
 					_ = st.Close()
 					return
 				}
+				oc.mu.Lock()
+				oc.leg = leg
+				oc.mu.Unlock()
 				g.mu.Lock()
 				g.stats.OutboundAnswered++
 				g.mu.Unlock()
-				// The leg lives on; a "hungup" fate ends it.
+				// The call lives on (on this leg, or on the leg a REFER
+				// moved it to); a "hungup" fate ends it.
 				g.goSIP(func() {
 					for {
 						select {
 						case f := <-events:
 							if f.kind == "hungup" {
-								_ = leg.Bye(g.ctx)
+								oc.hangUp()
 								return
 							}
-						case <-leg.Done():
+						case <-oc.done:
 							return
 						case <-g.ctx.Done():
 							return

@@ -68,6 +68,8 @@ var pureFiles = []string{
 	"emulator/gateway/q850.go",
 	"emulator/callmanager/registrar.go",
 	"internal/sipnode/sdp.go",
+	"controller/sipdialer/core.go",
+	"controller/sipdialer/outcome.go",
 }
 
 func TestArchitecturePureCores(t *testing.T) {

@@ -34,6 +34,18 @@ func stamped(sched sim.Scheduler, logf func(string, ...any)) func(string, ...any
 	}
 }
 
+// wallStamped stamps log lines with the wall clock: in real time the loop's
+// clock is the wall clock, and the voice components log from their own
+// goroutines, where reading the loop's clock would race with the loop.
+func wallStamped(logf func(string, ...any)) func(string, ...any) {
+	if logf == nil {
+		return nil
+	}
+	return func(format string, args ...any) {
+		logf("%s "+format, append([]any{time.Now().Format("15:04:05.000")}, args...)...)
+	}
+}
+
 // Simulate runs the scenario in virtual time: the same emulator, CTI Server
 // and controller cores as Up, exchanging real encoded CTI frames over a
 // simulated link. The result depends only on the scenario and the seed.
@@ -190,7 +202,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		return nil, errors.New("lab: no scenario")
 	}
 	loop := sim.NewLoop(time.Now())
-	logf := stamped(loop, opts.Logf)
+	logf := wallStamped(opts.Logf)
 	ccfg := CentreConfig(sc)
 	ccfg.Start = time.Time{} // the arrival profile starts now
 	var vc *voice

@@ -54,10 +54,14 @@ func (v *voice) Transfer(callID uint32, device string)     { v.cm.Transfer(callI
 func (v *voice) Dial(r pg.DialRequest, h pstn.DialHandler) { v.cm.Dial(r, h) }
 
 // AnswerCall is the agent answering. A call CallManager carries over SIP is
-// answered on the phone (its 200 OK reaches the PG through CallManager);
+// answered on the phone (its 200 OK reaches the PG through CallManager),
+// or needs no answer when the phone auto-answers (a dialer's transfer);
 // calls set up by CTI call control between agents (MakeCall, consultation,
 // transfer, conference) have no SIP legs and are answered at the PG.
 func (v *voice) AnswerCall(instrument string, callID uint32) error {
+	if v.cm.AutoAnswers(callID) {
+		return nil // the phone went off-hook by itself (a dialer's transfer)
+	}
 	if v.cm.Carries(callID) {
 		return v.phones.Answer(instrument)
 	}

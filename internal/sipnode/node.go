@@ -104,9 +104,9 @@ func Start(cfg Config) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	pc, err := net.ListenPacket("udp4", cfg.Addr)
+	pc, ln, err := listen(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("sip %s: %w", cfg.Name, err)
+		return nil, err
 	}
 	rb := cfg.ReadBuffer
 	if rb == 0 {
@@ -118,13 +118,6 @@ func Start(cfg Config) (*Node, error) {
 	}
 	ap := pc.LocalAddr().(*net.UDPAddr).AddrPort()
 	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	var ln net.Listener
-	if !cfg.NoTCP {
-		if ln, err = net.Listen("tcp4", ap.String()); err != nil {
-			pc.Close()
-			return nil, fmt.Errorf("sip %s (tcp): %w", cfg.Name, err)
-		}
-	}
 	host := ap.Addr().String()
 	n := &Node{cfg: cfg, addr: ap, log: log, legs: map[string]*Leg{}, acks: map[string]*sipgo.DialogServerSession{}, pc: pc, ln: ln}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ipcclab-"+cfg.Name), sipgo.WithUserAgentHostname(host),
@@ -196,6 +189,30 @@ func Start(cfg Config) (*Node, error) {
 	}
 	n.Close()
 	return nil, fmt.Errorf("sip %s: listener did not start", cfg.Name)
+}
+
+// listen binds the UDP socket and, unless NoTCP, a TCP listener on the same
+// port. With port 0 the UDP port the system picks may be taken for TCP (by
+// another process, or a test beside this one): then it tries another.
+func listen(cfg Config) (net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(cfg.Addr)
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp4", cfg.Addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sip %s: %w", cfg.Name, err)
+		}
+		if cfg.NoTCP {
+			return pc, nil, nil
+		}
+		ln, err := net.Listen("tcp4", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if port != "0" || attempt >= 20 {
+			return nil, nil, fmt.Errorf("sip %s (tcp): %w", cfg.Name, err)
+		}
+	}
 }
 
 // Addr is the node's SIP address.
@@ -331,14 +348,16 @@ func (n *Node) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	in.dlg = dlg
-	gone := make(chan struct{}, 1)
-	if !tx.OnCancel(func(*sip.Request) { gone <- struct{}{} }) {
+	// Cancelled closes as soon as the CANCEL is processed (the transaction
+	// layer answers 487), also while OnInvite is still running: a handler
+	// that waits in OnInvite for the call's fate must see it.
+	if !tx.OnCancel(func(*sip.Request) { in.cancel() }) {
 		return // cancelled already: the transaction layer answered 487
 	}
 	n.cfg.OnInvite(in)
 	select {
 	case <-in.final:
-	case <-gone:
+	case <-in.cancelled:
 	case <-tx.Done():
 	}
 	in.mu.Lock()
@@ -347,7 +366,7 @@ func (n *Node) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	in.mu.Unlock()
 	if !done {
 		n.cancelled.Add(1)
-		close(in.cancelled)
+		in.cancel()
 		_ = dlg.Close()
 	}
 }
@@ -385,11 +404,14 @@ type Incoming struct {
 	tx       sip.ServerTransaction
 	dlg      *sipgo.DialogServerSession
 
-	mu        sync.Mutex
-	done      bool
-	final     chan struct{}
-	cancelled chan struct{}
+	mu         sync.Mutex
+	done       bool
+	final      chan struct{}
+	cancelled  chan struct{}
+	cancelOnce sync.Once
 }
+
+func (in *Incoming) cancel() { in.cancelOnce.Do(func() { close(in.cancelled) }) }
 
 // From is the calling user (the From URI's user part).
 func (in *Incoming) From() string { return in.Req.From().Address.User }
@@ -472,6 +494,9 @@ func (in *Incoming) Reject(code int, reason string, hdrs ...sip.Header) error {
 type ResponseError struct {
 	Code   int
 	Reason string
+	// Cause is the Q.850 cause of the response's Reason header
+	// ("Q.850;cause=17", RFC 3326), 0 when it has none.
+	Cause int
 }
 
 func (e *ResponseError) Error() string { return strconv.Itoa(e.Code) + " " + e.Reason }
@@ -548,7 +573,7 @@ func (n *Node) Invite(ctx context.Context, from string, target sip.Uri, sdpBody 
 		_ = dlg.Close()
 		var de *sipgo.ErrDialogResponse
 		if errors.As(err, &de) {
-			return nil, &ResponseError{Code: de.Res.StatusCode, Reason: de.Res.Reason}
+			return nil, &ResponseError{Code: de.Res.StatusCode, Reason: de.Res.Reason, Cause: Q850Cause(de.Res)}
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: %w", context.Canceled, err)
