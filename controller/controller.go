@@ -89,6 +89,10 @@ type Config struct {
 	// AfterCallWork is how long an outbound-only agent (not an ICM agent, so
 	// without wrap-up states on the wire) stays busy after a call.
 	AfterCallWork time.Duration
+	// Reserve, when set with BlendEnabled, blends by the threshold policy
+	// (reserve.go) instead of the reactive triggers of Blend; Blend still
+	// names the monitored skill groups.
+	Reserve *blend.ReserveConfig
 	// Pool, when set, dials the campaign from dialer ports with a pacing
 	// strategy (pool.go) instead of the progressive per-agent pacer.
 	Pool *PoolConfig
@@ -134,6 +138,11 @@ func (c Config) Validate() error {
 	if c.BlendEnabled {
 		if err := c.Blend.Validate(); err != nil {
 			errs = append(errs, err)
+		}
+		if c.Reserve != nil {
+			if err := c.Reserve.Validate(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if c.OutboundEnabled && c.Pool == nil {
@@ -194,6 +203,10 @@ type agentView struct {
 	wrapping bool          // ICM agent in wrap-up after a campaign call
 	lastTalk time.Duration // that call's talk time
 	talkAcc  time.Duration // talk time so far (see Report.TalkSeconds)
+	// earmarked: kept free for blending to lend (poolEarmark).
+	earmarked bool
+	// lent: lent to ICM in reserve mode.
+	lent bool
 }
 
 // outCall is one campaign attempt.

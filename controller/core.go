@@ -71,9 +71,10 @@ type Core struct {
 	monitor []uint32
 	calls   map[uint32]*outCall
 
-	policy *blend.Policy
-	pacer  *dialer.Pacer
-	pool   *poolState
+	policy  *blend.Policy
+	reserve *reserveState
+	pacer   *dialer.Pacer
+	pool    *poolState
 
 	hbTimer, pollTimer sim.Timer
 	paceTimer          sim.Timer
@@ -107,7 +108,17 @@ func NewCore(cfg Config, sched sim.Scheduler) (*Core, error) {
 		c.byDev[a.Instrument] = v
 		c.order = append(c.order, v)
 	}
-	if cfg.BlendEnabled {
+	if cfg.BlendEnabled && cfg.Reserve != nil {
+		r, err := blend.NewReserve(*cfg.Reserve)
+		if err != nil {
+			return nil, err
+		}
+		c.reserve = &reserveState{r: r}
+		for _, g := range cfg.Blend.SkillGroups {
+			c.monitor = append(c.monitor, uint32(g))
+			c.groups[uint32(g)] = &groupSample{}
+		}
+	} else if cfg.BlendEnabled {
 		p, err := blend.New(cfg.Blend)
 		if err != nil {
 			return nil, err
@@ -144,10 +155,13 @@ func (c *Core) Status() Status {
 		k := c.policy.Counters()
 		r.MovesToInbound, r.MovesToOutbound = int(k.MovesToInbound), int(k.MovesToOutbound)
 	}
+	if c.reserve != nil {
+		r.MovesToInbound, r.MovesToOutbound = c.reserve.lends, c.reserve.returns
+	}
 	now := c.sched.Now()
 	var talk time.Duration
 	for _, a := range c.order {
-		if c.policy != nil && c.policy.IsLent(a.cfg.AgentID) {
+		if c.isLent(a) {
 			r.Lent = append(r.Lent, a.cfg.AgentID)
 		}
 		talk += a.talkAcc
@@ -464,6 +478,7 @@ func (c *Core) agentState(e *cti.AgentStateEvent, now time.Time) {
 			c.mismatch(a.cfg.AgentID, fmt.Sprintf("agent %s is configured outbound-only in the controller but ICM reports its state: ICM may route inbound calls to it", a.cfg.AgentID))
 		}
 	}
+	prev, prevSince := a.state, a.since
 	if a.state != e.AgentState {
 		if a.state == cti.AgentStateTalking {
 			a.talkAcc += now.Sub(a.since)
@@ -471,6 +486,7 @@ func (c *Core) agentState(e *cti.AgentStateEvent, now time.Time) {
 		a.since = now
 	}
 	a.state = e.AgentState
+	defer c.reserveAgentState(a, prev, prevSince, now)
 	a.loggedOn = e.AgentState != cti.AgentStateLogout
 	if c.pool != nil {
 		c.poolAgentState(a, e.AgentState, now)
@@ -495,6 +511,9 @@ func (c *Core) agentState(e *cti.AgentStateEvent, now time.Time) {
 // answered at once. Abandons in queue are invisible on the wire; the
 // calls-in-queue and longest-wait triggers cover them.
 func (c *Core) preCall(e *cti.AgentPreCallEvent, now time.Time) {
+	if c.reserve != nil && c.groups[e.SkillGroupNumber] != nil {
+		c.reserve.r.Offered(now, 1)
+	}
 	g := c.groups[e.SkillGroupNumber]
 	if g == nil || !g.seen {
 		return
@@ -533,6 +552,9 @@ func (c *Core) poll(now time.Time) {
 func (c *Core) statsArrived(p pending, s *cti.QuerySkillGroupStatisticsConf, now time.Time) {
 	g := c.groups[p.group]
 	if g != nil {
+		if c.reserve != nil && g.seen {
+			c.reserve.r.Offered(now, int(s.RouterCallsQNow)-int(g.queued))
+		}
 		g.seen = true
 		g.at = now
 		g.queued = s.RouterCallsQNow
@@ -578,6 +600,11 @@ func (c *Core) situation(a *agentView, now time.Time) blend.Situation {
 }
 
 func (c *Core) decide(now time.Time) {
+	if c.reserve != nil {
+		c.reserveDecide(now)
+		c.pace(now, nil)
+		return
+	}
 	var lent map[string]bool
 	if c.policy != nil {
 		in := blend.Input{Now: now}
@@ -658,7 +685,7 @@ const paceDelay = 250 * time.Millisecond
 
 // paceSoon runs the pacer shortly, once however many agents free up.
 func (c *Core) paceSoon() {
-	if (c.pacer == nil && c.policy == nil) || c.paceArmed || !c.open {
+	if (c.pacer == nil && c.policy == nil && c.reserve == nil) || c.paceArmed || !c.open {
 		return
 	}
 	c.paceArmed = true
@@ -693,7 +720,7 @@ func (c *Core) pace(now time.Time, lent map[string]bool) {
 		if a.outCall != 0 || lent[a.cfg.AgentID] {
 			continue
 		}
-		if c.policy != nil && c.policy.IsLent(a.cfg.AgentID) {
+		if c.isLent(a) {
 			continue
 		}
 		switch {

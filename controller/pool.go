@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller/dialer"
@@ -23,9 +24,10 @@ import (
 // and it counts as abandoned.
 //
 // How many calls to place is the campaign's dialer.Strategy, asked once per
-// Tick; the blending pacing factor scales its answer (step 2 of the call
-// flow: slow outbound first, then lend agents), and the free ports and
-// MaxInFlight cap it.
+// Tick; while inbound is behind the blending pacing factor hides part of the
+// blended agents from it (poolEarmark; step 2 of the call flow: slow
+// outbound first, then lend agents), and the free ports and MaxInFlight cap
+// it.
 
 // PoolConfig configures pool mode.
 type PoolConfig struct {
@@ -125,7 +127,6 @@ type poolState struct {
 	calls   map[uint32]*poolCall
 	waiting []uint32
 	tick    sim.Timer
-	carry   float64
 	ab      dialer.Abandons
 	late    int // connections after ConnectWithin (a transfer in flight at the deadline)
 }
@@ -168,7 +169,7 @@ func (c *Core) poolClosed() {
 // is not working the campaign now (lent, logged out, on an inbound call,
 // not ready for another reason).
 func (c *Core) poolPhaseOf(a *agentView, now time.Time) (dialer.Phase, time.Duration, bool) {
-	if c.policy != nil && c.policy.IsLent(a.cfg.AgentID) {
+	if c.isLent(a) {
 		return 0, 0, false
 	}
 	if a.poolCall != 0 {
@@ -214,7 +215,11 @@ func (c *Core) poolTick(now time.Time) {
 	}
 	p.tick = sim.After(c.sched, p.cfg.Tick, c.poolTick)
 	snap := dialer.Snapshot{Now: now}
+	c.poolEarmark(now)
 	for _, a := range c.order {
+		if a.earmarked {
+			continue
+		}
 		if ph, in, ok := c.poolPhaseOf(a, now); ok {
 			snap.Agents = append(snap.Agents, dialer.AgentLoad{ID: a.cfg.AgentID, Phase: ph, InPhase: in})
 		}
@@ -238,16 +243,7 @@ func (c *Core) poolTick(now time.Time) {
 		}
 	}
 	snap.MaxNew = max(0, min(len(p.free), p.cfg.MaxInFlight-inflight))
-	want := p.cfg.Strategy.Decide(snap)
-	// Step 2: the blending factor scales the strategy's answer; the
-	// fraction is carried so a factor of 0.5 halves the calls over time.
-	x := float64(max(want, 0))*c.factor + p.carry
-	k := int(math.Floor(x + 1e-9))
-	p.carry = 0
-	if c.factor < 1 {
-		p.carry = max(0, x-float64(k))
-	}
-	k = min(k, snap.MaxNew)
+	k := min(max(p.cfg.Strategy.Decide(snap), 0), snap.MaxNew)
 	for range k {
 		c.poolDial()
 	}
@@ -322,8 +318,52 @@ func (c *Core) poolEstablished(pc *poolCall, e *cti.CallEstablishedEvent, now ti
 	}
 }
 
+// poolEarmark applies step 2 of the call flow to a pool: while the blending
+// pacing factor is below 1 (inbound behind), the share 1 − factor of the
+// campaign's agents is kept out of the strategy's sight, those closest to
+// free first (ready, then in wrap-up, then longest into a call). No new call
+// is placed for them, so they come free with nothing waiting, and the next
+// blending decision finds them idle on outbound and lends them to ICM. A
+// predictive dialer otherwise hands every agent a customer the moment it
+// frees up and leaves blending nobody to lend. As the factor ramps back to 1
+// they rejoin the campaign.
+func (c *Core) poolEarmark(now time.Time) {
+	type cand struct {
+		a    *agentView
+		rank int
+		in   time.Duration
+	}
+	var cs []cand
+	for _, a := range c.order {
+		a.earmarked = false
+		ph, in, ok := c.poolPhaseOf(a, now)
+		if !ok || a.cfg.Role != Blended {
+			continue // only blended agents can be lent
+		}
+		rank := map[dialer.Phase]int{dialer.Ready: 0, dialer.WrapUp: 1, dialer.Talking: 2}[ph]
+		cs = append(cs, cand{a, rank, in})
+	}
+	n := int(math.Ceil((1 - c.factor) * float64(len(cs))))
+	if c.reserve != nil {
+		n = c.reserve.earmark
+	}
+	if n <= 0 {
+		return
+	}
+	slices.SortFunc(cs, func(x, y cand) int {
+		if x.rank != y.rank {
+			return x.rank - y.rank
+		}
+		return int(y.in - x.in) // longer in phase first
+	})
+	for _, x := range cs[:min(n, len(cs))] {
+		x.a.earmarked = true
+	}
+}
+
 // poolMatch hands the longest-waiting live answers to free agents, the agent
-// ready longest first.
+// ready longest first; agents earmarked for inbound only when no other agent
+// is free (a customer on the line comes before a plan).
 func (c *Core) poolMatch(now time.Time) {
 	p := c.pool
 	for len(p.waiting) > 0 {
@@ -339,7 +379,8 @@ func (c *Core) poolMatch(now time.Time) {
 			if !ok || ph != dialer.Ready {
 				continue
 			}
-			if best == nil || in > bestIdle {
+			better := best == nil || (best.earmarked && !a.earmarked) || (best.earmarked == a.earmarked && in > bestIdle)
+			if better {
 				best, bestIdle = a, in
 			}
 		}
@@ -477,7 +518,19 @@ func (c *Core) poolEnded(pc *poolCall, now time.Time) {
 			}
 			a.wrapFrom, a.since = now, now
 			if a.inICM {
-				a.wrapping, a.lastTalk = true, talk
+				switch a.state {
+				case cti.AgentStateTalking, cti.AgentStateHold, cti.AgentStateWorkNotReady, cti.AgentStateWorkReady:
+					// Wrap-up (or the state change that ends the call) is
+					// still to come on the wire.
+					a.wrapping, a.lastTalk = true, talk
+				default:
+					// The PG reported the agent's next state before
+					// END_CALL: no wrap-up.
+					p.cfg.Strategy.Handled(talk, 0)
+				}
+				if c.reserve != nil {
+					c.reserve.r.Handled(talk)
+				}
 			} else {
 				a.busyTill = now.Add(c.cfg.AfterCallWork)
 				p.cfg.Strategy.Handled(talk, c.cfg.AfterCallWork)

@@ -337,7 +337,13 @@ type Controller struct {
 
 // Blend holds the blending thresholds.
 type Blend struct {
-	Enabled     bool     `yaml:"enabled"`
+	Enabled bool `yaml:"enabled"`
+	// Mode is reactive (the default: lend agents when the service level
+	// falls behind the triggers below, return them with hysteresis) or
+	// reserve (keep r blended agents idle for inbound, r sized from the
+	// measured inbound rate and handling time with the threshold model of
+	// dialer-anchors.md §5.6 D; the triggers are not used).
+	Mode        string   `yaml:"mode"`
 	SkillGroups []uint32 `yaml:"skill_groups"`
 	// ServiceLevelTarget is the fraction answered within the threshold (0.8).
 	ServiceLevelTarget float64 `yaml:"service_level_target"`

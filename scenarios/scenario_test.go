@@ -322,3 +322,16 @@ func TestPacingModesAndStrategies(t *testing.T) {
 		}
 	}
 }
+
+func TestBlendModes(t *testing.T) {
+	base := string(DefaultYAML())
+	for _, mode := range []string{"reactive", "reserve"} {
+		if _, err := Parse("good.yaml", []byte(strings.Replace(base, "  blend:\n", "  blend:\n    mode: "+mode+"\n", 1))); err != nil {
+			t.Errorf("mode %s: %v", mode, err)
+		}
+	}
+	_, err := Parse("bad.yaml", []byte(strings.Replace(base, "  blend:\n", "  blend:\n    mode: eager\n", 1)))
+	if err == nil || !strings.Contains(err.Error(), "controller.blend.mode: must be reactive or reserve") {
+		t.Errorf("mode eager: %v", err)
+	}
+}

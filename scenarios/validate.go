@@ -311,6 +311,11 @@ func (s *Scenario) validate() []Problem {
 	if s.Controller.Pacing.LinesPerAgent < 1 || s.Controller.Pacing.LinesPerAgent > 10 {
 		c.add("controller.pacing.lines_per_agent", "must be between 1 and 10, got %v", s.Controller.Pacing.LinesPerAgent)
 	}
+	switch s.Controller.Blend.Mode {
+	case "", "reactive", "reserve":
+	default:
+		c.add("controller.blend.mode", "must be reactive or reserve, got %q", s.Controller.Blend.Mode)
+	}
 	pc := s.Controller.Pacing
 	switch pc.Mode {
 	case PacingAgent:

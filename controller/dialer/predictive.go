@@ -38,9 +38,10 @@ import (
 // at most λ. After every live answer log λ moves by Gain × (Aim − 1 if that
 // answer was abandoned else 0), so λ settles where the abandon rate is Aim.
 // Aim defaults to 85 % of the limit so that the rate over the compliance
-// window stays under it; when the measured rate over the window is above the
-// limit anyway the dialer falls back to one line per ready agent until it is
-// under again.
+// window stays under it; λ starts at a tenth of the aim, and while the
+// measured rate over the window is above the limit anyway the threshold is a
+// hundred times stricter. It never places fewer calls than a progressive
+// dialer would (one line per ready agent).
 //
 // Before it has seen enough calls it assumes agents on a call stay busy
 // (progressive behaviour) and the prior live rate, so a new campaign starts
@@ -70,7 +71,7 @@ type PredictiveConfig struct {
 	// Aim is the abandon rate λ is steered to (0: 85 % of AbandonLimit).
 	Aim float64
 	// Gain is how far one live answer moves log λ per unit of error (0:
-	// 0.3).
+	// 0.6).
 	Gain float64
 	// ModelVariance is added to the variance of the free-agent count: the
 	// models' own error, about one agent (0: 1). Without it the normal
@@ -103,7 +104,7 @@ func (c *PredictiveConfig) fill() {
 		c.Aim = 0.85 * c.AbandonLimit
 	}
 	if c.Gain == 0 {
-		c.Gain = 0.3
+		c.Gain = 0.6
 	}
 	if c.Grace == 0 {
 		c.Grace = 2 * time.Second
@@ -161,7 +162,9 @@ func NewPredictive(cfg PredictiveConfig) (*Predictive, error) {
 		return nil, err
 	}
 	cfg.fill()
-	return &Predictive{cfg: cfg, logLam: math.Log(cfg.Aim)}, nil
+	// λ starts at a tenth of the aim: a new campaign dials little
+	// more than progressive until connects without abandons raise it.
+	return &Predictive{cfg: cfg, logLam: math.Log(cfg.Aim / 10)}, nil
 }
 
 // Name implements Strategy.
@@ -223,7 +226,7 @@ func (p *Predictive) Settled(c Settled) {
 		if abandoned {
 			miss = 1
 		}
-		p.logLam = min(math.Log(0.5), max(math.Log(1e-4), p.logLam+p.cfg.Gain*(p.cfg.Aim-miss)))
+		p.logLam = min(math.Log(0.5), max(math.Log(1e-9), p.logLam+p.cfg.Gain*(p.cfg.Aim-miss)))
 	}
 }
 
@@ -351,11 +354,10 @@ func (p *Predictive) Decide(s Snapshot) int {
 	// The window must be long enough for the limit to mean something: at
 	// 0.15 % one abandon in the first 50 answers is not a breach yet.
 	enough := float64(p.window.LiveAnswered) >= max(50, 3/p.cfg.AbandonLimit)
-	if enough && !p.window.Within(p.cfg.AbandonLimit) {
-		// Over the limit for the window: one line per ready agent, as a
-		// progressive dialer, until the rate is back under.
-		return max(0, ready-len(s.Dialing)-s.Waiting)
-	}
+	// Over the limit for the window, the threshold is a hundred times
+	// stricter until the rate is back under (the progressive floor below
+	// still keeps ready agents dialing).
+	over := enough && !p.window.Within(p.cfg.AbandonLimit)
 	rate := p.liveRate()
 	if rate <= 0 {
 		return 0
@@ -395,6 +397,9 @@ func (p *Predictive) Decide(s Snapshot) int {
 		pts[j] = point{m, v, frac}
 	}
 	lam := p.Lambda()
+	if over {
+		lam /= 100
+	}
 	limit := min(s.MaxNew, maxNewPerDecision)
 	k := 0
 	for k < limit {

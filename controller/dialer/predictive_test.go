@@ -112,7 +112,7 @@ func TestPredictiveLambdaFollowsAbandons(t *testing.T) {
 	}
 }
 
-func TestPredictiveOverLimitFallsBackToProgressive(t *testing.T) {
+func TestPredictiveOverLimitIsStricter(t *testing.T) {
 	p := newTestPredictive(t, DefaultPredictive())
 	feedModel(p, 400, 0.3, 9*time.Second, 25*time.Second, 150*time.Second, 15*time.Second)
 	for range 30 {
@@ -120,7 +120,7 @@ func TestPredictiveOverLimitFallsBackToProgressive(t *testing.T) {
 	}
 	s := Snapshot{Now: pt0, Agents: loads(3, 10, 5), Dialing: []time.Duration{time.Second}, MaxNew: 100}
 	if got := p.Decide(s); got != 2 {
-		t.Fatalf("over the limit: %d calls, want 2 (3 ready − 1 ringing)", got)
+		t.Fatalf("over the limit: %d calls, want only the progressive 2 (3 ready − 1 ringing)", got)
 	}
 }
 

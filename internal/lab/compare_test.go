@@ -41,7 +41,7 @@ func outboundScenario(t *testing.T) *scenarios.Scenario {
 // and DIAL2XFREE at an equal or lower abandon rate.
 func TestCompareSameTrafficOursWins(t *testing.T) {
 	const seed = 7
-	res, err := Compare(context.Background(), CompareOptions{Scenario: outboundScenario(t), Agents: 20, Duration: 2 * time.Hour,
+	res, err := Compare(context.Background(), CompareOptions{Scenario: outboundScenario(t), Agents: 20, Duration: 8 * time.Hour,
 		Seed: seed, Strategies: []string{"progressive", "threshold-dial2xfree", "predictive"}})
 	if err != nil {
 		t.Fatalf("seed %d: %v", seed, err)
@@ -52,7 +52,7 @@ func TestCompareSameTrafficOursWins(t *testing.T) {
 	by := map[string]CompareRow{}
 	for _, r := range res.Rows {
 		by[r.Strategy] = r
-		if r.Agents != 20 || r.Hours != 2 || r.Attempts == 0 || r.LiveAnswered == 0 || r.Occupancy <= 0 || r.InboundServiceLevel < 0 {
+		if r.Agents != 20 || r.Hours != 8 || r.Attempts == 0 || r.LiveAnswered == 0 || r.Occupancy <= 0 || r.InboundServiceLevel < 0 {
 			t.Errorf("seed %d: row %+v incomplete", seed, r)
 		}
 	}

@@ -151,6 +151,9 @@ func ControllerConfig(sc *scenarios.Scenario, noBlend bool) (controller.Config, 
 	bc.ReturnReasonCode = uint16(sc.Controller.NotReadyReason)
 	bc.PacingBehind = b.SlowdownFactor
 	cfg.Blend = bc
+	if b.Mode == "reserve" {
+		cfg.Reserve = &blend.ReserveConfig{ServiceLevelTarget: b.ServiceLevelTarget, ServiceLevelThreshold: threshold}
+	}
 	pc := dialer.DefaultConfig()
 	pc.LinesPerAgent = sc.Controller.Pacing.LinesPerAgent
 	pc.MaxLinesInFlight = sc.Controller.Pacing.MaxInFlight
