@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -333,5 +334,19 @@ func TestBlendModes(t *testing.T) {
 	_, err := Parse("bad.yaml", []byte(strings.Replace(base, "  blend:\n", "  blend:\n    mode: eager\n", 1)))
 	if err == nil || !strings.Contains(err.Error(), "controller.blend.mode: must be reactive or reserve") {
 		t.Errorf("mode eager: %v", err)
+	}
+}
+
+// TestEveryShippedScenarioIsValid: the scenario files in this directory
+// (embedded or referenced from BENCHMARKS.md) all parse.
+func TestEveryShippedScenarioIsValid(t *testing.T) {
+	files, err := filepath.Glob("*.yaml")
+	if err != nil || len(files) < 3 {
+		t.Fatalf("scenario files: %v %v", files, err)
+	}
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }
