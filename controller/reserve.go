@@ -61,6 +61,7 @@ func (c *Core) reserveDecide(now time.Time) {
 		}
 	}
 	r, res := rs.r.Size(now, len(blended))
+	base := r
 	// Callers already queued need agents now, beyond what the model
 	// keeps for the ones still to come.
 	for _, g := range c.groups {
@@ -68,6 +69,7 @@ func (c *Core) reserveDecide(now time.Time) {
 			r += int(g.queued)
 		}
 	}
+	queued := r - base
 	r = min(r, len(blended))
 	rs.target, rs.lastSize = r, res
 	rs.earmark = 0
@@ -75,10 +77,11 @@ func (c *Core) reserveDecide(now time.Time) {
 	case len(idleLent) < r:
 		need := r - len(idleLent)
 		// An idle outbound agent is usually the one a customer already
-		// ringing was dialed for: take it only when no lent agent at all
-		// is free; otherwise keep the missing agents out of the pacing
-		// (earmark) so they come free with nobody waiting.
-		if len(idleLent) == 0 {
+		// ringing was dialed for: take it only when callers are queued and
+		// no lent agent at all is free; otherwise keep the missing agents
+		// out of the pacing (earmark) so they come free with nobody
+		// waiting.
+		if len(idleLent) == 0 && queued > 0 {
 			for _, a := range idleOut {
 				if need == 0 {
 					break

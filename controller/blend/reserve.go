@@ -228,3 +228,4 @@ func (r *Reserve) Size(now time.Time, s int) (int, ThresholdResult) {
 	}
 	return s, last
 }
+
