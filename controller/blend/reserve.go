@@ -228,4 +228,3 @@ func (r *Reserve) Size(now time.Time, s int) (int, ThresholdResult) {
 	}
 	return s, last
 }
-
