@@ -43,9 +43,8 @@ import (
 // hundred times stricter. It never places fewer calls than a progressive
 // dialer would (one line per ready agent).
 //
-// Before it has seen enough calls it assumes agents on a call stay busy
-// (progressive behaviour) and the prior live rate, so a new campaign starts
-// safely.
+// Until it has seen Warmup live answers and Warmup finished calls it dials
+// as a progressive dialer, so a new campaign starts safely.
 type Predictive struct {
 	cfg PredictiveConfig
 
@@ -358,9 +357,16 @@ func (p *Predictive) Decide(s Snapshot) int {
 	// stricter until the rate is back under (the progressive floor below
 	// still keeps ready agents dialing).
 	over := enough && !p.window.Within(p.cfg.AbandonLimit)
+	progressive := max(0, ready-len(s.Dialing)-s.Waiting)
+	if len(p.live) < p.cfg.Warmup || len(p.byTalk) < p.cfg.Warmup {
+		// Until the models have seen enough calls, dial as a
+		// progressive dialer: priors are no basis for a bet on a
+		// customer's patience.
+		return progressive
+	}
 	rate := p.liveRate()
 	if rate <= 0 {
-		return 0
+		return progressive
 	}
 	grace := p.cfg.Grace.Seconds()
 	taus := p.answerTimes()
@@ -420,5 +426,5 @@ func (p *Predictive) Decide(s Snapshot) int {
 	}
 	// Never fewer than a progressive dialer: one line for each ready
 	// agent not already covered by a call in flight.
-	return max(k, ready-len(s.Dialing)-s.Waiting)
+	return max(k, progressive)
 }

@@ -44,7 +44,7 @@ var DefaultCompareStrategies = []string{
 
 // minMatchLimit is the limit ours runs at to match a baseline with no
 // abandons.
-const minMatchLimit = 0.0015
+const minMatchLimit = 0.00001
 
 // CompareRow is one strategy's run: the contract of `ipcclab simulate
 // --compare --json`.
@@ -71,7 +71,7 @@ type CompareRow struct {
 	// ours' frontier limit.
 	Parameter string `json:"parameter,omitempty"`
 	// Ours is ours run with this row's abandon rate as its limit (at least
-	// 0.15 %); absent for ours.
+	// 0.001 %); absent for ours.
 	Ours *MatchedRun `json:"ours_at_equal_or_lower_abandon,omitempty"`
 	// Beaten: ours' matched run has the higher occupancy at an abandon
 	// rate no higher than this row's.
