@@ -44,7 +44,7 @@ var DefaultCompareStrategies = []string{
 
 // minMatchLimit is the limit ours runs at to match a baseline with no
 // abandons.
-const minMatchLimit = 0.00001
+const minMatchLimit = 0.000001
 
 // CompareRow is one strategy's run: the contract of `ipcclab simulate
 // --compare --json`.
@@ -71,7 +71,7 @@ type CompareRow struct {
 	// ours' frontier limit.
 	Parameter string `json:"parameter,omitempty"`
 	// Ours is ours run with this row's abandon rate as its limit (at least
-	// 0.001 %); absent for ours.
+	// 0.0001 %); absent for ours.
 	Ours *MatchedRun `json:"ours_at_equal_or_lower_abandon,omitempty"`
 	// Beaten: ours' matched run has the higher occupancy at an abandon
 	// rate no higher than this row's.
@@ -194,12 +194,12 @@ func Compare(ctx context.Context, opts CompareOptions) (*CompareResult, error) {
 		// comparison at an equal or lower abandon rate. A baseline with no
 		// abandons is matched by ours at its lowest limit.
 		l := max(minMatchLimit, math.Min(row.AbandonRate, 0.99))
-		m, err := ourRun(round(l, 5))
+		m, err := ourRun(round(l, 8))
 		if err != nil {
 			return nil, err
 		}
 		beaten := m.Occupancy > row.Occupancy && m.AbandonRate <= row.AbandonRate
-		row.Ours = &MatchedRun{Limit: round(l, 5), Occupancy: m.Occupancy, AbandonRate: m.AbandonRate}
+		row.Ours = &MatchedRun{Limit: round(l, 8), Occupancy: m.Occupancy, AbandonRate: m.AbandonRate}
 		row.Beaten = &beaten
 		res.Rows = append(res.Rows, row)
 	}
