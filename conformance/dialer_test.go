@@ -41,8 +41,9 @@ import (
 //     port (CLEAR_CALL_REQ): an abandoned call.
 //
 // The three labs start in BeforeSuite with the others, so their minute of
-// dialing overlaps the call flow's timeline; each spec waits (bounded) until
-// its lab has run long enough and then checks the whole recording.
+// dialing overlaps the call flow's timeline. The specs run after all others
+// (dialerPriority); each waits (bounded) until its lab has run long enough,
+// which in a full run it has, and then checks the whole recording.
 
 var (
 	flagDialerProgressive = flag.String("dialer-progressive-scenario", "testdata/scenario-dialer-progressive.yaml", "outbound centre of the dialer-progressive specs: pacing mode agent (in-process only)")
@@ -75,12 +76,16 @@ func startDialerLabs() error {
 	names := []string{"dialer-progressive", "dialer-predictive", "dialer-ratio"}
 	fxs := make([]*fixture, len(paths))
 	errs := make([]error, len(paths))
-	var wg sync.WaitGroup
+	scs := make([]*scenarios.Scenario, len(paths))
 	for i, p := range paths {
 		sc, err := scenarios.Load(p)
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", p, err)
 		}
+		scs[i] = sc
+	}
+	var wg sync.WaitGroup
+	for i, sc := range scs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -89,7 +94,8 @@ func startDialerLabs() error {
 				errs[i] = err
 				return
 			}
-			if fxs[i], errs[i] = startFixture(names[i], t); errs[i] != nil {
+			// One PV24 recording is all the dialer specs read.
+			if fxs[i], errs[i] = startFixtureWith(names[i], t, false); errs[i] != nil {
 				_ = t.Stop()
 			}
 		}()
@@ -145,8 +151,10 @@ func needDialer(fs ...*fixture) {
 // Timing of the checks.
 const (
 	// wireTolerance is the measurement slack of two event times taken by
-	// the same recording session.
-	wireTolerance = 50 * time.Millisecond
+	// the same recording session: on a loaded host (race detector, six labs
+	// on two cores) events the CTI Server sent together have arrived 70 ms
+	// apart.
+	wireTolerance = 100 * time.Millisecond
 	// harborSlack is how long after the safe-harbour message has ended the
 	// controller may take to clear the call.
 	harborSlack = 2 * time.Second
@@ -761,7 +769,13 @@ func waitDialer(f *fixture, minRun time.Duration, enough func(g Gomega, s dialer
 	return s
 }
 
-var _ = Describe("outbound dialing: progressive", Label("dialer", "dialer-progressive"), func() {
+// dialerPriority runs the dialer specs after the others: they only read
+// their labs' recordings, and waiting for a lab's first minute must not hold
+// up specs that check the call flow's timeline while it unfolds (C3.2 reads
+// the controller's status during the surge).
+var dialerPriority = SpecPriority(-1)
+
+var _ = Describe("outbound dialing: progressive", Label("dialer", "dialer-progressive"), dialerPriority, func() {
 	It("[D1.1] every campaign call originates at an outbound agent's instrument, and no agent ever has two campaign calls in flight", func() {
 		needDialer(progFx)
 		s := waitDialer(progFx, 30*time.Second, func(g Gomega, s dialerSnapshot) {
@@ -780,8 +794,9 @@ var _ = Describe("outbound dialing: progressive", Label("dialer", "dialer-progre
 			})
 			most = max(most, n)
 		}
-		evidence("at most %d campaign calls in flight at once, %d campaign agents", most, len(s.campaignDevices()))
-		Expect(most).To(BeNumerically("<=", len(progFx.ids(func(a agentDef) bool { return a.InCtl }))), "campaign calls in flight at once")
+		agents := len(progFx.ids(func(a agentDef) bool { return a.InCtl }))
+		evidence("at most %d campaign calls in flight at once, %d campaign agents", most, agents)
+		Expect(most).To(BeNumerically("<=", agents), "campaign calls in flight at once")
 	})
 
 	It("[D1.2] a progressive call a customer answers is established at the agent whose instrument placed it", func() {
@@ -799,7 +814,7 @@ var _ = Describe("outbound dialing: progressive", Label("dialer", "dialer-progre
 	})
 })
 
-var _ = Describe("outbound dialing: predictive", Label("dialer", "dialer-predictive"), func() {
+var _ = Describe("outbound dialing: predictive", Label("dialer", "dialer-predictive"), dialerPriority, func() {
 	It("[D2.1] predictive calls originate at dialer ports only, and more of them are dialing than campaign agents are free", func() {
 		needDialer(predFx)
 		agents := len(predFx.ids(func(a agentDef) bool { return a.InCtl }))
@@ -815,7 +830,7 @@ var _ = Describe("outbound dialing: predictive", Label("dialer", "dialer-predict
 		Expect(v.Problems).To(BeEmpty())
 	})
 
-	It("[D2.2] every live answer on a dialer port is transferred to an agent within 2 s, or cleared from the port after the safe-harbour message; none is left on a port", func() {
+	It("[D2.2] every live answer on a dialer port is transferred to an agent within 2 s or, when no agent is free, cleared from the port after the safe-harbour message; none is left on a port", func() {
 		needDialer(predFx)
 		s := waitDialer(predFx, 40*time.Second, func(g Gomega, s dialerSnapshot) {
 			g.Expect(s.count(func(c *dialCall) bool { return c.Transfer.seen() })).To(BeNumerically(">=", 10), "transferred calls")
@@ -840,7 +855,7 @@ var _ = Describe("outbound dialing: predictive", Label("dialer", "dialer-predict
 	})
 })
 
-var _ = Describe("outbound dialing: compliance", Label("dialer", "dialer-compliance"), func() {
+var _ = Describe("outbound dialing: compliance", Label("dialer", "dialer-compliance"), dialerPriority, func() {
 	It("[D3.1] no live answer waits more than 2 s for an agent: abandoned calls hear the safe-harbour message on the port and are then cleared", func() {
 		needDialer(predFx, ratioFx)
 		var ratio dialerSnapshot
@@ -878,9 +893,9 @@ var _ = Describe("outbound dialing: compliance", Label("dialer", "dialer-complia
 		needDialer(predFx)
 		limit := predFx.sc.Controller.Pacing.AbandonLimit
 		var v poolVerdict
-		waitDialer(predFx, 45*time.Second, func(g Gomega, s dialerSnapshot) {
+		waitDialer(predFx, 40*time.Second, func(g Gomega, s dialerSnapshot) {
 			v = s.poolProblems()
-			g.Expect(v.Live).To(BeNumerically(">=", 20), "live answers")
+			g.Expect(v.Live).To(BeNumerically(">=", 15), "live answers")
 		})
 		p := binomialTail(v.Live, v.Abandoned, limit)
 		st := predFx.status().Report.Pool

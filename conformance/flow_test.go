@@ -37,11 +37,13 @@ var _ = Describe("IPCC integration call flow", Ordered, ContinueOnFailure, Label
 			const reason = 4242
 			var agent, ext string
 			// An inbound-only agent that is idle, so that nothing but our
-			// request changes its state.
+			// request changes its state. During the surge none is (a freed
+			// agent gets the next queued call at once), so a spec that the
+			// random order runs then waits for the queue to drain.
 			Eventually(func() string {
 				agent, ext = idleAgent(f, f.inboundOnly())
 				return agent
-			}).WithTimeout(20*time.Second).WithPolling(100*time.Millisecond).ShouldNot(BeEmpty(), "no inbound-only agent was AVAILABLE")
+			}).WithTimeout(max(20*time.Second, f.untilAfterSurge(15*time.Second))).WithPolling(100*time.Millisecond).ShouldNot(BeEmpty(), "no inbound-only agent was AVAILABLE")
 
 			for _, step := range []struct {
 				state  cti.AgentState
