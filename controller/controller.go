@@ -112,6 +112,9 @@ func (c Config) Validate() error {
 	if c.HeartbeatInterval < 5*time.Second {
 		errs = append(errs, fmt.Errorf("controller: Config.HeartbeatInterval %v: at least 5s (the server's minimum IdleTimeout is 20s = 4 heartbeats)", c.HeartbeatInterval))
 	}
+	if c.NoAnswerTimeout != 0 && c.NoAnswerTimeout < 15*time.Second {
+		errs = append(errs, fmt.Errorf("controller: Config.NoAnswerTimeout %v: a campaign call must ring at least 15 s (dialer-anchors.md §3)", c.NoAnswerTimeout))
+	}
 	if c.PollInterval <= 0 {
 		errs = append(errs, fmt.Errorf("controller: Config.PollInterval %v: must be positive", c.PollInterval))
 	}
@@ -207,6 +210,9 @@ type agentView struct {
 	earmarked bool
 	// lent: lent to ICM in reserve mode.
 	lent bool
+	// refused: a transfer to the agent was refused; it is not offered a
+	// customer again until its next AGENT_STATE_EVENT.
+	refused bool
 }
 
 // outCall is one campaign attempt.

@@ -478,6 +478,7 @@ func (c *Core) agentState(e *cti.AgentStateEvent, now time.Time) {
 			c.mismatch(a.cfg.AgentID, fmt.Sprintf("agent %s is configured outbound-only in the controller but ICM reports its state: ICM may route inbound calls to it", a.cfg.AgentID))
 		}
 	}
+	a.refused = false
 	prev, prevSince := a.state, a.since
 	if a.state != e.AgentState {
 		if a.state == cti.AgentStateTalking {
@@ -802,11 +803,16 @@ func (c *Core) endCall(id uint32, now time.Time) {
 // the unit of MAKE_PREDICTIVE_CALL_REQ's AlertRings.
 const ringPeriod = 6 * time.Second
 
+// minRings is the regulators' minimum ring time (15 s or 4 rings,
+// dialer-anchors.md §3) in whole 6 s rings: 3 rings, 18 s.
+const minRings = 3
+
 // alertRings converts a no-answer timeout to whole rings, rounding to the
-// nearest and never below one; 0 means the network's default.
+// nearest and never below minRings (a shorter timeout is refused by
+// Config.Validate); 0 means the network's default.
 func alertRings(d time.Duration) uint16 {
 	if d <= 0 {
 		return 0
 	}
-	return uint16(max(1, (d+ringPeriod/2)/ringPeriod))
+	return uint16(max(minRings, (d+ringPeriod/2)/ringPeriod))
 }

@@ -208,8 +208,10 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	cfg.Agents[2].AgentID = "1201"
 	cfg.Agents[3].Instrument = ""
 	cfg.HeartbeatInterval = time.Second
+	cfg.NoAnswerTimeout = 10 * time.Second
 	err := cfg.Validate()
-	for _, want := range []string{"Config.Agents[2].AgentID \"1201\" is configured twice", "Config.Agents[3].Instrument is required", "Config.HeartbeatInterval 1s"} {
+	for _, want := range []string{"Config.Agents[2].AgentID \"1201\" is configured twice", "Config.Agents[3].Instrument is required", "Config.HeartbeatInterval 1s",
+		"Config.NoAnswerTimeout 10s: a campaign call must ring at least 15 s"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not contain %q", err, want)
 		}
@@ -220,7 +222,7 @@ func TestAlertRings(t *testing.T) {
 	for _, c := range []struct {
 		d    time.Duration
 		want uint16
-	}{{0, 0}, {time.Second, 1}, {8 * time.Second, 1}, {9 * time.Second, 2}, {25 * time.Second, 4}, {30 * time.Second, 5}} {
+	}{{0, 0}, {time.Second, 3}, {9 * time.Second, 3}, {15 * time.Second, 3}, {18 * time.Second, 3}, {21 * time.Second, 4}, {25 * time.Second, 4}, {30 * time.Second, 5}} {
 		if got := alertRings(c.d); got != c.want {
 			t.Errorf("alertRings(%v) = %d, want %d", c.d, got, c.want)
 		}

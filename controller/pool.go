@@ -376,7 +376,7 @@ func (c *Core) poolMatch(now time.Time) {
 		var bestIdle time.Duration
 		for _, a := range c.order {
 			ph, in, ok := c.poolPhaseOf(a, now)
-			if !ok || ph != dialer.Ready {
+			if !ok || ph != dialer.Ready || a.refused {
 				continue
 			}
 			better := best == nil || (best.earmarked && !a.earmarked) || (best.earmarked == a.earmarked && in > bestIdle)
@@ -437,10 +437,21 @@ func (c *Core) poolTransferRefused(pd pending, what string, now time.Time) {
 	}
 	c.logf("controller: transfer of call %d to agent %s refused: %s", pc.id, pd.agent, what)
 	pc.pending, pc.agent = false, ""
-	if pc.phase == poolWaiting {
-		c.pool.waiting = append([]uint32{pc.id}, c.pool.waiting...)
-		c.poolMatch(now)
+	if a := c.agents[pd.agent]; a != nil {
+		// The wire has not shown why yet (a state change in flight);
+		// do not offer this agent another customer until it does.
+		a.refused = true
 	}
+	if pc.phase != poolWaiting {
+		return
+	}
+	if now.Sub(pc.answered) >= c.pool.cfg.ConnectWithin {
+		// The deadline passed while the transfer was on its way.
+		c.poolDeadline(pc.id, now)
+		return
+	}
+	c.pool.waiting = append([]uint32{pc.id}, c.pool.waiting...)
+	c.poolMatch(now)
 }
 
 // poolDeadline: ConnectWithin has passed since the live answer.
@@ -542,6 +553,9 @@ func (c *Core) poolEnded(pc *poolCall, now time.Time) {
 			}
 		}
 	}
+	// The PG reports an agent's next state before END_CALL: an ICM agent
+	// without wrap-up is free now, and a customer may be waiting for it.
+	c.poolMatch(now)
 }
 
 // poolAgentState follows a campaign agent's wrap-up (ICM agents).

@@ -271,6 +271,9 @@ func (s *Scenario) validate() []Problem {
 			c.add("outbound.answer", "answer (%v), busy (%v), machine (%v), fax (%v), vacant_number (%v), no_circuit (%v) and reorder (%v) must add up to at most 1, got %.4g",
 				o.Answer, o.Busy, o.Machine, o.Fax, o.VacantNumber, o.NoCircuit, o.Reorder, sum)
 		}
+		if o.NoAnswerTimeout != 0 && o.NoAnswerTimeout.D() < 15*time.Second {
+			c.add("outbound.no_answer_timeout", "must be at least 15s, the regulators' minimum ring time (0: the network's default), got %v", o.NoAnswerTimeout.D())
+		}
 		c.dist("outbound.ring_time", o.RingTime, true)
 		c.dist("outbound.setup_delay", o.SetupDelay, false)
 		c.dist("outbound.talk", o.Talk, false)
