@@ -142,6 +142,16 @@ var _ = BeforeSuite(func() {
 			dialerErr = startDialerLabs()
 		}()
 	}
+	// And the preview dialer's lab (dialer_preview_test.go); its specs
+	// fail with previewErr if it does not start.
+	if wantPreview() && *flagCTIAddr == "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer GinkgoRecover()
+			previewFx, previewErr = startPreviewLab()
+		}()
+	}
 	wg.Wait()
 	Expect(mainErr).NotTo(HaveOccurred(), "starting the target")
 	if wantProto && *flagCTIAddr != "" {
@@ -168,7 +178,7 @@ var _ = AfterSuite(func() {
 	if protoFx != nil {
 		Expect(protoFx.close()).To(Succeed())
 	}
-	for _, f := range []*fixture{mainFx, limitsFx, progFx, predFx, ratioFx} {
+	for _, f := range []*fixture{mainFx, limitsFx, progFx, predFx, ratioFx, previewFx} {
 		if f != nil {
 			Expect(f.close()).To(Succeed())
 		}

@@ -82,6 +82,10 @@ type Config struct {
 	// Campaign names the campaign; it travels in CallVariable1 of every
 	// call the controller places (the agent's screen pop).
 	Campaign string
+	// Records, when set, is the campaign's call list (records.go): agent
+	// and pool mode dial its records, journaled before each dial, instead
+	// of NumberPrefix + a sequence number. Nil keeps the synthetic numbers.
+	Records Records
 	// NoAnswerTimeout is how long an outbound call may ring before it
 	// counts as not answered. It goes out as AlertRings (whole 6 s rings,
 	// at least one); 0 leaves it to the network.
@@ -96,6 +100,11 @@ type Config struct {
 	// Pool, when set, dials the campaign from dialer ports with a pacing
 	// strategy (pool.go) instead of the progressive per-agent pacer.
 	Pool *PoolConfig
+	// Preview, when set, dials the campaign in preview mode (preview.go):
+	// each record is presented to an idle agent with a reservation call
+	// from a dialer port, and dialed from the agent's phone once the agent
+	// accepts it.
+	Preview *PreviewConfig
 	// Logf receives decisions and problems as lines. Nil discards.
 	Logf func(format string, args ...any)
 }
@@ -163,6 +172,19 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if c.Preview != nil {
+		if err := c.Preview.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if c.Pool != nil {
+			errs = append(errs, errors.New("controller: Config.Preview and Config.Pool are both set: choose one dialing mode"))
+		}
+		for i, port := range c.Preview.Ports {
+			if devs[port] {
+				errs = append(errs, fmt.Errorf("controller: Config.Preview.Ports[%d] %q is also an agent's instrument", i, port))
+			}
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -183,6 +205,11 @@ type Report struct {
 	TalkSeconds float64
 	// Pool is pool mode's report (nil in the per-agent mode).
 	Pool *PoolReport
+	// RecordErrors counts failed calls into Config.Records (a claim, a
+	// journal entry refused or not written); each is logged.
+	RecordErrors int
+	// Preview is preview mode's report (nil in the other modes).
+	Preview *PreviewReport
 }
 
 // agentView is what the controller knows of one agent.
@@ -221,6 +248,7 @@ type outCall struct {
 	answered  bool // customer answered (CALL_ESTABLISHED at the far end)
 	connected bool // established at the agent
 	failed    bool
+	att       *attempt // the journaled attempt (Config.Records)
 }
 
 // groupSample is the last skill-group statistics poll.

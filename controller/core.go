@@ -52,6 +52,7 @@ type pending struct {
 	group  uint32
 	number string
 	call   uint32
+	att    *attempt // the journaled attempt of a dial request (records.go)
 }
 
 // Core is the controller's pure event-driven core.
@@ -75,12 +76,15 @@ type Core struct {
 	reserve *reserveState
 	pacer   *dialer.Pacer
 	pool    *poolState
+	preview *previewState // preview mode (preview.go)
 
 	hbTimer, pollTimer sim.Timer
 	paceTimer          sim.Timer
 	paceArmed          bool
 	statsOut           int
 	dialSeq            uint64
+	recIdle            time.Time      // Records had nothing: not asked again before (records.go)
+	limits             CampaignLimits // set by UpdateCampaign beyond the pacers' own
 
 	report     Report
 	mismatched map[string]bool
@@ -131,6 +135,8 @@ func NewCore(cfg Config, sched sim.Scheduler) (*Core, error) {
 	}
 	if cfg.OutboundEnabled && cfg.Pool != nil {
 		c.pool = newPool(*cfg.Pool)
+	} else if cfg.OutboundEnabled && cfg.Preview != nil {
+		c.preview = newPreview(cfg)
 	} else if cfg.OutboundEnabled {
 		p, err := dialer.NewPacer(cfg.Pacer)
 		if err != nil {
@@ -174,6 +180,7 @@ func (c *Core) Status() Status {
 	}
 	r.TalkSeconds = talk.Seconds()
 	r.Pool = c.poolReport()
+	r.Preview = c.previewReport()
 	return Status{Connected: c.open, Report: r, PacingFactor: c.factor, Behind: c.behind, ServiceLevel: c.sl, LastDecision: c.last}
 }
 
@@ -234,14 +241,19 @@ func (c *Core) Closed() {
 	c.sched.Cancel(c.paceTimer)
 	c.paceArmed = false
 	c.poolClosed()
+	c.previewClosed()
 	// Outbound calls in flight are no longer observable: forget them so
 	// their agents are not held forever; the PG clears them on its side.
+	// Their records' fate is unknown (they may have been answered).
+	now := c.sched.Now()
 	for id, oc := range c.calls {
 		if a := c.agents[oc.agent]; a != nil {
 			a.outCall = 0
 		}
+		c.endAttempt(oc.att, OutcomeUnknown, now)
 		delete(c.calls, id)
 	}
+	c.endLostDials(now)
 	c.logf("controller: CTI connection lost")
 }
 
@@ -270,6 +282,9 @@ func (c *Core) Receive(frame []byte) {
 		return
 	}
 	now := c.sched.Now()
+	if c.preview != nil && c.previewReceive(m, now) {
+		return
+	}
 	switch e := m.(type) {
 	case *cti.OpenConf:
 		c.answered(e.InvokeID)
@@ -345,6 +360,7 @@ func (c *Core) Receive(frame []byte) {
 		}
 		if oc := c.calls[e.ConnectionCallID]; oc != nil && !oc.failed {
 			oc.failed = true
+			c.endAttempt(oc.att, failedOutcome(e.EventCause), now)
 			switch e.EventCause {
 			case 3: // CEC_BUSY
 				c.report.Busy++
@@ -403,6 +419,7 @@ func (c *Core) failed(p pending, what string) {
 		c.logf("controller: CLEAR_CALL_REQ for call %d refused: %s", p.call, what)
 	case reqDial:
 		c.report.Failed++
+		c.endAttempt(p.att, OutcomeFailed, c.sched.Now())
 		if a := c.agents[p.agent]; a != nil {
 			a.outCall = 0
 		}
@@ -686,7 +703,7 @@ const paceDelay = 250 * time.Millisecond
 
 // paceSoon runs the pacer shortly, once however many agents free up.
 func (c *Core) paceSoon() {
-	if (c.pacer == nil && c.policy == nil && c.reserve == nil) || c.paceArmed || !c.open {
+	if (c.pacer == nil && c.policy == nil && c.reserve == nil && c.preview == nil) || c.paceArmed || !c.open {
 		return
 	}
 	c.paceArmed = true
@@ -711,6 +728,10 @@ func (c *Core) pace(now time.Time, lent map[string]bool) {
 		// Pool mode decides on its own tick; an agent freed up is a
 		// chance to connect a waiting customer.
 		c.poolMatch(now)
+		return
+	}
+	if c.preview != nil {
+		c.previewPace(now, lent)
 		return
 	}
 	if c.pacer == nil {
@@ -754,23 +775,27 @@ func (c *Core) pace(now time.Time, lent map[string]bool) {
 		if a == nil || a.outCall != 0 {
 			continue
 		}
-		c.dialSeq++
-		number := fmt.Sprintf("%s%07d", c.cfg.NumberPrefix, c.dialSeq)
+		number, att, ok := c.nextDial(now, a.cfg.AgentID)
+		if !ok {
+			continue
+		}
 		a.outCall = ^uint32(0) // placeholder until the CONF names the call
-		c.request(&cti.MakePredictiveCallReq{
+		req := &cti.MakePredictiveCallReq{
 			PeripheralID:        c.cfg.PeripheralID,
 			OriginatingDeviceID: a.cfg.Instrument,
 			DialedNumber:        number,
 			AlertRings:          alertRings(c.cfg.NoAnswerTimeout),
 			CallVariable1:       c.cfg.Campaign,
-		}, pending{kind: reqDial, agent: a.cfg.AgentID})
+		}
+		att.setCallVars(req)
+		c.request(req, pending{kind: reqDial, agent: a.cfg.AgentID, att: att})
 	}
 }
 
 func (c *Core) dialed(p pending, conf *cti.MakePredictiveCallConf) {
 	a := c.agents[p.agent]
 	c.report.Attempts++
-	c.calls[conf.NewConnectionCallID] = &outCall{agent: p.agent}
+	c.calls[conf.NewConnectionCallID] = &outCall{agent: p.agent, att: p.att}
 	if a != nil {
 		a.outCall = conf.NewConnectionCallID
 	}
@@ -784,6 +809,14 @@ func (c *Core) endCall(id uint32, now time.Time) {
 	delete(c.calls, id)
 	if oc.answered && !oc.connected {
 		c.report.Abandoned++
+	}
+	switch {
+	case oc.connected:
+		c.endAttempt(oc.att, OutcomeConnected, now)
+	case oc.answered:
+		c.endAttempt(oc.att, OutcomeAbandoned, now)
+	default:
+		c.endAttempt(oc.att, OutcomeNoAnswer, now) // ended while ringing (no CALL_FAILED)
 	}
 	if a := c.agents[oc.agent]; a != nil && a.outCall == id {
 		a.outCall = 0

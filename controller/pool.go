@@ -48,6 +48,9 @@ type PoolConfig struct {
 	Tick time.Duration
 	// AbandonLimit is the campaign's limit, for the report (0: 0.03).
 	AbandonLimit float64
+	// UKOfcom reports the abandon rate the UK way: Abandons.RateUK over
+	// the last 24 h (dialer-anchors.md §1.4, §3).
+	UKOfcom bool
 }
 
 func (p *PoolConfig) fill() {
@@ -118,6 +121,7 @@ type poolCall struct {
 	settled   bool
 	onPort    bool
 	deadline  sim.Timer
+	att       *attempt // the journaled attempt (Config.Records)
 }
 
 type poolState struct {
@@ -128,7 +132,8 @@ type poolState struct {
 	waiting []uint32
 	tick    sim.Timer
 	ab      dialer.Abandons
-	late    int // connections after ConnectWithin (a transfer in flight at the deadline)
+	uk      dialer.AbandonWindow // the last 24 h, for UKOfcom
+	late    int                  // connections after ConnectWithin (a transfer in flight at the deadline)
 }
 
 func newPool(cfg PoolConfig) *poolState {
@@ -155,6 +160,7 @@ func (c *Core) poolClosed() {
 	c.sched.Cancel(p.tick)
 	for _, pc := range p.calls {
 		c.sched.Cancel(pc.deadline)
+		c.endAttempt(pc.att, OutcomeUnknown, c.sched.Now())
 	}
 	for _, a := range c.order {
 		a.poolCall, a.reserved = 0, 0
@@ -244,40 +250,67 @@ func (c *Core) poolTick(now time.Time) {
 	}
 	snap.MaxNew = max(0, min(len(p.free), p.cfg.MaxInFlight-inflight))
 	k := min(max(p.cfg.Strategy.Decide(snap), 0), snap.MaxNew)
-	for range k {
-		c.poolDial()
+	if c.cfg.Records == nil {
+		for range k {
+			c.poolDial(now, nil)
+		}
+		return
+	}
+	// A pool call belongs to no agent yet: records reserved for an agent
+	// (personal recalls) are left to agent mode.
+	recs := c.claim(now, k, "")
+	for i := range recs {
+		c.poolDial(now, &recs[i])
 	}
 }
 
-func (c *Core) poolDial() {
+// poolDial places one call from a free port: to rec, journaled first, or
+// to a synthetic number when rec is nil.
+func (c *Core) poolDial(now time.Time, rec *Record) {
 	p := c.pool
 	if len(p.free) == 0 {
+		if rec != nil {
+			if err := c.cfg.Records.Release(*rec); err != nil {
+				c.logf("controller: record %d: release: %v", rec.ID, err)
+			}
+		}
 		return
+	}
+	var att *attempt
+	var number string
+	if rec == nil {
+		c.dialSeq++
+		number = fmt.Sprintf("%s%07d", c.cfg.NumberPrefix, c.dialSeq)
+	} else if att = c.beginAttempt(*rec, now); att == nil {
+		return
+	} else {
+		number = rec.Phone
 	}
 	port := p.free[0]
 	p.free = p.free[1:]
 	p.held[port] = 0
-	c.dialSeq++
-	number := fmt.Sprintf("%s%07d", c.cfg.NumberPrefix, c.dialSeq)
-	c.request(&cti.MakePredictiveCallReq{
+	req := &cti.MakePredictiveCallReq{
 		PeripheralID:        c.cfg.PeripheralID,
 		OriginatingDeviceID: port,
 		DialedNumber:        number,
 		AlertRings:          alertRings(c.cfg.NoAnswerTimeout),
 		CallVariable1:       c.cfg.Campaign,
-	}, pending{kind: reqPoolDial, agent: port, number: number})
+	}
+	att.setCallVars(req)
+	c.request(req, pending{kind: reqPoolDial, agent: port, number: number, att: att})
 }
 
 func (c *Core) poolDialed(pd pending, conf *cti.MakePredictiveCallConf, now time.Time) {
 	p := c.pool
 	c.report.Attempts++
-	pc := &poolCall{id: conf.NewConnectionCallID, port: pd.agent, number: pd.number, placed: now, phase: poolDialing}
+	pc := &poolCall{id: conf.NewConnectionCallID, port: pd.agent, number: pd.number, placed: now, phase: poolDialing, att: pd.att}
 	p.calls[pc.id] = pc
 	p.held[pc.port] = pc.id
 }
 
 func (c *Core) poolDialRefused(pd pending) {
 	c.report.Failed++
+	c.endAttempt(pd.att, OutcomeFailed, c.sched.Now())
 	c.poolFreePort(pd.agent)
 }
 
@@ -298,6 +331,19 @@ func (c *Core) poolSettle(pc *poolCall, o dialer.Outcome, now time.Time) {
 	pc.settled = true
 	if o.Live() {
 		c.pool.ab.Answered(o == dialer.Connected)
+		c.pool.uk.Answered(now, o == dialer.Connected)
+	}
+	switch o {
+	case dialer.Connected:
+		c.endAttempt(pc.att, OutcomeConnected, now)
+	case dialer.Abandoned:
+		c.endAttempt(pc.att, OutcomeAbandoned, now)
+	case dialer.Machine:
+		c.pool.ab.Machine()
+		c.pool.uk.Machine(now)
+		c.endAttempt(pc.att, OutcomeMachine, now)
+	case dialer.NotAnswered:
+		c.endAttempt(pc.att, OutcomeNoAnswer, now) // a no-op after poolFailed's
 	}
 	c.pool.cfg.Strategy.Settled(dialer.Settled{Placed: pc.placed, At: now, Outcome: o})
 }
@@ -489,6 +535,7 @@ func (c *Core) poolFailed(pc *poolCall, cause cti.EventCause, now time.Time) {
 	default:
 		c.report.Failed++
 	}
+	c.endAttempt(pc.att, failedOutcome(cause), now)
 	c.poolSettle(pc, dialer.NotAnswered, now)
 }
 
@@ -517,6 +564,7 @@ func (c *Core) poolEnded(pc *poolCall, now time.Time) {
 		c.report.Abandoned++
 		c.poolSettle(pc, dialer.Abandoned, now)
 	}
+	c.endAttempt(pc.att, OutcomeFailed, now) // unsettled otherwise: a no-op
 	if a := c.agents[pc.agent]; a != nil {
 		if a.reserved == pc.id {
 			a.reserved = 0
@@ -582,6 +630,10 @@ type PoolReport struct {
 	// LateConnects are live answers connected after ConnectWithin (a
 	// transfer was in flight at the deadline); they are counted abandoned.
 	LateConnects int
+	// UKOfcom: AbandonRate is Ofcom's answering-machine adjusted rate over
+	// the last 24 h (dialer.Abandons.RateUK) rather than Abandoned over
+	// LiveAnswered since the start.
+	UKOfcom bool
 }
 
 func (c *Core) poolReport() *PoolReport {
@@ -589,6 +641,10 @@ func (c *Core) poolReport() *PoolReport {
 	if p == nil {
 		return nil
 	}
+	rate := p.ab.Rate()
+	if p.cfg.UKOfcom {
+		rate = p.uk.Counts(c.sched.Now()).RateUK()
+	}
 	return &PoolReport{Strategy: p.cfg.Strategy.Name(), Ports: len(p.cfg.Ports), LiveAnswered: p.ab.LiveAnswered,
-		Abandoned: p.ab.Abandoned, AbandonRate: p.ab.Rate(), AbandonLimit: p.cfg.AbandonLimit, LateConnects: p.late}
+		Abandoned: p.ab.Abandoned, AbandonRate: rate, AbandonLimit: p.cfg.AbandonLimit, LateConnects: p.late, UKOfcom: p.cfg.UKOfcom}
 }

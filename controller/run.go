@@ -133,6 +133,41 @@ func (h *Handle) Status() Status {
 	return h.last
 }
 
+// UpdateCampaign applies new campaign limits on the controller's loop
+// (Core.UpdateCampaign) and returns its verdict; it waits at most a second.
+func (h *Handle) UpdateCampaign(l CampaignLimits) error {
+	ch := make(chan error, 1)
+	h.loop.Post(func(time.Time) { ch <- h.core.UpdateCampaign(l) })
+	select {
+	case err := <-ch:
+		return err
+	case <-h.done:
+		return errors.New("controller: stopped")
+	case <-time.After(time.Second):
+		return errors.New("controller: the controller's loop did not answer")
+	}
+}
+
+// Limits returns the campaign limits in force; it waits at most a second.
+func (h *Handle) Limits() (CampaignLimits, error) {
+	ch := make(chan CampaignLimits, 1)
+	h.loop.Post(func(time.Time) { ch <- h.core.Limits() })
+	select {
+	case l := <-ch:
+		return l, nil
+	case <-h.done:
+		return CampaignLimits{}, errors.New("controller: stopped")
+	case <-time.After(time.Second):
+		return CampaignLimits{}, errors.New("controller: the controller's loop did not answer")
+	}
+}
+
+// RecordsChanged tells the controller, on its loop, that records may have
+// become callable (Core.RecordsChanged).
+func (h *Handle) RecordsChanged() {
+	h.loop.Post(func(time.Time) { h.core.RecordsChanged() })
+}
+
 // Stop disconnects and waits for the controller's goroutines to end.
 func (h *Handle) Stop() {
 	h.Status()

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +50,10 @@ type Scenario struct {
 	// Voice configures the real voice path of `ipcclab up`; the
 	// simulation ignores it.
 	Voice Voice `yaml:"voice"`
+	// BaseDir is the directory of the scenario file (set by Load; empty
+	// for embedded and in-memory scenarios): relative paths in it, such
+	// as outbound.list, are resolved against it.
+	BaseDir string `yaml:"-"`
 }
 
 // ICM is the router and CallManager PG configuration.
@@ -134,6 +139,30 @@ type AgentGroup struct {
 	// takes to notice and go Ready again (zero: at once — a phone that
 	// never answers is then rung again and again).
 	RONARecovery Dist `yaml:"rona_recovery"`
+	// Preview is how the group's agents answer the previews of
+	// controller.pacing.mode preview (absent: accept every preview after
+	// 3 s).
+	Preview *PreviewAnswers `yaml:"preview"`
+}
+
+// PreviewAnswers is how agents answer a preview reservation on their
+// desktop (the BAResponse ECC variable, Cisco Outbound Option): after
+// Think they Accept, Skip or Reject the record (or Skip-Close,
+// Reject-Close, Callback) with these probabilities, at most 1 together;
+// with the probability left they do not answer and the controller
+// withdraws the preview after controller.pacing.preview.timeout. The draws
+// follow the run's seed.
+type PreviewAnswers struct {
+	Think       Dist    `yaml:"think"`
+	Accept      float64 `yaml:"accept"`
+	Skip        float64 `yaml:"skip"`
+	Reject      float64 `yaml:"reject"`
+	SkipClose   float64 `yaml:"skip_close"`
+	RejectClose float64 `yaml:"reject_close"`
+	Callback    float64 `yaml:"callback"`
+	// CallbackAfter is how far ahead a Callback asks to be called
+	// (default 1h).
+	CallbackAfter Duration `yaml:"callback_after"`
 }
 
 // IsDefinedIn reports whether the group's agents exist on the given side.
@@ -202,9 +231,10 @@ type Outbound struct {
 	Talk            Dist     `yaml:"talk"`
 	NumberPrefix    string   `yaml:"number_prefix"`
 	// DialerPorts are CallManager lines (CTI ports) the dialer places
-	// predictive calls from: no ICM agent and nobody behind them. An
-	// answered customer waits on the port until the dialer transfers it to
-	// an agent. Count 0 (the default) means none.
+	// predictive calls from (pool mode), or its reservation calls (preview
+	// mode): no ICM agent and nobody behind them. An answered customer
+	// waits on the port until the dialer transfers it to an agent. Count 0
+	// (the default) means none.
 	DialerPorts DialerPorts `yaml:"dialer_ports"`
 	// Fate is how a dialed customer's fate (outcome, ring and talk time)
 	// is drawn: stream (the default) from one random stream in dial order,
@@ -212,6 +242,32 @@ type Outbound struct {
 	// that pacing strategies run with the same seed meet the same
 	// customers.
 	Fate string `yaml:"fate"`
+
+	// List is the campaign's call list (calllist.go): the controller dials
+	// its records, with the compliance rules below, instead of
+	// number_prefix + a sequence. Absent: synthetic numbers, and the keys
+	// below must be absent too.
+	List *CallList `yaml:"list"`
+	// DNC are do-not-call entries: numbers, or digits followed by * for
+	// every number starting with them ("1555000*"). Listed records are
+	// never dialed.
+	DNC []string `yaml:"dnc"`
+	// CallingHours are the hours calls may be placed, in each customer's
+	// local time (the list's time_zone or region): "09:00-21:00" every
+	// day, or "mon-fri 09:00-21:00; sat 10:00-16:00" (default every day
+	// 08:00-21:00, the US TSR hours, dialer-anchors.md §3).
+	CallingHours string `yaml:"calling_hours"`
+	// Retry is when each outcome is retried (calllist.go).
+	Retry Retry `yaml:"retry"`
+	// MaxAttempts is the attempts per record (default 3, Cisco's
+	// maxDialAttempts, dialer-anchors.md §2.3).
+	MaxAttempts int `yaml:"max_attempts"`
+	// UKOfcom runs the campaign under the UK rules (dialer-anchors.md
+	// §1.4, §3): the abandon rate is the answering-machine adjusted one
+	// over any 24 h (pool mode's report and the predictive strategy's
+	// limit), and with a call list an abandoned number is not called again
+	// within 72 h.
+	UKOfcom bool `yaml:"uk_ofcom"`
 }
 
 // Outbound fate modes (Outbound.Fate).
@@ -370,10 +426,13 @@ type Blend struct {
 // Pacing is the outbound pacing configuration.
 type Pacing struct {
 	// Mode is agent (the default: each call is placed from an idle agent's
-	// phone, lines_per_agent per agent — progressive) or pool (calls are
+	// phone, lines_per_agent per agent — progressive), pool (calls are
 	// placed from outbound.dialer_ports and a live answer goes to whichever
 	// campaign agent is free, as a predictive dialer must; strategy picks
-	// how many).
+	// how many) or preview (Cisco Outbound Option preview: each record is
+	// presented to an idle agent with a reservation call from one of
+	// outbound.dialer_ports, and the agent's phone dials it once the agent
+	// accepts it; see Preview).
 	Mode          string  `yaml:"mode"`
 	LinesPerAgent float64 `yaml:"lines_per_agent"`
 	MaxInFlight   int     `yaml:"max_in_flight"`
@@ -391,12 +450,28 @@ type Pacing struct {
 	ConnectWithin Duration `yaml:"connect_within"`
 	// SafeHarbor is the length of the safe-harbour message (default 6s).
 	SafeHarbor Duration `yaml:"safe_harbor"`
+	// Preview holds the campaign's preview settings (mode preview).
+	Preview PreviewPacing `yaml:"preview"`
+}
+
+// PreviewPacing is the campaign's preview settings.
+type PreviewPacing struct {
+	// Timeout is how long a preview waits for the agent's answer before it
+	// is withdrawn and its record returned (default 60s).
+	Timeout Duration `yaml:"timeout"`
+	// RejectPause is how long an agent who rejected a preview (or let one
+	// time out) is left without one (default 30s).
+	RejectPause Duration `yaml:"reject_pause"`
+	// RetryDelay is when a skipped, rejected or withdrawn record is
+	// offered again (default 30m).
+	RetryDelay Duration `yaml:"retry_delay"`
 }
 
 // Pacing modes (Pacing.Mode).
 const (
-	PacingAgent = "agent"
-	PacingPool  = "pool"
+	PacingAgent   = "agent"
+	PacingPool    = "pool"
+	PacingPreview = "preview"
 )
 
 // Duration is a time.Duration written as "20s", "5m", "1h30m".
@@ -469,13 +544,27 @@ func DefaultYAML() []byte {
 	return b
 }
 
-// Load reads and validates a scenario file.
+// Load reads and validates a scenario file; relative paths in it are
+// resolved against its directory, and a call list that cannot be read is
+// reported with the line of outbound.list.
 func Load(path string) (*Scenario, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, b)
+	s, err := Parse(path, b)
+	if err != nil {
+		return nil, err
+	}
+	s.BaseDir = filepath.Dir(path)
+	if p := s.checkListFile(); p != nil {
+		var root yaml.Node
+		if yaml.Unmarshal(b, &root) == nil {
+			p.Line = lineOf(&root, p.Field)
+		}
+		return nil, &Error{File: path, Problems: []Problem{*p}}
+	}
+	return s, nil
 }
 
 // Error lists every problem found in a scenario file.

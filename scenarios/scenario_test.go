@@ -304,7 +304,7 @@ func TestPacingModesAndStrategies(t *testing.T) {
 	for _, tc := range []struct {
 		pacing, want string
 	}{
-		{"    mode: burst\n", "controller.pacing.mode: must be agent or pool"},
+		{"    mode: burst\n", "controller.pacing.mode: must be agent, pool or preview"},
 		{"    mode: pool\n", "controller.pacing.mode: pool mode places calls from dialer ports"},
 		{"    strategy: magic\n", "controller.pacing.strategy: unknown strategy \"magic\""},
 		{"    strategy: ratio-0.5\n", "controller.pacing.strategy: unknown strategy \"ratio-0.5\""},

@@ -104,6 +104,17 @@ func (s *Scenario) applyDefaults() {
 	if s.Controller.Pacing.SafeHarbor == 0 {
 		s.Controller.Pacing.SafeHarbor = Duration(6 * time.Second)
 	}
+	if pv := &s.Controller.Pacing.Preview; s.Controller.Pacing.Mode == PacingPreview {
+		if pv.Timeout == 0 {
+			pv.Timeout = Duration(time.Minute)
+		}
+		if pv.RejectPause == 0 {
+			pv.RejectPause = Duration(30 * time.Second)
+		}
+		if pv.RetryDelay == 0 {
+			pv.RetryDelay = Duration(30 * time.Minute)
+		}
+	}
 	if s.Outbound.SetupDelay.Shape == "" && s.Outbound.SetupDelay.Mean == 0 {
 		s.Outbound.SetupDelay = Dist{Shape: "lognormal", Mean: Duration(2 * time.Second), CV: 0.3}
 	}
@@ -249,6 +260,9 @@ func (s *Scenario) validate() []Problem {
 		c.dist(f+".answer_delay", g.AnswerDelay, true)
 		c.dist(f+".wrap_up", g.WrapUp, true)
 		c.dist(f+".rona_recovery", g.RONARecovery, true)
+		if g.Preview != nil {
+			c.previewAnswers(f+".preview", *g.Preview)
+		}
 	}
 	c.dist("callers.patience", s.Callers.Patience, true)
 	c.dist("callers.talk", s.Callers.Talk, false)
@@ -287,6 +301,7 @@ func (s *Scenario) validate() []Problem {
 		c.add("outbound.fate", "must be %s or %s, got %q", FateStream, FatePerNumber, o.Fate)
 	}
 	c.dialerPorts(o.DialerPorts, exts)
+	c.callList(s)
 	b := s.Controller.Blend
 	for j, sg := range b.SkillGroups {
 		if !sgs[sg] {
@@ -326,8 +341,22 @@ func (s *Scenario) validate() []Problem {
 		if s.Outbound.Enabled && s.Outbound.DialerPorts.Count == 0 {
 			c.add("controller.pacing.mode", "pool mode places calls from dialer ports: set outbound.dialer_ports")
 		}
+	case PacingPreview:
+		if s.Outbound.Enabled && s.Outbound.DialerPorts.Count == 0 {
+			c.add("controller.pacing.mode", "preview mode places its reservation calls from dialer ports: set outbound.dialer_ports")
+		}
+		pv := pc.Preview
+		if pv.Timeout < Duration(time.Second) || pv.Timeout.D() > time.Hour {
+			c.add("controller.pacing.preview.timeout", "must be between 1s and 1h, got %v", pv.Timeout.D())
+		}
+		if pv.RejectPause < 0 {
+			c.add("controller.pacing.preview.reject_pause", "must not be negative, got %v", pv.RejectPause.D())
+		}
+		if pv.RetryDelay < 0 {
+			c.add("controller.pacing.preview.retry_delay", "must not be negative, got %v", pv.RetryDelay.D())
+		}
 	default:
-		c.add("controller.pacing.mode", "must be agent or pool, got %q", pc.Mode)
+		c.add("controller.pacing.mode", "must be agent, pool or preview, got %q", pc.Mode)
 	}
 	if !validStrategy(pc.Strategy) {
 		c.add("controller.pacing.strategy", "unknown strategy %q (predictive, progressive, ratio-L with 1 ≤ L ≤ 100, vicidial-hard, vicidial-tapered, vicidial-average, threshold-dial1xfree, threshold-dial2xfree, threshold-dialone)", pc.Strategy)
@@ -346,6 +375,29 @@ func (s *Scenario) validate() []Problem {
 	}
 	c.voice(s.Voice, exts)
 	return c.probs
+}
+
+// previewAnswers checks an agent group's preview answers.
+func (c *checker) previewAnswers(f string, p PreviewAnswers) {
+	c.dist(f+".think", p.Think, true)
+	sum, ok := 0.0, true
+	for _, v := range []struct {
+		name string
+		v    float64
+	}{{"accept", p.Accept}, {"skip", p.Skip}, {"reject", p.Reject}, {"skip_close", p.SkipClose},
+		{"reject_close", p.RejectClose}, {"callback", p.Callback}} {
+		if v.v < 0 || v.v > 1 || math.IsNaN(v.v) {
+			c.add(f+"."+v.name, "must be a probability between 0 and 1, got %v", v.v)
+			ok = false
+		}
+		sum += v.v
+	}
+	if ok && sum > 1+1e-9 {
+		c.add(f+".accept", "accept, skip, reject, skip_close, reject_close and callback must add up to at most 1 (the rest do not answer), got %.4g", sum)
+	}
+	if p.CallbackAfter < 0 {
+		c.add(f+".callback_after", "must not be negative, got %v", p.CallbackAfter.D())
+	}
 }
 
 // dialerPorts checks the dialer ports and adds their extensions to exts (so

@@ -104,6 +104,7 @@ at once, and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
 	f.StringVar(&opts.SIPAddr, "sip-addr", lab.DefaultSIPAddr, "the voice gateway's PSTN-side SIP address, UDP and TCP (empty: no voice path, the PG switches calls itself)")
 	f.StringVar(&opts.PSTNAddr, "pstn-addr", "", "an outside SIP peer (IP:port) that plays the PSTN for outbound calls, instead of the PSTN model")
 	f.StringVar(&opts.Capture, "capture", "", "write CTI, SIP and RTP traffic to this pcapng file")
+	f.StringVar(&opts.CampaignAddr, "campaign-addr", "", "serve the campaign API (GET/PATCH /campaigns/{id}, POST .../records, .../callbacks) here, for a scenario with outbound.list (empty: off)")
 	return cmd
 }
 

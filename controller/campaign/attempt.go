@@ -1,7 +1,6 @@
 package campaign
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -20,17 +19,16 @@ import (
 // the record is released to pending (or marked dnc) rather than left claimed.
 func (s *Store) BeginAttempt(recordID int64, now time.Time) (Attempt, error) {
 	var a Attempt
-	err := s.inTx(func(tx *sql.Tx) error {
-		r, err := getRecord(tx, recordID)
+	err := s.inTx(func(tx txn) error {
+		r, err := tx.record(recordID)
 		if err != nil {
 			return err
 		}
-		var open int64
-		switch err := tx.QueryRow(`SELECT id FROM attempts WHERE record_id = ? AND ended_at IS NULL`, recordID).Scan(&open); {
-		case err == nil:
-			return fmt.Errorf("record %d, attempt %d: %w", recordID, open, ErrInFlight)
-		case !errors.Is(err, sql.ErrNoRows):
+		switch open, ok, err := tx.openAttempt(recordID); {
+		case err != nil:
 			return err
+		case ok:
+			return fmt.Errorf("record %d, attempt %d: %w", recordID, open.ID, ErrInFlight)
 		}
 		switch r.Status {
 		case Dialing:
@@ -41,12 +39,12 @@ func (s *Store) BeginAttempt(recordID int64, now time.Time) (Attempt, error) {
 		default:
 			return fmt.Errorf("record %d is %s: %w", recordID, r.Status, ErrNotDialable)
 		}
-		c, err := getCampaign(tx, r.CampaignID)
+		c, err := tx.campaign(r.CampaignID)
 		if err != nil {
 			return err
 		}
 		refuse := func(status Status, why error) error {
-			if _, err := tx.Exec(`UPDATE records SET status = ? WHERE id = ?`, status, recordID); err != nil {
+			if err := tx.setStatus(recordID, status); err != nil {
 				return err
 			}
 			return commitErr{fmt.Errorf("record %d: %w", recordID, why)}
@@ -57,12 +55,12 @@ func (s *Store) BeginAttempt(recordID int64, now time.Time) (Attempt, error) {
 		if loc, err := LoadZone(r.TimeZone); err != nil || !InWindow(now, loc, c.CallingHours) {
 			return refuse(Pending, ErrOutsideWindow)
 		}
-		if _, hit, err := dncMatch(tx, r.Phone); err != nil {
+		if _, hit, err := tx.dncMatch(r.Phone); err != nil {
 			return err
 		} else if hit {
 			return refuse(DNC, ErrDNCListed)
 		}
-		recall, err := hasRecall(tx, recordID)
+		_, recall, err := tx.recall(recordID)
 		if err != nil {
 			return err
 		}
@@ -72,14 +70,14 @@ func (s *Store) BeginAttempt(recordID int64, now time.Time) (Attempt, error) {
 			return refuse(Exhausted, ErrNotDialable)
 		}
 		a = Attempt{RecordID: recordID, StartedAt: now}
-		if err := tx.QueryRow(`INSERT INTO attempts (record_id, started_at) VALUES (?, ?) RETURNING id`, recordID, ms(now)).Scan(&a.ID); err != nil {
+		if a.ID, err = tx.insertAttempt(recordID, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(`UPDATE records SET status = 'dialing', attempts = attempts + 1 WHERE id = ?`, recordID); err != nil {
+		r.Status, r.Attempts = Dialing, r.Attempts+1
+		if err := tx.putRecord(r); err != nil {
 			return err
 		}
-		_, err = tx.Exec(`DELETE FROM recalls WHERE record_id = ?`, recordID)
-		return err
+		return tx.deleteRecall(recordID)
 	})
 	if err != nil {
 		return Attempt{}, fmt.Errorf("campaign: begin attempt: %w", err)
@@ -97,11 +95,8 @@ func (s *Store) EndAttempt(attemptID int64, outcome Outcome, now time.Time) (Rec
 		return Record{}, fmt.Errorf("campaign: end attempt %d: outcome %q is not valid", attemptID, outcome)
 	}
 	var r Record
-	err := s.inTx(func(tx *sql.Tx) error {
-		a, err := scanAttempt(tx.QueryRow(`SELECT id, record_id, started_at, outcome, ended_at FROM attempts WHERE id = ?`, attemptID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("attempt %d: %w", attemptID, ErrNotFound)
-		}
+	err := s.inTx(func(tx txn) error {
+		a, err := tx.attempt(attemptID)
 		if err != nil {
 			return err
 		}
@@ -119,12 +114,12 @@ func (s *Store) EndAttempt(attemptID int64, outcome Outcome, now time.Time) (Rec
 
 // finishAttempt is EndAttempt's work inside a transaction, shared with crash
 // recovery.
-func finishAttempt(tx *sql.Tx, a Attempt, outcome Outcome, now time.Time) (Record, error) {
-	r, err := getRecord(tx, a.RecordID)
+func finishAttempt(tx txn, a Attempt, outcome Outcome, now time.Time) (Record, error) {
+	r, err := tx.record(a.RecordID)
 	if err != nil {
 		return r, err
 	}
-	c, err := getCampaign(tx, r.CampaignID)
+	c, err := tx.campaign(r.CampaignID)
 	if err != nil {
 		return r, err
 	}
@@ -133,39 +128,38 @@ func finishAttempt(tx *sql.Tx, a Attempt, outcome Outcome, now time.Time) (Recor
 		return r, err
 	}
 	if outcome == AskedDNC {
-		if _, err := tx.Exec(`INSERT INTO dnc (digits, prefix) VALUES (?, 0) ON CONFLICT DO NOTHING`, r.Phone); err != nil {
+		if err := tx.addDNC(DNCEntry{Digits: r.Phone}); err != nil {
 			return r, err
 		}
 	}
 	if d.Status != DNC {
-		var at int64
-		switch err := tx.QueryRow(`SELECT at FROM recalls WHERE record_id = ?`, r.ID).Scan(&at); {
-		case err == nil:
-			d = Decision{Pending, fromMS(at)}
-		case !errors.Is(err, sql.ErrNoRows):
+		switch rc, ok, err := tx.recall(r.ID); {
+		case err != nil:
 			return r, err
+		case ok:
+			d = Decision{Pending, rc.At}
 		}
 	}
 	if d.Status == Pending {
 		// Listed while the call was in flight: never rescheduled.
-		if _, hit, err := dncMatch(tx, r.Phone); err != nil {
+		if _, hit, err := tx.dncMatch(r.Phone); err != nil {
 			return r, err
 		} else if hit {
 			d.Status = DNC
 		}
 	}
 	if d.Status == DNC {
-		if _, err := tx.Exec(`DELETE FROM recalls WHERE record_id = ?`, r.ID); err != nil {
+		if err := tx.deleteRecall(r.ID); err != nil {
 			return r, err
 		}
 	}
-	if _, err := tx.Exec(`UPDATE attempts SET outcome = ?, ended_at = ? WHERE id = ? AND ended_at IS NULL`, outcome, ms(now), a.ID); err != nil {
+	if err := tx.endAttempt(a.ID, outcome, now); err != nil {
 		return r, err
 	}
-	if _, err := tx.Exec(`UPDATE records SET status = ?, next_at = ? WHERE id = ?`, d.Status, ms(d.NextAt), r.ID); err != nil {
+	r.Status, r.NextAt = d.Status, fromMS(ms(d.NextAt))
+	if err := tx.putRecord(r); err != nil {
 		return r, err
 	}
-	r.Status, r.NextAt = d.Status, d.NextAt.UTC()
 	return r, nil
 }
 
@@ -173,16 +167,19 @@ func finishAttempt(tx *sql.Tx, a Attempt, outcome Outcome, now time.Time) (Recor
 // (the agent went away, the pacer changed its mind). Its attempt count and
 // NextAt are unchanged.
 func (s *Store) Release(recordID int64) error {
-	return s.inTx(func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE records SET status = 'pending' WHERE id = ? AND status = 'dialing'
-			AND NOT EXISTS (SELECT 1 FROM attempts WHERE record_id = ? AND ended_at IS NULL)`, recordID, recordID)
-		if err != nil {
+	return s.inTx(func(tx txn) error {
+		r, err := tx.record(recordID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		_, open, oerr := tx.openAttempt(recordID)
+		if oerr != nil {
+			return oerr
+		}
+		if err != nil || r.Status != Dialing || open {
 			return fmt.Errorf("campaign: release record %d: not claimed, or an attempt is in flight: %w", recordID, ErrNotDialable)
 		}
-		return nil
+		return tx.setStatus(recordID, Pending)
 	})
 }
 
@@ -190,22 +187,9 @@ func (s *Store) Release(recordID int64) error {
 func (s *Store) recover() error {
 	now := s.now()
 	var rec Recovery
-	err := s.inTx(func(tx *sql.Tx) error {
-		rows, err := tx.Query(`SELECT id, record_id, started_at, outcome, ended_at FROM attempts WHERE ended_at IS NULL ORDER BY id`)
+	err := s.inTx(func(tx txn) error {
+		open, err := tx.openAttempts()
 		if err != nil {
-			return err
-		}
-		var open []Attempt
-		for rows.Next() {
-			a, err := scanAttempt(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			open = append(open, a)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, a := range open {
@@ -216,19 +200,17 @@ func (s *Store) recover() error {
 		}
 		// Every attempt is closed now, so whatever is still dialing was only
 		// claimed.
-		rows, err = tx.Query(`UPDATE records SET status = 'pending' WHERE status = 'dialing' RETURNING id`)
+		ids, err := tx.recordsWithStatus(Dialing)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
+		for _, id := range ids {
+			if err := tx.setStatus(id, Pending); err != nil {
 				return err
 			}
-			rec.Released = append(rec.Released, id)
 		}
-		return rows.Err()
+		rec.Released = ids
+		return nil
 	})
 	s.recovered = rec
 	return err

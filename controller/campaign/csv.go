@@ -1,9 +1,7 @@
 package campaign
 
 import (
-	"database/sql"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -149,17 +147,11 @@ func (s *Store) ImportCSV(campaignID int64, r io.Reader) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("campaign: import: %w", err)
 	}
-	now := s.now()
-	err = s.inTx(func(tx *sql.Tx) error {
-		if _, err := getCampaign(tx, campaignID); err != nil {
+	now := fromMS(ms(s.now()))
+	err = s.inTx(func(tx txn) error {
+		if _, err := tx.campaign(campaignID); err != nil {
 			return err
 		}
-		insert, err := tx.Prepare(`INSERT INTO records (campaign_id, phone, time_zone, region, priority, fields, status, next_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer insert.Close()
 		firstLine := map[string]int{}
 		for {
 			rec, err := cr.Read()
@@ -179,14 +171,10 @@ func (s *Store) ImportCSV(campaignID int64, r io.Reader) (Report, error) {
 			if why == "" {
 				if first, dup := firstLine[rw.phone]; dup {
 					why = fmt.Sprintf("duplicate phone %s: first on line %d", rw.phone, first)
-				} else {
-					var id int64
-					switch err := tx.QueryRow(`SELECT id FROM records WHERE campaign_id = ? AND phone = ?`, campaignID, rw.phone).Scan(&id); {
-					case err == nil:
-						why = fmt.Sprintf("phone %s is already in the campaign (record %d)", rw.phone, id)
-					case !errors.Is(err, sql.ErrNoRows):
-						return err
-					}
+				} else if old, found, err := tx.recordByPhone(campaignID, rw.phone); err != nil {
+					return err
+				} else if found {
+					why = fmt.Sprintf("phone %s is already in the campaign (record %d)", rw.phone, old.ID)
 				}
 			}
 			if why != "" {
@@ -194,15 +182,16 @@ func (s *Store) ImportCSV(campaignID int64, r io.Reader) (Report, error) {
 				continue
 			}
 			status := Pending
-			if _, hit, err := dncMatch(tx, rw.phone); err != nil {
+			if _, hit, err := tx.dncMatch(rw.phone); err != nil {
 				return err
 			} else if hit {
 				status = DNC
 				rep.DNC++
 				rep.DNCLines = append(rep.DNCLines, line)
 			}
-			fields, _ := json.Marshal(rw.fields)
-			if _, err := insert.Exec(campaignID, rw.phone, rw.tz, rw.region, rw.priority, string(fields), status, ms(now)); err != nil {
+			r := Record{CampaignID: campaignID, Phone: rw.phone, TimeZone: rw.tz, Region: rw.region, Priority: rw.priority,
+				CustomerFields: rw.fields, Status: status, NextAt: now}
+			if _, err := tx.insertRecord(r); err != nil {
 				return fmt.Errorf("line %d: %w", line, err)
 			}
 			firstLine[rw.phone] = line

@@ -1,9 +1,6 @@
 package campaign
 
 import (
-	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -59,34 +56,27 @@ func (s *Store) AddDNC(e DNCEntry) (int, error) {
 	if err := e.valid(); err != nil {
 		return 0, err
 	}
-	var n int64
-	err := s.inTx(func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO dnc (digits, prefix) VALUES (?, ?) ON CONFLICT DO NOTHING`, e.Digits, e.Prefix); err != nil {
+	var n int
+	err := s.inTx(func(tx txn) error {
+		if err := tx.addDNC(e); err != nil {
 			return err
 		}
-		q := `UPDATE records SET status = 'dnc' WHERE status = 'pending' AND phone = ?`
-		if e.Prefix {
-			q = `UPDATE records SET status = 'dnc' WHERE status = 'pending' AND substr(phone, 1, length(?1)) = ?1`
-		}
-		res, err := tx.Exec(q, e.Digits)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
+		var err error
+		n, err = tx.markPendingDNC(e)
 		return err
 	})
-	return int(n), err
+	return n, err
 }
 
 // RemoveDNC deletes an entry. Records already marked dnc stay so: the list
 // does not remember why each was marked, so re-import them to dial again.
 func (s *Store) RemoveDNC(e DNCEntry) error {
-	return s.inTx(func(tx *sql.Tx) error {
-		res, err := tx.Exec(`DELETE FROM dnc WHERE digits = ? AND prefix = ?`, e.Digits, e.Prefix)
+	return s.inTx(func(tx txn) error {
+		ok, err := tx.removeDNC(e)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !ok {
 			return fmt.Errorf("DNC entry %s: %w", e, ErrNotFound)
 		}
 		return nil
@@ -94,30 +84,14 @@ func (s *Store) RemoveDNC(e DNCEntry) error {
 }
 
 // CheckDNC reports the entry that blocks phone, if any.
-func (s *Store) CheckDNC(phone string) (DNCEntry, bool, error) {
+func (s *Store) CheckDNC(phone string) (e DNCEntry, hit bool, err error) {
 	d, err := NormalizePhone(phone)
 	if err != nil {
 		return DNCEntry{}, false, err
 	}
-	return dncMatch(s.db, d)
-}
-
-// dncMatch looks the number up with index probes only: the exact entry and
-// each of its at most 15 prefixes, so a national list of millions of entries
-// costs the same as a short one. An exact entry wins over a prefix.
-func dncMatch(q querier, digits string) (DNCEntry, bool, error) {
-	args := []any{digits}
-	marks := make([]string, 0, len(digits))
-	for i := 1; i <= len(digits); i++ {
-		args = append(args, digits[:i])
-		marks = append(marks, "?")
-	}
-	var e DNCEntry
-	err := q.QueryRowContext(context.Background(), `SELECT digits, prefix FROM dnc
-		WHERE (prefix = 0 AND digits = ?) OR (prefix = 1 AND digits IN (`+strings.Join(marks, ",")+`))
-		ORDER BY prefix LIMIT 1`, args...).Scan(&e.Digits, &e.Prefix)
-	if errors.Is(err, sql.ErrNoRows) {
-		return DNCEntry{}, false, nil
-	}
-	return e, err == nil, err
+	err = s.view(func(tx txn) error {
+		e, hit, err = tx.dncMatch(d)
+		return err
+	})
+	return e, hit, err
 }

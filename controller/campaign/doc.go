@@ -23,7 +23,8 @@
 //     outcome "unknown" at the recovery time, and its record is rescheduled by
 //     the campaign's abandoned-call retry rule with the attempt counted (it
 //     was counted at BeginAttempt): an answered call the crash dropped is an
-//     abandon, so the 72 h lockout applies — pending at recovery time +
+//     abandon, so the abandoned-call rule applies (by default and in a UK
+//     campaign the 72 h lockout) — pending at recovery time +
 //     Abandoned.Delay, or exhausted when MaxAttempts is reached, or done
 //     when Abandoned does not retry. The record is neither lost nor redialed as new, and it is never
 //     in flight twice.
@@ -56,6 +57,24 @@
 // status dnc and counted in Report.DNC (it is part of the list, it just must
 // not be called). Good rows are written in one transaction. Blank lines carry
 // no data and are skipped.
+//
+// # Storage
+//
+// Open keeps the store in SQLite; OpenMemory in maps, for simulation. The
+// rules — selection order and its checks, BeginAttempt's checks, the retry
+// decision, recalls, callbacks, DNC — are one Go implementation written
+// against the storage's rows and indexes (backend.go), so both storages
+// behave alike (the package's tests run against both). Selection reads by
+// index only the records it returns (select.go), so its cost does not grow
+// with the list.
+//
+// # The running controller
+//
+// Source is a campaign as the controller's record source
+// (controller.Records); CampaignAPI serves the campaign over HTTP so it can
+// be edited while the controller runs: the pacing limits go to the
+// controller (Limits, controller.Core.UpdateCampaign), everything else is
+// read afresh by the next selection.
 //
 // # Time
 //

@@ -20,7 +20,10 @@ const (
 const DefaultAbandonTarget = 0.03
 
 // Campaign is one outbound campaign. Changes saved with UpdateCampaign take
-// effect at the next selection: nothing is cached.
+// effect at the next selection: nothing is cached. The pacing limits
+// (AbandonTarget, MaxInFlight, LinesPerAgent, UKOfcom) are the running
+// controller's business: the campaign API hands them to it (see
+// NewCampaignHandler), and it applies them at its next decision.
 type Campaign struct {
 	ID            int64
 	Name          string
@@ -31,6 +34,18 @@ type Campaign struct {
 	MaxAttempts   int     // attempts per record, 1–100
 	AbandonTarget float64 // 0 < target ≤ 0.03; 0 in Create/Update means the default
 	Enabled       bool
+	// UKOfcom puts the campaign under the UK rules (dialer-anchors.md §1.4,
+	// §3): the abandon rate is the answering-machine adjusted one over any
+	// 24 h, and an abandoned number is not called again within 72 h
+	// (RetryRules.Abandoned.Delay ≥ AbandonLockout is then required).
+	UKOfcom bool
+	// MaxInFlight caps the campaign's calls dialing at once, 0–100000
+	// (0: the controller's configured limit).
+	MaxInFlight int
+	// LinesPerAgent is the progressive pacer's lines per idle agent, or a
+	// fixed-ratio strategy's level, 1–100 (0: the controller's configured
+	// value).
+	LinesPerAgent float64
 }
 
 // NewCampaign is a campaign with the documented defaults: every day
@@ -73,8 +88,14 @@ func (c Campaign) Validate() error {
 	if err := c.CallingHours.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := c.RetryRules.Validate(); err != nil {
+	if err := c.RetryRules.validate(c.UKOfcom); err != nil {
 		errs = append(errs, err)
+	}
+	if c.MaxInFlight < 0 || c.MaxInFlight > 100000 {
+		bad("MaxInFlight", "%d: want 0 (the controller's limit) or 1–100000", c.MaxInFlight)
+	}
+	if c.LinesPerAgent != 0 && !(c.LinesPerAgent >= 1 && c.LinesPerAgent <= 100) {
+		bad("LinesPerAgent", "%v: want 0 (the controller's value) or 1–100", c.LinesPerAgent)
 	}
 	return errors.Join(errs...)
 }

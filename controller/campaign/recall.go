@@ -1,9 +1,6 @@
 package campaign
 
 import (
-	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -16,31 +13,28 @@ import (
 // before hanging up), it takes over from the retry rule at EndAttempt. A
 // recall is still subject to the calling hours and the DNC list.
 func (s *Store) ScheduleRecall(recordID int64, at time.Time, agentID string) error {
-	return s.inTx(func(tx *sql.Tx) error {
-		r, err := getRecord(tx, recordID)
+	return s.inTx(func(tx txn) error {
+		r, err := tx.record(recordID)
 		if err != nil {
 			return err
 		}
-		if _, hit, err := dncMatch(tx, r.Phone); err != nil {
+		if _, hit, err := tx.dncMatch(r.Phone); err != nil {
 			return err
 		} else if hit || r.Status == DNC {
 			return fmt.Errorf("campaign: recall record %d: %w", recordID, ErrDNCListed)
 		}
-		if _, err := tx.Exec(`INSERT INTO recalls (record_id, at, agent_id) VALUES (?1, ?2, ?3)
-			ON CONFLICT (record_id) DO UPDATE SET at = ?2, agent_id = ?3`, recordID, ms(at), agentID); err != nil {
+		if err := tx.putRecall(Recall{RecordID: recordID, At: at, AgentID: agentID}); err != nil {
 			return err
 		}
-		var open int
-		if err := tx.QueryRow(`SELECT count(*) FROM attempts WHERE record_id = ? AND ended_at IS NULL`, recordID).Scan(&open); err != nil {
+		if _, open, err := tx.openAttempt(recordID); err != nil {
 			return err
-		}
-		if open > 0 {
+		} else if open {
 			return nil // EndAttempt applies it
 		}
 		// Not in flight (pending, finished, or claimed but not dialed): wait
 		// for the recall.
-		_, err = tx.Exec(`UPDATE records SET status = 'pending', next_at = ? WHERE id = ?`, ms(at), recordID)
-		return err
+		r.Status, r.NextAt = Pending, fromMS(ms(at))
+		return tx.putRecord(r)
 	})
 }
 
@@ -60,23 +54,25 @@ func (s *Store) AddCallback(campaignID int64, phone, tz string, fields map[strin
 	if at.IsZero() {
 		at = s.now()
 	}
-	var id int64
-	err = s.inTx(func(tx *sql.Tx) error {
-		if _, err := getCampaign(tx, campaignID); err != nil {
+	var out Record
+	err = s.inTx(func(tx txn) error {
+		if _, err := tx.campaign(campaignID); err != nil {
 			return err
 		}
-		if _, hit, err := dncMatch(tx, digits); err != nil {
+		if _, hit, err := tx.dncMatch(digits); err != nil {
 			return err
 		} else if hit {
 			return ErrDNCListed
 		}
-		old, err := scanRecord(tx.QueryRow(`SELECT `+recordCols+` FROM records r WHERE r.campaign_id = ? AND r.phone = ?`, campaignID, digits))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			b, _ := json.Marshal(orEmpty(fields))
-			return tx.QueryRow(`INSERT INTO records (campaign_id, phone, time_zone, callback, fields, status, next_at)
-				VALUES (?, ?, ?, 1, ?, 'pending', ?) RETURNING id`, campaignID, digits, tz, string(b), ms(at)).Scan(&id)
-		case err != nil:
+		old, found, err := tx.recordByPhone(campaignID, digits)
+		if err != nil {
+			return err
+		}
+		if !found {
+			r := Record{CampaignID: campaignID, Phone: digits, TimeZone: tz, Callback: true, CustomerFields: orEmpty(fields),
+				Status: Pending, NextAt: fromMS(ms(at))}
+			r.ID, err = tx.insertRecord(r)
+			out = r
 			return err
 		}
 		switch old.Status {
@@ -87,19 +83,17 @@ func (s *Store) AddCallback(campaignID int64, phone, tz string, fields map[strin
 		}
 		merged := orEmpty(old.CustomerFields)
 		maps.Copy(merged, fields)
-		b, _ := json.Marshal(merged)
-		id = old.ID
-		if _, err := tx.Exec(`DELETE FROM recalls WHERE record_id = ?`, id); err != nil {
+		if err := tx.deleteRecall(old.ID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(`UPDATE records SET callback = 1, time_zone = ?, fields = ?, status = 'pending', next_at = ? WHERE id = ?`,
-			tz, string(b), ms(at), id)
-		return err
+		old.Callback, old.TimeZone, old.CustomerFields, old.Status, old.NextAt = true, tz, merged, Pending, fromMS(ms(at))
+		out = old
+		return tx.putRecord(old)
 	})
 	if err != nil {
 		return Record{}, fmt.Errorf("campaign: callback for campaign %d: %w", campaignID, err)
 	}
-	return s.Record(id)
+	return s.Record(out.ID)
 }
 
 func orEmpty(m map[string]string) map[string]string {

@@ -7,10 +7,14 @@ import (
 )
 
 // RetryRule says whether a record is dialed again after an outcome, and not
-// before how long.
+// before how long. MaxAttempts, when set, stops retries after this outcome
+// once the record has had that many attempts in all (VICIdial's per-status
+// lead recycling limit, dialer-anchors.md §1.5); 0 leaves it to the
+// campaign's MaxAttempts.
 type RetryRule struct {
-	Retry bool
-	Delay time.Duration
+	Retry       bool
+	Delay       time.Duration
+	MaxAttempts int `json:",omitempty"`
 }
 
 // RetryRules holds one rule per retryable outcome. Unknown (crash recovery)
@@ -27,34 +31,53 @@ type RetryRules struct {
 const MinRetryDelay = 2 * time.Minute
 
 // AbandonLockout is Ofcom's rule that an abandoned number is not called again
-// within 72 hours (§3). It is the floor for Abandoned.Delay; the stricter UK
-// rule is applied everywhere so one campaign setting is compliant in both.
+// within 72 hours (§3). It is the floor for Abandoned.Delay in a UK campaign
+// (Campaign.UKOfcom) and the default everywhere, so the default settings are
+// compliant in both; elsewhere a campaign may set a shorter delay (at least
+// MinRetryDelay).
 const AbandonLockout = 72 * time.Hour
 
-// DefaultRetryRules: busy again after 10 min, no answer after 1 h, a machine
-// after 4 h, an abandoned call after the 72 h lockout, a failure after 15 min.
+// DefaultRetryRules: busy again after 10 min, no answer after 1 h (Cisco's
+// retryNoAnswerDelay default, dialer-anchors.md §2.3), a machine after 4 h,
+// an abandoned call after the 72 h lockout, a failure after 15 min.
 func DefaultRetryRules() RetryRules {
 	return RetryRules{
-		Busy:      RetryRule{true, 10 * time.Minute},
-		NoAnswer:  RetryRule{true, time.Hour},
-		Machine:   RetryRule{true, 4 * time.Hour},
-		Abandoned: RetryRule{true, AbandonLockout},
-		Failed:    RetryRule{true, 15 * time.Minute},
+		Busy:      RetryRule{Retry: true, Delay: 10 * time.Minute},
+		NoAnswer:  RetryRule{Retry: true, Delay: time.Hour},
+		Machine:   RetryRule{Retry: true, Delay: 4 * time.Hour},
+		Abandoned: RetryRule{Retry: true, Delay: AbandonLockout},
+		Failed:    RetryRule{Retry: true, Delay: 15 * time.Minute},
 	}
 }
 
-// Validate checks the delays of the rules that retry.
-func (r RetryRules) Validate() error {
+// Validate checks the rules of a campaign under the UK rules (the strictest
+// floors); Campaign.Validate checks them for the campaign's own rules.
+func (r RetryRules) Validate() error { return r.validate(true) }
+
+// validate checks the delays of the rules that retry and their attempt
+// limits; uk makes the 72 h lockout the floor of Abandoned.Delay.
+func (r RetryRules) validate(uk bool) error {
 	var errs []error
 	check := func(name string, rule RetryRule, floor time.Duration) {
 		if rule.Retry && rule.Delay < floor {
-			errs = append(errs, fmt.Errorf("campaign: Campaign.RetryRules.%s.Delay %v: want ≥ %v", name, rule.Delay, floor))
+			why := ""
+			if floor == AbandonLockout {
+				why = " (the UK 72 h lockout after an abandoned call)"
+			}
+			errs = append(errs, fmt.Errorf("campaign: Campaign.RetryRules.%s.Delay %v: want ≥ %v%s", name, rule.Delay, floor, why))
 		}
+		if rule.MaxAttempts < 0 || rule.MaxAttempts > 100 {
+			errs = append(errs, fmt.Errorf("campaign: Campaign.RetryRules.%s.MaxAttempts %d: want 0 (the campaign's) or 1–100", name, rule.MaxAttempts))
+		}
+	}
+	lockout := MinRetryDelay
+	if uk {
+		lockout = AbandonLockout
 	}
 	check("Busy", r.Busy, MinRetryDelay)
 	check("NoAnswer", r.NoAnswer, MinRetryDelay)
 	check("Machine", r.Machine, MinRetryDelay)
-	check("Abandoned", r.Abandoned, AbandonLockout)
+	check("Abandoned", r.Abandoned, lockout)
 	check("Failed", r.Failed, MinRetryDelay)
 	return errors.Join(errs...)
 }
@@ -86,8 +109,8 @@ type Decision struct {
 // outcome at now; attempts counts the attempts begun so far, this one
 // included. Final outcomes end the record (Answered, Invalid → done;
 // AskedDNC → dnc); a retryable outcome whose rule does not retry ends it as
-// done; otherwise the record is exhausted once attempts reach MaxAttempts,
-// else pending again at now + Delay.
+// done; otherwise the record is exhausted once attempts reach MaxAttempts
+// (or the rule's own MaxAttempts), else pending again at now + Delay.
 func Decide(c Campaign, attempts int, outcome Outcome, now time.Time) (Decision, error) {
 	if !outcome.Valid() {
 		return Decision{}, fmt.Errorf("campaign: outcome %q: want one of answered, busy, no_answer, machine, abandoned, failed, dnc, invalid, unknown", outcome)
@@ -99,7 +122,7 @@ func Decide(c Campaign, attempts int, outcome Outcome, now time.Time) (Decision,
 	switch {
 	case !ok || !rule.Retry:
 		return Decision{Done, now}, nil
-	case attempts >= c.MaxAttempts:
+	case attempts >= c.MaxAttempts, rule.MaxAttempts > 0 && attempts >= rule.MaxAttempts:
 		return Decision{Exhausted, now}, nil
 	}
 	return Decision{Pending, now.Add(rule.Delay)}, nil

@@ -64,6 +64,21 @@ CREATE TABLE dnc (
 	PRIMARY KEY (digits, prefix)
 ) WITHOUT ROWID;
 `,
+	// 2: the pacing limits and UK mode of a campaign; selection by index.
+	// records_pick serves Next's ordinary records one (zone, priority) at a
+	// time in NextAt order, so a selection reads the records it returns, not
+	// the whole list; it also serves the distinct-zone scan, so
+	// records_zone (its prefix) goes. records_callback finds the few web
+	// callbacks.
+	`
+ALTER TABLE campaigns ADD COLUMN uk_ofcom INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN max_in_flight INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN lines_per_agent REAL NOT NULL DEFAULT 0;
+CREATE INDEX records_pick ON records (campaign_id, status, time_zone, priority, next_at);
+DROP INDEX records_zone;
+CREATE INDEX records_callback ON records (campaign_id, status, next_at) WHERE callback = 1;
+CREATE INDEX recalls_at ON recalls (at);
+`,
 }
 
 // migrate brings the schema to the latest version.

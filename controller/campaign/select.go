@@ -1,9 +1,9 @@
 package campaign
 
 import (
-	"database/sql"
+	"cmp"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 )
 
@@ -31,68 +31,56 @@ func (s *Store) NextForAgent(campaignID int64, agentID string, now time.Time, n 
 	return s.next(campaignID, agentID, now, n)
 }
 
-// selectDue orders the candidates; see Next. A recall with an empty agent_id
-// is for any agent; ?3 (the agent asking, empty for Next) admits that
-// agent's own recalls too.
-const selectDue = `SELECT ` + recordCols + `
-FROM records r LEFT JOIN recalls rc ON rc.record_id = r.id
-WHERE r.campaign_id = ?1 AND r.status = 'pending' AND r.time_zone IN (%s)
-  AND ((rc.record_id IS NULL AND r.next_at <= ?2)
-    OR (rc.record_id IS NOT NULL AND rc.at <= ?2 AND (rc.agent_id = '' OR rc.agent_id = ?3)))
-ORDER BY CASE WHEN rc.record_id IS NOT NULL AND rc.agent_id <> '' THEN 0
-              WHEN rc.record_id IS NOT NULL THEN 1
-              WHEN r.callback THEN 2
-              ELSE 3 END,
-         rc.at, r.priority DESC, r.next_at, r.id
-LIMIT ?4`
+// Selection reads the records it hands out, not the whole list: a call list
+// of a million records costs about what a short one does. Candidates come in
+// three classes:
+//
+//  1. due recalls (Recall.At ≤ now) for this agent, then for any agent,
+//     by recall time, then priority (highest first), NextAt, ID;
+//  2. due web callbacks without a recall, by priority, NextAt, ID;
+//  3. the other due records without a recall, by priority, NextAt, ID,
+//     read one (time zone, priority) at a time in NextAt order (the
+//     storage's dueAt) and merged across the open zones.
+//
+// Only pending records whose time zone is inside the calling hours at now
+// are candidates; a recall reserved for another agent keeps its record out
+// of every class.
 
 func (s *Store) next(campaignID int64, agentID string, now time.Time, n int) ([]Record, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	var out []Record
-	err := s.inTx(func(tx *sql.Tx) error {
-		c, err := getCampaign(tx, campaignID)
+	err := s.inTx(func(tx txn) error {
+		c, err := tx.campaign(campaignID)
 		if err != nil || !c.Enabled {
 			return err
 		}
-		zones, err := pendingZones(tx, campaignID)
-		if err != nil {
+		open, err := openPendingZones(tx, campaignID, now, c.CallingHours)
+		if err != nil || len(open) == 0 {
 			return err
 		}
-		open := openZones(now, zones, c.CallingHours)
-		if len(open) == 0 {
-			return nil
-		}
-		args := []any{campaignID, ms(now), agentID, 0}
-		marks := make([]string, len(open))
-		for i, z := range open {
-			marks[i] = fmt.Sprintf("?%d", i+5)
-			args = append(args, z)
-		}
-		q := fmt.Sprintf(selectDue, strings.Join(marks, ","))
 		// Records skipped below change status, so each pass sees new rows
 		// and the loop ends when a pass finds nothing.
 		for len(out) < n {
-			args[3] = n - len(out)
-			cands, err := queryRecords(tx, q, args...)
+			cands, err := candidates(tx, campaignID, agentID, open, now, n-len(out))
 			if err != nil || len(cands) == 0 {
 				return err
 			}
 			for _, r := range cands {
 				status := Dialing
-				if _, hit, err := dncMatch(tx, r.Phone); err != nil {
+				if _, hit, err := tx.dncMatch(r.Phone); err != nil {
 					return err
 				} else if hit {
 					status = DNC
 				} else if r.Attempts >= c.MaxAttempts {
-					if recall, err := hasRecall(tx, r.ID); err != nil {
+					if _, recall, err := tx.recall(r.ID); err != nil {
 						return err
 					} else if !recall {
 						status = Exhausted // MaxAttempts lowered while running
 					}
 				}
-				if _, err := tx.Exec(`UPDATE records SET status = ? WHERE id = ?`, status, r.ID); err != nil {
+				if err := tx.setStatus(r.ID, status); err != nil {
 					return err
 				}
 				if status == Dialing {
@@ -109,42 +97,124 @@ func (s *Store) next(campaignID int64, agentID string, now time.Time, n int) ([]
 	return out, nil
 }
 
-func pendingZones(tx *sql.Tx, campaignID int64) ([]string, error) {
-	rows, err := tx.Query(`SELECT DISTINCT time_zone FROM records WHERE campaign_id = ? AND status = 'pending'`, campaignID)
-	if err != nil {
-		return nil, err
+// byPriority orders records by priority (highest first), NextAt, ID.
+func byPriority(a, b Record) int {
+	if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
+		return c
 	}
-	defer rows.Close()
-	var zones []string
-	for rows.Next() {
-		var z string
-		if err := rows.Scan(&z); err != nil {
-			return nil, err
-		}
-		zones = append(zones, z)
+	if c := a.NextAt.Compare(b.NextAt); c != 0 {
+		return c
 	}
-	return zones, rows.Err()
+	return cmp.Compare(a.ID, b.ID)
 }
 
-func queryRecords(tx *sql.Tx, q string, args ...any) ([]Record, error) {
-	rows, err := tx.Query(q, args...)
+// candidates returns up to need due records in selection order (see above).
+func candidates(tx txn, campaignID int64, agentID string, open []string, now time.Time, need int) ([]Record, error) {
+	isOpen := make(map[string]bool, len(open))
+	for _, z := range open {
+		isOpen[z] = true
+	}
+	var out []Record
+	// Class 1.
+	recalls, err := tx.dueRecalls(campaignID, now)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
+	recalls = slices.DeleteFunc(recalls, func(d dueRecall) bool {
+		return !isOpen[d.rec.TimeZone] || (d.agentID != "" && d.agentID != agentID)
+	})
+	slices.SortFunc(recalls, func(a, b dueRecall) int {
+		if (a.agentID == "") != (b.agentID == "") {
+			if a.agentID != "" {
+				return -1 // the agent's own first
+			}
+			return 1
+		}
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return byPriority(a.rec, b.rec)
+	})
+	for _, d := range recalls {
+		if len(out) == need {
+			return out, nil
+		}
+		out = append(out, d.rec)
+	}
+	// Class 2.
+	callbacks, err := tx.dueCallbacks(campaignID, now)
+	if err != nil {
+		return nil, err
+	}
+	callbacks = slices.DeleteFunc(callbacks, func(r Record) bool { return !isOpen[r.TimeZone] })
+	slices.SortFunc(callbacks, byPriority)
+	for _, r := range callbacks {
+		if len(out) == need {
+			return out, nil
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	// Class 3: walk the priorities downwards, each zone's next one found
+	// by the storage's index; at each level merge the zones' due records
+	// by NextAt.
+	type cursor struct {
+		zone string
+		prio int
+		ok   bool
+	}
+	curs := make([]cursor, len(open))
+	for i, z := range open {
+		p, ok, err := tx.priorityBelow(campaignID, z, MaxPriority+1)
+		if err != nil {
+			return nil, err
+		}
+		curs[i] = cursor{z, p, ok}
+	}
+	for len(out) < need {
+		best := -1
+		for _, c := range curs {
+			if c.ok && c.prio > best {
+				best = c.prio
+			}
+		}
+		if best < 0 {
+			break
+		}
+		var level []Record
+		for i, c := range curs {
+			if !c.ok || c.prio != best {
+				continue
+			}
+			rs, err := tx.dueAt(campaignID, c.zone, best, now, need-len(out))
+			if err != nil {
+				return nil, err
+			}
+			level = append(level, rs...)
+			p, ok, err := tx.priorityBelow(campaignID, c.zone, best)
+			if err != nil {
+				return nil, err
+			}
+			curs[i] = cursor{c.zone, p, ok}
+		}
+		slices.SortFunc(level, byPriority)
+		out = append(out, level[:min(len(level), need-len(out))]...)
+	}
+	return out, nil
 }
 
-func hasRecall(tx *sql.Tx, recordID int64) (bool, error) {
-	var n int
-	err := tx.QueryRow(`SELECT count(*) FROM recalls WHERE record_id = ?`, recordID).Scan(&n)
-	return n > 0, err
+// openPendingZones returns the time zones of the campaign's pending records
+// whose local time is inside hours at now: selection filters the call list
+// by them, since a window depends only on the zone, not on the record.
+func openPendingZones(tx txn, campaignID int64, now time.Time, hours CallingHours) ([]string, error) {
+	zones, err := tx.pendingZones(campaignID)
+	if err != nil {
+		return nil, err
+	}
+	var open []string
+	for _, z := range zones {
+		if loc, err := LoadZone(z); err == nil && InWindow(now, loc, hours) {
+			open = append(open, z)
+		}
+	}
+	return open, nil
 }

@@ -3,7 +3,6 @@ package campaign
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -34,7 +33,8 @@ type Recovery struct {
 
 // Store is the campaign database. Its methods are safe for concurrent use.
 type Store struct {
-	db        *sql.DB
+	b         backend
+	db        *sql.DB // the SQLite database; nil in memory
 	now       func() time.Time
 	recovered Recovery
 }
@@ -78,12 +78,27 @@ func Open(path string, cfg Config) (*Store, error) {
 	// One connection: SQLite has a single writer anyway, and serialising in
 	// Go keeps Next's claim-and-mark atomic with no busy retries in-process.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, now: cfg.Now}
+	s := &Store{b: &sqlBackend{db}, db: db, now: cfg.Now}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("campaign: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// OpenMemory opens a store held in memory: the same rules as a file — the
+// selection order, the checks before a dial, the journal, the retry
+// decision, recalls, callbacks, DNC, all written once against the storage
+// (backend.go) — over maps instead of SQLite. Nothing survives Close, so
+// there is no crash to recover from. It is for simulation: a day of calls
+// must run in seconds, and a SQLite transaction per claim, dial and end
+// (with the fsync that makes the journal durable) costs many times the rest
+// of a simulated call.
+func OpenMemory(cfg Config) (*Store, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{b: newMemBackend(), now: cfg.Now}, nil
 }
 
 func (s *Store) init() error {
@@ -102,7 +117,7 @@ func (s *Store) init() error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return s.b.close() }
 
 // Recovered reports what Open resolved after a crash.
 func (s *Store) Recovered() Recovery { return s.recovered }
@@ -115,18 +130,18 @@ func (c commitErr) Error() string { return c.err.Error() }
 func (c commitErr) Unwrap() error { return c.err }
 
 // inTx runs fn in one write transaction.
-func (s *Store) inTx(fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(context.Background(), nil)
+func (s *Store) inTx(fn func(tx txn) error) error {
+	tx, err := s.b.begin()
 	if err != nil {
 		return err
 	}
 	err = fn(tx)
 	var ce commitErr
 	if err != nil && !errors.As(err, &ce) {
-		tx.Rollback()
+		tx.rollback()
 		return err
 	}
-	if cerr := tx.Commit(); cerr != nil {
+	if cerr := tx.commit(); cerr != nil {
 		return cerr
 	}
 	if err != nil {
@@ -135,47 +150,10 @@ func (s *Store) inTx(fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// ms and fromMS convert between time and the stored Unix milliseconds.
-func ms(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
+// view runs fn with read access.
+func (s *Store) view(fn func(tx txn) error) error { return s.b.view(fn) }
 
 // --- campaigns ---
-
-const campaignCols = `id, name, mode, skill_groups, calling_hours, retry_rules, max_attempts, abandon_target, enabled`
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanCampaign(r scanner) (Campaign, error) {
-	var c Campaign
-	var groups, hours, rules string
-	if err := r.Scan(&c.ID, &c.Name, &c.Mode, &groups, &hours, &rules, &c.MaxAttempts, &c.AbandonTarget, &c.Enabled); err != nil {
-		return c, err
-	}
-	if err := errors.Join(json.Unmarshal([]byte(groups), &c.SkillGroups), json.Unmarshal([]byte(hours), &c.CallingHours), json.Unmarshal([]byte(rules), &c.RetryRules)); err != nil {
-		return c, fmt.Errorf("campaign %d: stored settings: %w", c.ID, err)
-	}
-	return c, nil
-}
-
-func campaignArgs(c Campaign) ([]any, error) {
-	if c.SkillGroups == nil {
-		c.SkillGroups = []uint32{}
-	}
-	groups, err1 := json.Marshal(c.SkillGroups)
-	hours, err2 := json.Marshal(c.CallingHours)
-	rules, err3 := json.Marshal(c.RetryRules)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return nil, err
-	}
-	return []any{c.Name, string(c.Mode), string(groups), string(hours), string(rules), c.MaxAttempts, c.AbandonTarget, c.Enabled}, nil
-}
 
 func prepareCampaign(c Campaign) (Campaign, error) {
 	if c.AbandonTarget == 0 {
@@ -190,13 +168,9 @@ func (s *Store) CreateCampaign(c Campaign) (Campaign, error) {
 	if err != nil {
 		return Campaign{}, err
 	}
-	args, err := campaignArgs(c)
-	if err != nil {
-		return Campaign{}, err
-	}
-	err = s.inTx(func(tx *sql.Tx) error {
-		return tx.QueryRow(`INSERT INTO campaigns (name, mode, skill_groups, calling_hours, retry_rules, max_attempts, abandon_target, enabled)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&c.ID)
+	err = s.inTx(func(tx txn) error {
+		c.ID, err = tx.insertCampaign(c)
+		return err
 	})
 	if err != nil {
 		return Campaign{}, fmt.Errorf("campaign: create %q: %w", c.Name, err)
@@ -211,165 +185,82 @@ func (s *Store) UpdateCampaign(c Campaign) error {
 	if err != nil {
 		return err
 	}
-	args, err := campaignArgs(c)
-	if err != nil {
-		return err
-	}
-	return s.inTx(func(tx *sql.Tx) error {
-		res, err := tx.Exec(`UPDATE campaigns SET name = ?, mode = ?, skill_groups = ?, calling_hours = ?, retry_rules = ?,
-			max_attempts = ?, abandon_target = ?, enabled = ? WHERE id = ?`, append(args, c.ID)...)
-		if err != nil {
+	return s.inTx(func(tx txn) error {
+		if err := tx.updateCampaign(c); err != nil {
 			return fmt.Errorf("campaign: update %d: %w", c.ID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("campaign %d: %w", c.ID, ErrNotFound)
 		}
 		return nil
 	})
 }
 
 // Campaign returns one campaign.
-func (s *Store) Campaign(id int64) (Campaign, error) {
-	return getCampaign(s.db, id)
-}
-
-func getCampaign(q querier, id int64) (Campaign, error) {
-	c, err := scanCampaign(q.QueryRowContext(context.Background(), `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, fmt.Errorf("campaign %d: %w", id, ErrNotFound)
-	}
+func (s *Store) Campaign(id int64) (c Campaign, err error) {
+	err = s.view(func(tx txn) error {
+		c, err = tx.campaign(id)
+		return err
+	})
 	return c, err
 }
 
 // Campaigns lists all campaigns by ID.
-func (s *Store) Campaigns() ([]Campaign, error) {
-	rows, err := s.db.Query(`SELECT ` + campaignCols + ` FROM campaigns ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Campaign
-	for rows.Next() {
-		c, err := scanCampaign(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+func (s *Store) Campaigns() (out []Campaign, err error) {
+	err = s.view(func(tx txn) error {
+		out, err = tx.campaigns()
+		return err
+	})
+	return out, err
 }
 
 // DeleteCampaign removes a campaign with its records, attempts and recalls.
 // It refuses while any record is dialing: the journal of a live call must
 // outlive it.
 func (s *Store) DeleteCampaign(id int64) error {
-	return s.inTx(func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRow(`SELECT count(*) FROM records WHERE campaign_id = ? AND status = 'dialing'`, id).Scan(&n); err != nil {
+	return s.inTx(func(tx txn) error {
+		n, err := tx.countStatus(id, Dialing)
+		if err != nil {
 			return err
 		}
 		if n > 0 {
 			return fmt.Errorf("campaign %d: %d records: %w", id, n, ErrCampaignRunning)
 		}
-		res, err := tx.Exec(`DELETE FROM campaigns WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("campaign %d: %w", id, ErrNotFound)
-		}
-		return nil
+		return tx.deleteCampaign(id)
 	})
 }
 
 // --- records and attempts (read side) ---
 
-const recordCols = `r.id, r.campaign_id, r.phone, r.time_zone, r.region, r.priority, r.callback, r.fields, r.status, r.attempts, r.next_at`
-
-func scanRecord(sc scanner, extra ...any) (Record, error) {
-	var r Record
-	var fields string
-	var next int64
-	dest := append([]any{&r.ID, &r.CampaignID, &r.Phone, &r.TimeZone, &r.Region, &r.Priority, &r.Callback, &fields, &r.Status, &r.Attempts, &next}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return r, err
-	}
-	r.NextAt = fromMS(next)
-	if err := json.Unmarshal([]byte(fields), &r.CustomerFields); err != nil {
-		return r, fmt.Errorf("record %d: stored fields: %w", r.ID, err)
-	}
-	return r, nil
-}
-
-func getRecord(q querier, id int64) (Record, error) {
-	r, err := scanRecord(q.QueryRowContext(context.Background(), `SELECT `+recordCols+` FROM records r WHERE r.id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("record %d: %w", id, ErrNotFound)
-	}
+// Record returns one record.
+func (s *Store) Record(id int64) (r Record, err error) {
+	err = s.view(func(tx txn) error {
+		r, err = tx.record(id)
+		return err
+	})
 	return r, err
 }
 
-// Record returns one record.
-func (s *Store) Record(id int64) (Record, error) { return getRecord(s.db, id) }
-
 // Records lists a campaign's records by ID.
-func (s *Store) Records(campaignID int64) ([]Record, error) {
-	rows, err := s.db.Query(`SELECT `+recordCols+` FROM records r WHERE r.campaign_id = ? ORDER BY r.id`, campaignID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+func (s *Store) Records(campaignID int64) (out []Record, err error) {
+	err = s.view(func(tx txn) error {
+		out, err = tx.records(campaignID)
+		return err
+	})
+	return out, err
 }
 
 // Attempts lists a record's attempts, oldest first.
-func (s *Store) Attempts(recordID int64) ([]Attempt, error) {
-	rows, err := s.db.Query(`SELECT id, record_id, started_at, outcome, ended_at FROM attempts WHERE record_id = ? ORDER BY id`, recordID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Attempt
-	for rows.Next() {
-		a, err := scanAttempt(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-func scanAttempt(sc scanner) (Attempt, error) {
-	var a Attempt
-	var started int64
-	var ended sql.NullInt64
-	if err := sc.Scan(&a.ID, &a.RecordID, &started, &a.Outcome, &ended); err != nil {
-		return a, err
-	}
-	a.StartedAt = fromMS(started)
-	if ended.Valid {
-		a.EndedAt = fromMS(ended.Int64)
-	}
-	return a, nil
+func (s *Store) Attempts(recordID int64) (out []Attempt, err error) {
+	err = s.view(func(tx txn) error {
+		out, err = tx.attempts(recordID)
+		return err
+	})
+	return out, err
 }
 
 // Recall returns the record's pending recall, if any.
-func (s *Store) Recall(recordID int64) (Recall, bool, error) {
-	var rc Recall
-	var at int64
-	err := s.db.QueryRow(`SELECT record_id, at, agent_id FROM recalls WHERE record_id = ?`, recordID).Scan(&rc.RecordID, &at, &rc.AgentID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Recall{}, false, nil
-	}
-	rc.At = fromMS(at)
-	return rc, err == nil, err
+func (s *Store) Recall(recordID int64) (rc Recall, ok bool, err error) {
+	err = s.view(func(tx txn) error {
+		rc, ok, err = tx.recall(recordID)
+		return err
+	})
+	return rc, ok, err
 }

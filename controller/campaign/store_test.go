@@ -16,6 +16,14 @@ var t0 = time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)
 
 func openTest(t *testing.T, now time.Time) (*Store, string) {
 	t.Helper()
+	if memoryMode() {
+		s, err := OpenMemory(Config{Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s, ""
+	}
 	path := filepath.Join(t.TempDir(), "campaign.db")
 	s, err := Open(path, Config{Now: func() time.Time { return now }})
 	if err != nil {
@@ -55,6 +63,9 @@ func phones(rs []Record) []string {
 }
 
 func TestOpenSetsWALAndVersion(t *testing.T) {
+	if memoryMode() {
+		t.Skip("SQLite only")
+	}
 	s, path := openTest(t, t0)
 	var mode string
 	var sync, fk int
@@ -100,13 +111,45 @@ func TestCampaignValidateNamesFields(t *testing.T) {
 		{func(c *Campaign) { c.AbandonTarget = 0.05 }, "AbandonTarget"},
 		{func(c *Campaign) { c.CallingHours[time.Monday] = Window{21 * 60, 8 * 60} }, "CallingHours[Monday]"},
 		{func(c *Campaign) { c.RetryRules.Busy.Delay = time.Second }, "RetryRules.Busy.Delay"},
-		{func(c *Campaign) { c.RetryRules.Abandoned.Delay = 24 * time.Hour }, "RetryRules.Abandoned.Delay"},
+		{func(c *Campaign) { c.RetryRules.Abandoned.Delay = 24 * time.Hour; c.UKOfcom = true }, "RetryRules.Abandoned.Delay"},
+		{func(c *Campaign) { c.RetryRules.Abandoned.Delay = time.Minute }, "RetryRules.Abandoned.Delay"},
+		{func(c *Campaign) { c.RetryRules.NoAnswer.MaxAttempts = -1 }, "RetryRules.NoAnswer.MaxAttempts"},
+		{func(c *Campaign) { c.MaxInFlight = -1 }, "MaxInFlight"},
+		{func(c *Campaign) { c.LinesPerAgent = 0.5 }, "LinesPerAgent"},
 	} {
 		cc := good
 		c.mut(&cc)
 		if err := cc.Validate(); err == nil || !strings.Contains(err.Error(), "Campaign."+c.field+" ") {
 			t.Errorf("%s: %v", c.field, err)
 		}
+	}
+}
+
+// The 72 h lockout after an abandoned call is Ofcom's (§3): required of a
+// UK campaign, the default of every campaign, and shorter delays are
+// allowed outside the UK.
+func TestAbandonLockoutIsConditionalOnUKMode(t *testing.T) {
+	for _, tc := range []struct {
+		uk    bool
+		delay time.Duration
+		ok    bool
+	}{
+		{false, AbandonLockout, true},
+		{false, 24 * time.Hour, true},
+		{false, MinRetryDelay, true},
+		{true, AbandonLockout, true},
+		{true, AbandonLockout - time.Minute, false},
+		{true, 24 * time.Hour, false},
+	} {
+		c := NewCampaign("c", Predictive)
+		c.UKOfcom = tc.uk
+		c.RetryRules.Abandoned.Delay = tc.delay
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("uk=%v abandoned delay %v: %v, want ok=%v", tc.uk, tc.delay, err, tc.ok)
+		}
+	}
+	if NewCampaign("c", Predictive).RetryRules.Abandoned.Delay != AbandonLockout {
+		t.Error("the default abandoned-call delay is not the 72 h lockout")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	// The call list names IANA zones; embedding the database makes "unknown
@@ -95,23 +96,127 @@ func LoadZone(name string) (*time.Location, error) {
 	if name == "" || name == "Local" || strings.TrimSpace(name) != name {
 		return nil, fmt.Errorf("unknown time zone %q", name)
 	}
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, fmt.Errorf("unknown time zone %q", name)
 	}
+	zones.Store(name, loc)
 	return loc, nil
 }
 
-// openZones returns the zones among names whose local time is inside hours at
-// now: selection filters the call list by them, since a window depends only
-// on the zone, not on the record. Names that do not resolve are left out
-// (the store never holds them).
-func openZones(now time.Time, names []string, hours CallingHours) []string {
-	var open []string
-	for _, n := range names {
-		if loc, err := LoadZone(n); err == nil && InWindow(now, loc, hours) {
-			open = append(open, n)
+// zones caches LoadZone: every selection resolves each open zone, and
+// loading one parses its rules.
+var zones sync.Map // name → *time.Location
+
+var dayNames = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// ParseHours reads calling hours as text: "09:00-21:00" is that window
+// every day; "mon-fri 09:00-21:00; sat 10:00-16:00" gives windows per day
+// or range of days (sun mon tue wed thu fri sat; a range runs forwards,
+// "fri-mon" wraps), separated by ';', and the days not named have no calls.
+// Times are the called party's local wall clock, HH:MM, end after start.
+func ParseHours(s string) (CallingHours, error) {
+	var h CallingHours
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return h, errors.New(`campaign: calling hours "": want "HH:MM-HH:MM" or "mon-fri HH:MM-HH:MM; sat HH:MM-HH:MM"`)
+	}
+	if !strings.Contains(s, ";") && !startsWithDay(s) {
+		w, err := parseWindow(s)
+		if err != nil {
+			return h, err
+		}
+		return EveryDay(w.Start, w.End), nil
+	}
+	seen := [7]bool{}
+	for _, item := range strings.Split(s, ";") {
+		days, span, ok := strings.Cut(strings.TrimSpace(item), " ")
+		if !ok {
+			return h, fmt.Errorf("campaign: calling hours %q: want \"days HH:MM-HH:MM\"", strings.TrimSpace(item))
+		}
+		w, err := parseWindow(strings.TrimSpace(span))
+		if err != nil {
+			return h, err
+		}
+		from, to, isRange := strings.Cut(strings.ToLower(days), "-")
+		if !isRange {
+			to = from
+		}
+		a, b := dayIndex(from), dayIndex(to)
+		if a < 0 || b < 0 {
+			return h, fmt.Errorf("campaign: calling hours %q: unknown day in %q (sun mon tue wed thu fri sat)", s, days)
+		}
+		for d := a; ; d = (d + 1) % 7 {
+			if seen[d] {
+				return h, fmt.Errorf("campaign: calling hours %q: %s is given twice", s, dayNames[d])
+			}
+			seen[d] = true
+			h[d] = w
+			if d == b {
+				break
+			}
 		}
 	}
-	return open
+	return h, nil
+}
+
+// startsWithDay reports whether s begins with a day name ("mon …",
+// "mon-fri …").
+func startsWithDay(s string) bool {
+	return len(s) > 3 && dayIndex(strings.ToLower(s[:3])) >= 0 && (s[3] == ' ' || s[3] == '-')
+}
+
+func dayIndex(s string) int {
+	for i, n := range dayNames {
+		if s == n {
+			return i
+		}
+	}
+	return -1
+}
+
+func parseWindow(s string) (Window, error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return Window{}, fmt.Errorf("campaign: calling window %q: want HH:MM-HH:MM", s)
+	}
+	start, err := ParseClock(strings.TrimSpace(a))
+	if err != nil {
+		return Window{}, err
+	}
+	end, err := ParseClock(strings.TrimSpace(b))
+	if err != nil {
+		return Window{}, err
+	}
+	if end <= start {
+		return Window{}, fmt.Errorf("campaign: calling window %q: the end must be after the start (windows do not cross midnight)", s)
+	}
+	return Window{start, end}, nil
+}
+
+// String writes the hours in ParseHours' form: "09:00-21:00" when every
+// day has the same window, else the open days one by one.
+func (h CallingHours) String() string {
+	same := true
+	for _, w := range h {
+		same = same && w == h[0]
+	}
+	clock := func(w Window) string {
+		a, _ := w.Start.MarshalText()
+		b, _ := w.End.MarshalText()
+		return string(a) + "-" + string(b)
+	}
+	if same && h[0].Open() {
+		return clock(h[0])
+	}
+	var parts []string
+	for d, w := range h {
+		if w.Open() {
+			parts = append(parts, dayNames[d]+" "+clock(w))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -213,6 +213,9 @@ func compareIDs(a, b string) int {
 type Abandons struct {
 	LiveAnswered int64 // calls answered by a live person
 	Abandoned    int64 // of those, calls that found no agent
+	// Machines are answering machines an agent dispositioned: not live
+	// answers, only the AM of the UK formula (RateUK).
+	Machines int64
 }
 
 // Answered records one live-answered call; agentConnected is false when no
@@ -228,6 +231,7 @@ func (a *Abandons) Answered(agentConnected bool) {
 func (a *Abandons) Add(o Abandons) {
 	a.LiveAnswered += o.LiveAnswered
 	a.Abandoned += o.Abandoned
+	a.Machines += o.Machines
 }
 
 // Rate is Abandoned / LiveAnswered, 0 before any live answer.

@@ -60,6 +60,10 @@ type Predictive struct {
 	wraps   []float64     // sorted
 	logLam  float64
 	window  Abandons
+	// uk is the rolling 24 h count the UK measurement reads (kept in
+	// either mode, so that SetCompliance can switch to it mid-run).
+	uk         AbandonWindow
+	aimDefault bool // Aim was left to its default, 85 % of the limit
 }
 
 // PredictiveConfig configures Predictive.
@@ -93,6 +97,10 @@ type PredictiveConfig struct {
 	// PriorAnswer is the time to a live answer assumed before Warmup (0:
 	// 10 s).
 	PriorAnswer time.Duration
+	// UKOfcom measures the abandon rate against the limit the UK way:
+	// Abandons.RateUK over the last 24 h (dialer-anchors.md §1.4, §3)
+	// instead of the plain rate over every call seen.
+	UKOfcom bool
 }
 
 // DefaultPredictive is a 3 % limit with the defaults above.
@@ -160,10 +168,11 @@ func NewPredictive(cfg PredictiveConfig) (*Predictive, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	aimDefault := cfg.Aim == 0
 	cfg.fill()
 	// λ starts at a tenth of the aim: a new campaign dials little
 	// more than progressive until connects without abandons raise it.
-	return &Predictive{cfg: cfg, logLam: math.Log(cfg.Aim / 10)}, nil
+	return &Predictive{cfg: cfg, logLam: math.Log(cfg.Aim / 10), aimDefault: aimDefault}, nil
 }
 
 // Name implements Strategy.
@@ -217,10 +226,15 @@ func (p *Predictive) Settled(c Settled) {
 		p.next = (p.next + 1) % p.cfg.Window
 	}
 	p.all = insertSorted(p.all, d)
+	if c.Outcome == Machine {
+		p.window.Machine()
+		p.uk.Machine(c.At)
+	}
 	if c.Outcome.Live() {
 		p.live = insertSorted(p.live, d)
 		abandoned := c.Outcome == Abandoned
 		p.window.Answered(!abandoned)
+		p.uk.Answered(c.At, !abandoned)
 		miss := 0.0
 		if abandoned {
 			miss = 1
@@ -341,6 +355,22 @@ func (p *Predictive) freeFromWrap(w, h float64) float64 {
 // phi is the standard normal CDF.
 func phi(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
 
+// overLimit reports whether the measured abandon rate is above the limit:
+// over every call seen, or in UK mode the AM-adjusted rate over the last
+// 24 hours (Ofcom). Over the limit, Decide's threshold is a hundred times
+// stricter until the rate is back under (its progressive floor still keeps
+// ready agents dialing). The window must be long enough for the limit to
+// mean something: at 0.15 % one abandon in the first 50 answers is not a
+// breach yet.
+func (p *Predictive) overLimit(now time.Time) bool {
+	if p.cfg.UKOfcom {
+		w := p.uk.Counts(now)
+		return float64(w.LiveAnswered) >= max(50, 3/p.cfg.AbandonLimit) && w.RateUK() > p.cfg.AbandonLimit
+	}
+	enough := float64(p.window.LiveAnswered) >= max(50, 3/p.cfg.AbandonLimit)
+	return enough && !p.window.Within(p.cfg.AbandonLimit)
+}
+
 // maxNewPerDecision bounds one decision's loop (MaxNew bounds it too).
 const maxNewPerDecision = 1000
 
@@ -350,13 +380,7 @@ func (p *Predictive) Decide(s Snapshot) int {
 		return 0
 	}
 	ready := s.Count(Ready)
-	// The window must be long enough for the limit to mean something: at
-	// 0.15 % one abandon in the first 50 answers is not a breach yet.
-	enough := float64(p.window.LiveAnswered) >= max(50, 3/p.cfg.AbandonLimit)
-	// Over the limit for the window, the threshold is a hundred times
-	// stricter until the rate is back under (the progressive floor below
-	// still keeps ready agents dialing).
-	over := enough && !p.window.Within(p.cfg.AbandonLimit)
+	over := p.overLimit(s.Now)
 	progressive := max(0, ready-len(s.Dialing)-s.Waiting)
 	if len(p.live) < p.cfg.Warmup || len(p.byTalk) < p.cfg.Warmup {
 		// Until the models have seen enough calls, dial as a

@@ -16,6 +16,9 @@ type StrategyParams struct {
 	Location *time.Location
 	// LatestServerTime is ADAPT_TAPERED's stop time as HHMM (0: 2100).
 	LatestServerTime int
+	// UKOfcom measures the abandon rate the UK way (Compliance.UKOfcom);
+	// only predictive uses it.
+	UKOfcom bool
 }
 
 // StrategyNames are the names NewStrategy knows; ratio-L takes any level
@@ -37,6 +40,7 @@ func NewStrategy(name string, p StrategyParams) (Strategy, error) {
 	case "predictive":
 		cfg := DefaultPredictive()
 		cfg.AbandonLimit = limit
+		cfg.UKOfcom = p.UKOfcom
 		return NewPredictive(cfg)
 	case "progressive":
 		return NewProgressive(), nil

@@ -18,6 +18,15 @@
 // also at an outbound-only agent's line. While a customer call is on hold
 // the talk time stops; it starts afresh when the call is retrieved.
 //
+// A dialer's preview reservation (a call from a dialer port with CallType
+// RESERVATION_PREVIEW, cti-protocol.md §5.9(d)) is auto-answered by the
+// phone; the agent reads the customer record and, after its think time,
+// answers the preview through its desktop — SET_CALL_DATA_REQ setting the
+// call's BAResponse ECC variable to Accept, Skip, Reject … — as its group's
+// PreviewBehaviour draws it (or not at all). The customer call of an
+// accepted preview (CUSTOMER_PREVIEW) is connected by the PG like a
+// predictive call and ended by the customer.
+//
 // The model watches PG events (HandleEvent) and acts through PG commands,
 // like a phone plus an agent desktop. It is a pure core on a sim.Scheduler
 // with a seeded random stream.
@@ -75,6 +84,73 @@ type Group struct {
 	// NotReadyReason is the reason code the agent gives when it goes Not
 	// Ready itself (when the desk settings require one).
 	NotReadyReason uint16
+	// Preview is how the agents answer preview reservations; nil: they
+	// never answer (the dialer withdraws each preview after its timeout).
+	Preview *PreviewBehaviour
+}
+
+// Preview responses: the values of the BAResponse ECC variable a desktop
+// sets on a preview reservation call (Cisco Outbound Option; the callback
+// response is "Callback mmddyyyy hh:mm").
+const (
+	ResponseAccept      = "Accept"
+	ResponseSkip        = "Skip"
+	ResponseSkipClose   = "Skip-Close"
+	ResponseReject      = "Reject"
+	ResponseRejectClose = "Reject-Close"
+	ResponseCallback    = "Callback"
+)
+
+// PreviewBehaviour is how agents answer a preview: Think after the
+// reservation arrives they answer Accept, Skip, Reject, Skip-Close,
+// Reject-Close or Callback with these probabilities (at most 1 together);
+// with the probability left they do not answer at all.
+type PreviewBehaviour struct {
+	Think                                                  pstn.Dist
+	Accept, Skip, Reject, SkipClose, RejectClose, Callback float64
+	// CallbackAfter is how far ahead a Callback asks to be called (0: 1 h).
+	CallbackAfter time.Duration
+}
+
+// validate checks the probabilities and the think time.
+func (b *PreviewBehaviour) validate(f string) error {
+	if err := b.Think.Validate(f + ".think"); err != nil {
+		return err
+	}
+	sum := 0.0
+	for _, p := range []struct {
+		n string
+		v float64
+	}{{"accept", b.Accept}, {"skip", b.Skip}, {"reject", b.Reject}, {"skip_close", b.SkipClose},
+		{"reject_close", b.RejectClose}, {"callback", b.Callback}} {
+		if p.v < 0 || p.v > 1 || p.v != p.v {
+			return fmt.Errorf("%s.%s: probability must be within 0..1, got %v", f, p.n, p.v)
+		}
+		sum += p.v
+	}
+	if sum > 1+1e-9 {
+		return fmt.Errorf("%s: accept+skip+reject+skip_close+reject_close+callback must not exceed 1, got %v", f, sum)
+	}
+	if b.CallbackAfter < 0 {
+		return fmt.Errorf("%s.callback_after: must not be negative, got %v", f, b.CallbackAfter)
+	}
+	return nil
+}
+
+// draw picks a response ("" for none).
+func (b *PreviewBehaviour) draw(r *rand.Rand) string {
+	u := r.Float64()
+	for _, p := range []struct {
+		v float64
+		s string
+	}{{b.Accept, ResponseAccept}, {b.Skip, ResponseSkip}, {b.Reject, ResponseReject}, {b.SkipClose, ResponseSkipClose},
+		{b.RejectClose, ResponseRejectClose}, {b.Callback, ResponseCallback}} {
+		if u < p.v {
+			return p.s
+		}
+		u -= p.v
+	}
+	return ""
 }
 
 // Commands is what the model needs of the PG.
@@ -82,6 +158,9 @@ type Commands interface {
 	SetAgentState(pg.SetAgentStateRequest) error
 	AnswerCall(instrument string, callID uint32) error
 	ClearConnection(callID uint32, device string) error
+	// SetCallData is the desktop's SET_CALL_DATA_REQ (a preview's
+	// BAResponse).
+	SetCallData(callID uint32, u pg.CallDataUpdate) error
 }
 
 // Config configures the model.
@@ -115,6 +194,11 @@ func (c *Config) validate() error {
 			d pstn.Dist
 		}{{"answer_delay", g.AnswerDelay}, {"talk", g.Talk}, {"wrap_up", g.WrapUp}, {"rona_recovery", g.RONARecovery}} {
 			if err := d.d.Validate(f + "." + d.n); err != nil {
+				return err
+			}
+		}
+		if g.Preview != nil {
+			if err := g.Preview.validate(f + ".preview"); err != nil {
 				return err
 			}
 		}
@@ -153,6 +237,12 @@ type Stats struct {
 	// the agent answered, say); LastError is the last of them.
 	CommandErrors int
 	LastError     error
+	// Previews counts the preview reservations the agents were presented;
+	// Responses the BAResponse values they set, by value ("Callback" for
+	// every callback); Unanswered the previews they let time out.
+	Previews   int
+	Responses  map[string]int
+	Unanswered int
 }
 
 type person struct {
@@ -171,6 +261,10 @@ type person struct {
 	wrap       sim.Timer
 	recover    sim.Timer
 	lastState  pg.AgentState
+	// reservation is the preview reservation call on the phone; respond
+	// the agent's answer to it.
+	reservation uint32
+	respond     sim.Timer
 }
 
 // Model is the emulated agents.
@@ -189,7 +283,8 @@ func New(cfg Config) (*Model, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	m := &Model{cfg: cfg, sched: cfg.Scheduler, rnd: cfg.Rand, byID: map[string]*person{}, byExt: map[string]*person{}}
+	m := &Model{cfg: cfg, sched: cfg.Scheduler, rnd: cfg.Rand, byID: map[string]*person{}, byExt: map[string]*person{},
+		stats: Stats{Responses: map[string]int{}}}
 	for gi := range cfg.Groups {
 		g := &m.cfg.Groups[gi]
 		for _, a := range g.Agents {
@@ -210,7 +305,14 @@ func New(cfg Config) (*Model, error) {
 }
 
 // Stats returns the counters so far.
-func (m *Model) Stats() Stats { return m.stats }
+func (m *Model) Stats() Stats {
+	st := m.stats
+	st.Responses = map[string]int{}
+	for k, v := range m.stats.Responses {
+		st.Responses[k] = v
+	}
+	return st
+}
 
 func (m *Model) check(err error) {
 	if err != nil {
@@ -253,7 +355,11 @@ func (m *Model) HandleEvent(e pg.Event) {
 			return
 		}
 		id := ev.Connection.CallID
-		if ev.Data.CallType == pg.CallTypeAutoOut {
+		if pg.IsReservation(ev.Data.CallType) {
+			m.reserved(p, id, ev.Data.CallType)
+			return // the phone auto-answers a dialer's reservation
+		}
+		if ev.Data.CallType == pg.CallTypeAutoOut || ev.Data.CallType == pg.CallTypeCustomerPreview {
 			p.predictive = id
 			return // predictive calls are connected by the PG itself
 		}
@@ -280,6 +386,9 @@ func (m *Model) HandleEvent(e pg.Event) {
 		}
 		id := ev.Connection.CallID
 		p.callID = id
+		if id == p.reservation {
+			return // the preview is on the screen; the agent answers it
+		}
 		if p.line {
 			// A predictive call connected to an outbound-only agent's
 			// line: talk, then hang up (no wrap-up: ICM has no state for
@@ -407,6 +516,45 @@ func (m *Model) HandleEvent(e pg.Event) {
 	}
 }
 
+// reserved: a dialer's reservation call rang the phone, which answers it
+// by itself. A preview reservation is answered, after the think time, with
+// the BAResponse the group's PreviewBehaviour draws.
+func (m *Model) reserved(p *person, id uint32, t pg.CallType) {
+	p.callID, p.reservation = id, id
+	if t != pg.CallTypeReservationPreview {
+		return
+	}
+	m.stats.Previews++
+	b := p.g.Preview
+	if b == nil {
+		m.stats.Unanswered++
+		return
+	}
+	resp := b.draw(m.rnd)
+	if resp == "" {
+		m.stats.Unanswered++
+		return
+	}
+	m.sched.Cancel(p.respond)
+	p.respond = m.after(b.Think.Draw(m.rnd), func() {
+		p.respond = 0
+		v := resp
+		if resp == ResponseCallback {
+			after := b.CallbackAfter
+			if after <= 0 {
+				after = time.Hour
+			}
+			v = resp + " " + m.sched.Now().Add(after).UTC().Format("01022006 15:04")
+		}
+		err := m.cfg.PG.SetCallData(id, pg.CallDataUpdate{NamedVariables: []pg.NamedVariable{{Name: "BAResponse", Value: v}}})
+		if err != nil {
+			m.check(err)
+			return
+		}
+		m.stats.Responses[resp]++
+	})
+}
+
 // internal reports the call types of calls between extensions: MakeCall to
 // an extension and consultation calls.
 func internal(t pg.CallType) bool {
@@ -454,6 +602,10 @@ func (m *Model) callGone(id uint32, device string) {
 	m.sched.Cancel(p.answer)
 	m.sched.Cancel(p.talk)
 	p.answer, p.talk, p.callID = 0, 0, 0
+	if p.reservation == id {
+		m.sched.Cancel(p.respond)
+		p.reservation, p.respond = 0, 0
+	}
 	delete(p.inbound, id)
 	if p.predictive == id {
 		p.predictive = 0

@@ -57,6 +57,9 @@ type AgentGroup struct {
 	WrapUpOutgoing bool
 	RONARecovery   pstn.Dist
 	NotReadyReason uint16
+	// Preview is how the agents answer a dialer's preview reservations
+	// (nil: they never do).
+	Preview *agents.PreviewBehaviour
 }
 
 // InICM reports whether the group's agents are configured in ICM (and so
@@ -328,7 +331,7 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 	var groups []agents.Group
 	for _, g := range cfg.Agents {
 		ag := agents.Group{Name: g.Name, Role: g.Role, AnswerDelay: g.AnswerDelay, Talk: g.Talk, WrapUp: g.WrapUp,
-			RONARecovery: g.RONARecovery, NotReadyReason: g.NotReadyReason}
+			RONARecovery: g.RONARecovery, NotReadyReason: g.NotReadyReason, Preview: g.Preview}
 		if ag.Talk.IsZero() {
 			ag.Talk = cfg.Callers.Talk
 			if !g.InICM() {

@@ -55,6 +55,9 @@ func (p phoneCommands) AnswerCall(instrument string, callID uint32) error {
 func (p phoneCommands) ClearConnection(callID uint32, device string) error {
 	return p.v.ClearConnection(callID, device)
 }
+func (p phoneCommands) SetCallData(callID uint32, u pg.CallDataUpdate) error {
+	return p.pg.SetCallData(callID, u)
+}
 
 // ErrUnknownDialedNumber is Incoming's answer for a number no call type
 // has (CallManager answers 404).

@@ -17,6 +17,8 @@ const (
 	LegGateway  LegRole = "gateway"
 	LegIVR      LegRole = "ivr"
 	LegAgent    LegRole = "agent"
+	// LegPort is a dialer port placing a reservation call (reservation.go).
+	LegPort LegRole = "port"
 )
 
 // Leg is one connection of a call, recorded as data.
@@ -677,7 +679,10 @@ func validNumber(s string) bool {
 // end, CALL_DELIVERED/CALL_ESTABLISHED at the agent with AGENT_STATE TALKING
 // (Direction 7), … END_CALL (cti-protocol.md §5.9(c)). If the agent is not
 // free when the customer answers, the call is abandoned (cleared with
-// CEC_NO_AVAILABLE_AGENTS).
+// CEC_NO_AVAILABLE_AGENTS). The CallType is AUTO_OUT, or CUSTOMER_PREVIEW
+// (32) when the call's BAStatus ECC variable is (BLENDED_)PREVIEW_OUTBOUND:
+// the customer call of a preview the agent accepted (reservation.go), whose
+// agent goes TALKING with Direction 6 (outbound preview).
 //
 // The originating device may also be a line without an ICM agent
 // (Config.Lines): the call events are the same, with the line's instrument
@@ -702,7 +707,7 @@ func (p *PG) MakePredictiveCall(r PredictiveCallRequest) (uint32, error) {
 		c.origin = a
 	}
 	c.ringLimit = r.RingTimeout
-	c.data = CallData{CallType: CallTypeAutoOut, DialedNumber: r.DialedNumber, DNIS: r.DialedNumber,
+	c.data = CallData{CallType: customerCallType(r.NamedVariables), DialedNumber: r.DialedNumber, DNIS: r.DialedNumber,
 		CallVariables: r.CallVariables, NamedVariables: append([]NamedVariable(nil), r.NamedVariables...)}
 	c.customer = Device{ID: r.DialedNumber, Type: DeviceExternal}
 	if sg, ok := p.sgs[r.SkillGroup]; ok {
@@ -721,7 +726,7 @@ func (p *PG) MakePredictiveCall(r PredictiveCallRequest) (uint32, error) {
 		p.emit(&CallOriginatedEvent{Header: p.header(), Connection: c.begin, ServiceNumber: NullService, ServiceID: NullService,
 			SkillGroup: c.sg, Calling: c.originDevice(), Called: c.customer, State: LCSInitiate, Cause: CauseNone})
 		if p.cfg.Hooks.Dial != nil {
-			p.cfg.Hooks.Dial(DialRequest{CallID: c.id, DialedNumber: r.DialedNumber, RingTimeout: r.RingTimeout, CallType: CallTypeAutoOut})
+			p.cfg.Hooks.Dial(DialRequest{CallID: c.id, DialedNumber: r.DialedNumber, RingTimeout: r.RingTimeout, CallType: c.data.CallType})
 		}
 	})
 	return c.id, nil
@@ -826,7 +831,11 @@ func (p *PG) TrunkAnswered(callID uint32) bool {
 	p.emit(&CallEstablishedEvent{Header: p.header(), Connection: conn, ServiceNumber: NullService, ServiceID: NullService,
 		SkillGroup: c.sg, Answering: a.device(), Calling: c.customer, Called: a.device(), LastRedirect: NoDevice,
 		State: LCSConnect, Cause: CauseNone})
-	p.setState(a, StateTalking, 0, DirectionOutboundPredictive)
+	dir := DirectionOutboundPredictive
+	if c.data.CallType == CallTypeCustomerPreview {
+		dir = DirectionOutboundPreview
+	}
+	p.setState(a, StateTalking, 0, dir)
 	if p.cfg.Hooks.CallAnswered != nil {
 		p.cfg.Hooks.CallAnswered(c.id, p.status(a))
 	}

@@ -46,6 +46,9 @@ type party struct {
 	conn  Connection
 	agent *agent // nil for an outside party
 	ext   bool   // an outside leg through the gateway
+	// line is the line (Config.Lines) of a dialer port's reservation call
+	// or of the outbound-only agent it reserves (reservation.go).
+	line *line
 	// trunkID is the call ID the network knows an outside leg by (what
 	// Trunk* and Hooks.Dial use); it stays when the leg moves to another
 	// call.
@@ -307,9 +310,17 @@ func (p *PG) established(c *call) {
 	}
 }
 
-// detach takes a party off a call (its agent's call/held slot, its leg).
+// detach takes a party off a call (its agent's call/held slot, its leg;
+// a line is free again).
 func (p *PG) detach(c *call, pt *party) {
 	c.remove(pt)
+	if l := pt.line; l != nil && l.call == c {
+		l.call = nil
+		l.calls++
+		if !c.answered.IsZero() {
+			l.talk += p.sched.Now().Sub(c.answered)
+		}
+	}
 	if a := pt.agent; a != nil {
 		if a.call == c {
 			a.call = nil
@@ -361,13 +372,21 @@ func (p *PG) endCall(c *call, cause EventCause, leaver *party) {
 	if leaver != nil {
 		all = append(all, leaver)
 	}
-	// CALL_CLEARED names an agent's connection, as endConnected does.
+	// CALL_CLEARED names an agent's connection, as endConnected does (else
+	// a line's).
 	conn := c.begin
 	if leaver != nil {
 		conn = leaver.conn
 	}
+	agentConn := false
 	for _, pt := range all {
-		if !pt.ext {
+		if pt.agent != nil {
+			conn, agentConn = pt.conn, true
+			break
+		}
+	}
+	for _, pt := range all {
+		if !agentConn && !pt.ext {
 			conn = pt.conn
 			break
 		}
@@ -418,7 +437,7 @@ func (p *PG) clearAll(c *call) {
 // clearConnection is CLEAR_CONNECTION on a multi call.
 func (p *PG) clearConnection(c *call, device string) error {
 	for _, pt := range c.parties {
-		if pt.dev.ID == device || (pt.agent != nil && pt.agent.info.Instrument == device) {
+		if pt.dev.ID == device || (pt.agent != nil && pt.agent.info.Instrument == device) || (pt.line != nil && pt.line.ext == device) {
 			p.leave(c, pt, CauseNone)
 			return nil
 		}
@@ -608,7 +627,8 @@ func held(a *agent, c *call, pt *party) error {
 
 // MakeCallRequest is MAKE_CALL_REQ.
 type MakeCallRequest struct {
-	// Instrument is the originating agent's instrument (or extension).
+	// Instrument is the originating agent's instrument (or extension), or
+	// a dialer port placing a reservation call (reservation.go).
 	Instrument string
 	// DialedNumber is another agent's extension (an internal call,
 	// CallType AGENT_INSIDE) or an outside number (AGENT_OUT, dialed
@@ -635,9 +655,17 @@ type MakeCallRequest struct {
 // guide documents no failure code, so any other state fails with
 // CF_INVALID_OBJECT_STATE (22), the code the PG uses for every request the
 // agent's state does not allow.
+//
+// From a line without an ICM agent (a dialer port, Config.Lines) MAKE_CALL
+// is a reservation call to an agent's phone (or another line): see
+// reservation.go.
 func (p *PG) MakeCall(r MakeCallRequest) (Connection, error) {
 	if err := p.onlineErr(); err != nil {
 		return Connection{}, err
+	}
+	if l, ok := p.byLine[r.Instrument]; ok {
+		// A dialer port reserving an agent (reservation.go).
+		return p.portCall(l, r)
 	}
 	a, ok := p.byDev[r.Instrument]
 	if !ok || !a.loggedOn {

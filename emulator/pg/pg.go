@@ -97,7 +97,8 @@ type DialRequest struct {
 	DialedNumber string
 	RingTimeout  time.Duration
 	// CallType is the call's CallType: CallTypeAutoOut for a predictive
-	// call, CallTypeAgentOut for an agent's MakeCall, CallTypeConsult or
+	// call (CallTypeCustomerPreview for an accepted preview's customer
+	// call), CallTypeAgentOut for an agent's MakeCall, CallTypeConsult or
 	// CallTypeConsultConference for a consultation (or single-step
 	// transfer) to an outside number.
 	CallType CallType

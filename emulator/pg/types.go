@@ -172,7 +172,19 @@ const (
 	CallTypeConsult CallType = 12
 	// CallTypeConsultConference: the consultation leg of a conference.
 	CallTypeConsultConference CallType = 14
-	CallTypeCustomerPredict   CallType = 34
+	// CallTypeReservation: a dialer port's call to an agent's phone that
+	// reserves the agent (no Outbound Option mode known, see
+	// reservationCallType).
+	CallTypeReservation CallType = 18
+	// Outbound Option (PV19+) reservation calls: a dialer port's MakeCall
+	// to an agent's phone, typed by the call's BAStatus ECC variable
+	// (reservation.go).
+	CallTypeReservationPreview       CallType = 27
+	CallTypeReservationPreviewDirect CallType = 28
+	// CallTypeCustomerPreview: the customer call of a preview the agent
+	// accepted (MakePredictiveCall with BAStatus PREVIEW_OUTBOUND).
+	CallTypeCustomerPreview CallType = 32
+	CallTypeCustomerPredict CallType = 34
 )
 
 // DeviceIDType is a DeviceIDType value (cti-protocol.md §4.10).

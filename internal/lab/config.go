@@ -64,6 +64,7 @@ func CentreConfig(sc *scenarios.Scenario) centre.Config {
 			Password: g.Password, SkillGroups: g.SkillGroups, AnswerDelay: dist(g.AnswerDelay), WrapUp: dist(g.WrapUp),
 			RONARecovery:   dist(g.RONARecovery),
 			NotReadyReason: uint16(sc.Controller.NotReadyReason),
+			Preview:        previewAnswers(sc, g),
 		})
 	}
 	if o := sc.Outbound; o.Enabled {
@@ -77,6 +78,20 @@ func CentreConfig(sc *scenarios.Scenario) centre.Config {
 	// behind them.
 	cfg.DialerPorts = sc.Outbound.DialerPorts.Extensions()
 	return cfg
+}
+
+// previewAnswers is how a group's agents answer previews: the group's
+// preview section; in preview mode a campaign group without one accepts
+// every preview after 3 s.
+func previewAnswers(sc *scenarios.Scenario, g scenarios.AgentGroup) *agents.PreviewBehaviour {
+	if p := g.Preview; p != nil {
+		return &agents.PreviewBehaviour{Think: dist(p.Think), Accept: p.Accept, Skip: p.Skip, Reject: p.Reject,
+			SkipClose: p.SkipClose, RejectClose: p.RejectClose, Callback: p.Callback, CallbackAfter: p.CallbackAfter.D()}
+	}
+	if sc.Controller.Pacing.Mode == scenarios.PacingPreview && g.IsDefinedIn(scenarios.DefinedInController) {
+		return &agents.PreviewBehaviour{Think: pstn.Dist{Shape: pstn.Fixed, Mean: 3 * time.Second}, Accept: 1}
+	}
+	return nil
 }
 
 // ControllerConfig is the controller's side of a scenario: the agents
@@ -159,13 +174,17 @@ func ControllerConfig(sc *scenarios.Scenario, noBlend bool) (controller.Config, 
 	pc.MaxLinesInFlight = sc.Controller.Pacing.MaxInFlight
 	cfg.Pacer = pc
 	if p := sc.Controller.Pacing; p.Mode == scenarios.PacingPool && sc.Outbound.Enabled {
-		st, err := dialer.NewStrategy(p.Strategy, dialer.StrategyParams{AbandonLimit: p.AbandonLimit, Location: time.UTC})
+		st, err := dialer.NewStrategy(p.Strategy, dialer.StrategyParams{AbandonLimit: p.AbandonLimit, Location: time.UTC, UKOfcom: sc.Outbound.UKOfcom})
 		if err != nil {
 			return cfg, fmt.Errorf("scenario %s: controller.pacing.strategy: %w", sc.Name, err)
 		}
 		cfg.Pool = &controller.PoolConfig{Ports: sc.Outbound.DialerPorts.Extensions(), Strategy: st,
 			ConnectWithin: p.ConnectWithin.D(), SafeHarbor: p.SafeHarbor.D(), MaxInFlight: p.MaxInFlight,
-			AbandonLimit: p.AbandonLimit}
+			AbandonLimit: p.AbandonLimit, UKOfcom: sc.Outbound.UKOfcom}
+	}
+	if p := sc.Controller.Pacing; p.Mode == scenarios.PacingPreview && sc.Outbound.Enabled {
+		cfg.Preview = &controller.PreviewConfig{Ports: sc.Outbound.DialerPorts.Extensions(), Timeout: p.Preview.Timeout.D(),
+			RejectPause: p.Preview.RejectPause.D(), RetryDelay: p.Preview.RetryDelay.D()}
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("scenario %s: controller: %w", sc.Name, err)

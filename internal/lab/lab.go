@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"runtime/debug"
@@ -76,9 +77,31 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		return nil, err
 	}
 	ccfg.Logf = logf
+	var camp *labCampaign
+	if sc.Outbound.List != nil && sc.Outbound.Enabled {
+		// The store's clock is virtual time: the list is imported at the
+		// start of the day, and the records are due from then.
+		if camp, err = openCampaign(sc, loop.Now, logf); err != nil {
+			return nil, err
+		}
+		defer camp.store.Close()
+		ccfg.Records = camp.source()
+	}
 	core, err := controller.NewCore(ccfg, loop)
 	if err != nil {
 		return nil, err
+	}
+	var actionErr error
+	for _, a := range opts.At {
+		sctx := &SimContext{Core: core}
+		if camp != nil {
+			sctx.Store, sctx.CampaignID = camp.store, camp.id
+		}
+		loop.At(loop.Now().Add(a.After), func(time.Time) {
+			if err := a.Do(sctx); err != nil && actionErr == nil {
+				actionErr = err
+			}
+		})
 	}
 	link := sim.NewLink(loop, linkLatency)
 	serverEnd, clientEnd := link.Side(0), link.Side(1)
@@ -98,6 +121,11 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		toServer = func(f []byte) { flow.Data(loop.Now(), true, f); sess.Receive(f) }
 		toClient = func(f []byte) { flow.Data(loop.Now(), false, f); core.Receive(f) }
 	}
+	if tap := opts.Tap; tap != nil {
+		server, client := toServer, toClient
+		toServer = func(f []byte) { tap(loop.Now(), false, f); server(f) }
+		toClient = func(f []byte) { tap(loop.Now(), true, f); client(f) }
+	}
 	serverEnd.OnReceive(toServer, sess.Closed)
 	clientEnd.OnReceive(toClient, core.Closed)
 
@@ -108,6 +136,9 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 	for t := start; t.Before(end); {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if actionErr != nil {
+			return nil, fmt.Errorf("lab: simulation action: %w", actionErr)
 		}
 		t = t.Add(10 * time.Minute)
 		if t.After(end) {
@@ -122,7 +153,18 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		rep.Outbound.Pool = &PoolReport{Strategy: p.Strategy, LiveAnswered: p.LiveAnswered, Abandoned: p.Abandoned,
 			AbandonRate: round(p.AbandonRate, 5), AbandonLimit: p.AbandonLimit, Agents: len(ccfg.Agents),
 			TalkShare:            round(st.Report.TalkSeconds/(agentHours*3600), 4),
-			ConnectsPerAgentHour: round(float64(p.LiveAnswered-p.Abandoned)/agentHours, 3)}
+			ConnectsPerAgentHour: round(float64(p.LiveAnswered-p.Abandoned)/agentHours, 3), UKOfcom: p.UKOfcom}
+	}
+	if p := st.Report.Preview; p != nil {
+		rep.Outbound.Preview = &PreviewReport{Presented: p.Presented, Accepted: p.Accepted, Skipped: p.Skipped, Rejected: p.Rejected,
+			Callbacks: p.Callbacks, Closed: p.Closed, TimedOut: p.TimedOut, Lost: p.Lost, Refused: p.Refused, Dialed: p.Dialed,
+			Connects: st.Report.Connects, Abandoned: st.Report.Abandoned}
+	}
+	if actionErr != nil {
+		return nil, fmt.Errorf("lab: simulation action: %w", actionErr)
+	}
+	if camp != nil {
+		rep.Outbound.List = camp.report()
 	}
 	rep.EventsProcessed = loop.Processed()
 	rep.CTIMessages = link.Frames()
@@ -185,6 +227,9 @@ type Running struct {
 	lnA     net.Listener
 	cancelA context.CancelFunc
 	ctrl    *controller.Handle
+	camp    *labCampaign // outbound.list's campaign, nil without one
+	api     *http.Server // the campaign API (UpOptions.CampaignAddr)
+	apiAddr string
 	voice   *voice
 	capture *capture.Writer
 	cancel  context.CancelFunc
@@ -246,12 +291,28 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		}
 		ctrlCfg.Logf = opts.Logf
 	}
+	var camp *labCampaign
+	if !opts.NoController && sc.Outbound.List != nil && sc.Outbound.Enabled {
+		if camp, err = openCampaign(sc, time.Now, logf); err != nil {
+			if capw != nil {
+				_ = capw.Close()
+			}
+			return nil, err
+		}
+		ctrlCfg.Records = camp.source()
+	}
+	closeCamp := func() {
+		if camp != nil {
+			camp.store.Close()
+		}
+	}
 	addr := opts.CTIAddr
 	if addr == "" {
 		addr = "127.0.0.1:42027"
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		closeCamp()
 		return nil, fmt.Errorf("CTI Server: %w", err)
 	}
 	if capw != nil {
@@ -264,18 +325,20 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		bcfg.Standby = true
 		if srvB, err = ctiserver.New(bcfg, loop, cen.PG(), cen.Router()); err != nil {
 			ln.Close()
+			closeCamp()
 			return nil, err
 		}
 		cen.Subscribe(srvB.PGEvent)
 		if lnB, err = net.Listen("tcp", opts.CTIAddrB); err != nil {
 			ln.Close()
+			closeCamp()
 			return nil, fmt.Errorf("CTI Server side B: %w", err)
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	ctxA, cancelA := context.WithCancel(ctx)
 	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel, srvB: srvB, lnA: ln, cancelA: cancelA,
-		voice: vc, capture: capw}
+		voice: vc, capture: capw, camp: camp}
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
 	if vc != nil {
@@ -291,6 +354,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 			if capw != nil {
 				_ = capw.Close()
 			}
+			closeCamp()
 			return nil, err
 		}
 	}
@@ -318,6 +382,12 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 			return nil, err
 		}
 		r.ctrl = h
+	}
+	if opts.CampaignAddr != "" {
+		if err := r.serveCampaignAPI(opts.CampaignAddr); err != nil {
+			r.Stop()
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -397,8 +467,14 @@ func (r *Running) Stop() error {
 		if r.voice != nil {
 			r.voice.close()
 		}
+		if r.api != nil {
+			_ = r.api.Close()
+		}
 		r.cancel()
 		r.wg.Wait()
+		if r.camp != nil {
+			r.camp.store.Close()
+		}
 		if r.capture != nil {
 			_ = r.capture.Close()
 		}
@@ -505,6 +581,12 @@ func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
 	}
 	if r.ctrl != nil {
 		fmt.Fprintf(out, "  controller            connected to %s as %q (blending %v)\n", r.CTIAddr(), ControllerClientID, !opts.NoBlend && sc.Controller.Blend.Enabled)
+	}
+	if r.camp != nil {
+		fmt.Fprintf(out, "  campaign              %d records from %s, campaign %d\n", r.camp.list.Imported, listName(sc), r.camp.id)
+	}
+	if r.apiAddr != "" {
+		fmt.Fprintf(out, "  campaign API          http://%s/campaigns/%d   GET, PATCH; POST .../records (text/csv), .../callbacks\n", r.apiAddr, r.camp.id)
 	}
 	fmt.Fprintln(out, "inbound traffic has started; Ctrl-C stops")
 	tick := time.NewTicker(30 * time.Second)

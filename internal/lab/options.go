@@ -26,6 +26,14 @@ type SimOptions struct {
 	// pcapng file as one TCP stream, stamped with virtual time (the
 	// simulation has no SIP or RTP packets: its calls are events).
 	Capture string
+	// Tap, when set, sees every frame on the simulated CTI link between
+	// the CTI Server and the controller as it is delivered (fromServer:
+	// the server's messages), at the virtual time at.
+	Tap func(at time.Time, fromServer bool, frame []byte)
+	// At runs actions on the loop at offsets from the start: a campaign
+	// changed while the controller runs (SimContext.UpdateCampaign), a
+	// list imported, as the campaign API would.
+	At []SimAction
 }
 
 // UpOptions configures a real-time run on loopback.
@@ -59,4 +67,7 @@ type UpOptions struct {
 	// Capture, when set, writes CTI, SIP and RTP traffic to this pcapng
 	// file.
 	Capture string
+	// CampaignAddr, when set with a call list (outbound.list) and the
+	// controller, serves the campaign API there (Running.CampaignAPI).
+	CampaignAddr string
 }

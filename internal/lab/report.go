@@ -71,6 +71,38 @@ type OutboundReport struct {
 	// Pool is the controller's view of a campaign dialed from dialer
 	// ports (controller.pacing.mode pool); absent otherwise.
 	Pool *PoolReport `json:"pool,omitempty"`
+	// Preview is the controller's view of a preview campaign
+	// (controller.pacing.mode preview); absent otherwise.
+	Preview *PreviewReport `json:"preview,omitempty"`
+	// List is the campaign's call list (outbound.list); absent when the
+	// controller dials synthetic numbers.
+	List *ListReport `json:"list,omitempty"`
+}
+
+// PreviewReport is a preview campaign as the controller saw it on the CTI
+// wire: the previews presented to agents (reservation calls) and the
+// agents' answers (BAResponse), the customer calls of accepted previews and
+// their connects.
+type PreviewReport struct {
+	Presented int `json:"presented"`
+	Accepted  int `json:"accepted"`
+	// Skipped and Rejected include their -Close variants, counted again in
+	// Closed.
+	Skipped   int `json:"skipped"`
+	Rejected  int `json:"rejected"`
+	Callbacks int `json:"callbacks"`
+	Closed    int `json:"closed"`
+	// TimedOut previews were withdrawn unanswered; Lost ended unanswered
+	// (the agent hung up); Refused reservation calls the PG refused.
+	TimedOut int `json:"timed_out"`
+	Lost     int `json:"lost"`
+	Refused  int `json:"refused"`
+	// Dialed customer calls of accepted previews, Connects of them to
+	// their agent, Abandoned (always 0: the agent is waiting for exactly
+	// this customer).
+	Dialed    int `json:"dialed"`
+	Connects  int `json:"connects"`
+	Abandoned int `json:"abandoned"`
 }
 
 // PoolReport is a pool-mode campaign as the controller measured it on the
@@ -90,6 +122,9 @@ type PoolReport struct {
 	// ConnectsPerAgentHour is live answers connected to an agent per agent
 	// per hour.
 	ConnectsPerAgentHour float64 `json:"connects_per_agent_hour"`
+	// UKOfcom: AbandonRate is Ofcom's answering-machine adjusted rate over
+	// the last 24 h (outbound.uk_ofcom).
+	UKOfcom bool `json:"uk_ofcom,omitempty"`
 }
 
 // AgentsReport covers agent utilisation.
@@ -134,6 +169,10 @@ func (r *Report) WriteText(w io.Writer) {
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\noutbound: %d attempts, %d connects, %d abandoned, %d busy, %d no answer\n",
 		r.Outbound.Attempts, r.Outbound.Connects, r.Outbound.Abandoned, r.Outbound.Busy, r.Outbound.NoAnswer)
+	if p := r.Outbound.Preview; p != nil {
+		fmt.Fprintf(w, "preview: %d presented, %d accepted, %d skipped, %d rejected, %d callbacks (%d closed), %d timed out, %d lost; %d dialed, %d connects, %d abandoned\n",
+			p.Presented, p.Accepted, p.Skipped, p.Rejected, p.Callbacks, p.Closed, p.TimedOut, p.Lost, p.Dialed, p.Connects, p.Abandoned)
+	}
 	fmt.Fprintf(w, "agents: %d ICM agents logged on, utilisation %.1f %%; %d outbound-only lines, talk share %.1f %%\n",
 		r.Agents.LoggedOn, 100*r.Agents.Occupancy, r.Agents.Lines, 100*r.Agents.LineOccupancy)
 	if r.Blending.Enabled {

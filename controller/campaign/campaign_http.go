@@ -1,0 +1,394 @@
+package campaign
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipcclab/ipcclab/controller"
+)
+
+// MaxPatchBody bounds a campaign change: a handful of settings.
+const MaxPatchBody = 64 << 10
+
+// MaxListBody bounds a call list posted to a running campaign.
+const MaxListBody = 64 << 20
+
+// CampaignAPI is the campaign's HTTP API, for changing a campaign while the
+// controller runs (Cisco's "editing a campaign in progress",
+// dialer-anchors.md §2.5).
+type CampaignAPI struct {
+	Store *Store
+	// Apply, when set, hands a changed campaign to the running controller
+	// before the change is saved (e.g. a controller.Handle's
+	// UpdateCampaign of Limits(c)); an error refuses the change, and a
+	// controller.LimitError names the field at fault.
+	Apply func(Campaign) error
+	// Changed, when set, is told that a campaign may have records callable
+	// now (a list imported, hours or settings changed), so the controller
+	// asks at its next decision (controller.Handle.RecordsChanged).
+	Changed func(campaignID int64)
+}
+
+// campaignJSON is a campaign as the API shows it, and, with every field
+// optional, the body of a PATCH.
+type campaignJSON struct {
+	ID            int64                `json:"id"`
+	Name          string               `json:"name"`
+	Mode          Mode                 `json:"mode"`
+	Enabled       *bool                `json:"enabled,omitempty"`
+	CallingHours  *string              `json:"calling_hours,omitempty"`
+	MaxAttempts   *int                 `json:"max_attempts,omitempty"`
+	AbandonLimit  *float64             `json:"abandon_limit,omitempty"`
+	MaxInFlight   *int                 `json:"max_in_flight,omitempty"`
+	LinesPerAgent *float64             `json:"lines_per_agent,omitempty"`
+	UKOfcom       *bool                `json:"uk_ofcom,omitempty"`
+	Retry         map[string]retryJSON `json:"retry,omitempty"`
+}
+
+// retryJSON is one outcome's retry rule: delay as a Go duration ("10m",
+// "72h"), retry false to stop retrying after it, max_attempts its own
+// attempt limit (0: the campaign's).
+type retryJSON struct {
+	Retry       *bool   `json:"retry,omitempty"`
+	Delay       *string `json:"delay,omitempty"`
+	MaxAttempts *int    `json:"max_attempts,omitempty"`
+}
+
+var retryOutcomes = []string{"busy", "no_answer", "machine", "abandoned", "failed"}
+
+func (rr *RetryRules) byName(name string) *RetryRule {
+	switch name {
+	case "busy":
+		return &rr.Busy
+	case "no_answer":
+		return &rr.NoAnswer
+	case "machine":
+		return &rr.Machine
+	case "abandoned":
+		return &rr.Abandoned
+	case "failed":
+		return &rr.Failed
+	}
+	return nil
+}
+
+func showCampaign(c Campaign) campaignJSON {
+	hours := c.CallingHours.String()
+	j := campaignJSON{ID: c.ID, Name: c.Name, Mode: c.Mode, Enabled: &c.Enabled, CallingHours: &hours,
+		MaxAttempts: &c.MaxAttempts, AbandonLimit: &c.AbandonTarget, MaxInFlight: &c.MaxInFlight,
+		LinesPerAgent: &c.LinesPerAgent, UKOfcom: &c.UKOfcom, Retry: map[string]retryJSON{}}
+	for _, name := range retryOutcomes {
+		r := *c.RetryRules.byName(name)
+		d := r.Delay.String()
+		j.Retry[name] = retryJSON{Retry: &r.Retry, Delay: &d, MaxAttempts: &r.MaxAttempts}
+	}
+	return j
+}
+
+// Handler serves:
+//
+//	GET   /campaigns/{id}            200 the campaign's settings
+//	PATCH /campaigns/{id}            application/json, any of enabled,
+//	      calling_hours ("09:00-21:00" or "mon-fri 09:00-21:00; sat 10:00-16:00",
+//	      the customer's local time), max_attempts, abandon_limit (≤ 0.03),
+//	      max_in_flight, lines_per_agent, uk_ofcom, retry {busy, no_answer,
+//	      machine, abandoned, failed: {retry, delay, max_attempts}}
+//	      200 the campaign as saved; the controller applies it at its next
+//	      decision
+//	POST  /campaigns/{id}/records    text/csv call list (ImportCSV's format),
+//	      appended: 200 {"imported", "dnc", "rejected": [{"line", "reason"}]}
+//	POST  /campaigns/{id}/callbacks  a web callback (NewCallbackHandler)
+//
+// Errors are JSON {"error", "field"}: 400 bad JSON or a bad field, named
+// (as in the JSON); 404 unknown campaign; 405, 413, 415 as for callbacks;
+// 503 the controller did not take the change (nothing saved).
+func (a *CampaignAPI) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/campaigns/{id}", a.campaign)
+	mux.HandleFunc("/campaigns/{id}/records", a.records)
+	mux.HandleFunc("/campaigns/{id}/callbacks", func(w http.ResponseWriter, r *http.Request) {
+		c, ok := a.lookup(w, r)
+		if !ok {
+			return
+		}
+		NewCallbackHandler(a.Store, c.ID).ServeHTTP(w, r)
+		if r.Method == http.MethodPost && a.Changed != nil {
+			a.Changed(c.ID)
+		}
+	})
+	return mux
+}
+
+// lookup finds the campaign of the path, answering 404 when there is none.
+func (a *CampaignAPI) lookup(w http.ResponseWriter, r *http.Request) (Campaign, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, callbackError{Error: "no such campaign", Field: "id"})
+		return Campaign{}, false
+	}
+	c, err := a.Store.Campaign(id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeJSON(w, http.StatusNotFound, callbackError{Error: "no such campaign", Field: "id"})
+		return c, false
+	case err != nil:
+		writeJSON(w, http.StatusInternalServerError, callbackError{Error: "internal error"})
+		return c, false
+	}
+	return c, true
+}
+
+func (a *CampaignAPI) campaign(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPatch {
+		w.Header().Set("Allow", "GET, PATCH")
+		writeJSON(w, http.StatusMethodNotAllowed, callbackError{Error: "use GET or PATCH"})
+		return
+	}
+	old, ok := a.lookup(w, r)
+	if !ok {
+		return
+	}
+	if r.Method == http.MethodGet {
+		writeJSON(w, http.StatusOK, showCampaign(old))
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeJSON(w, http.StatusUnsupportedMediaType, callbackError{Error: "Content-Type must be application/json"})
+		return
+	}
+	var p campaignJSON
+	if status, cerr := decodeStrict(w, r, &p, MaxPatchBody); cerr != nil {
+		writeJSON(w, status, cerr)
+		return
+	}
+	c, cerr := patchCampaign(old, p)
+	if cerr != nil {
+		writeJSON(w, http.StatusBadRequest, cerr)
+		return
+	}
+	if a.Apply != nil {
+		if err := a.Apply(c); err != nil {
+			var le *controller.LimitError
+			if errors.As(err, &le) {
+				writeJSON(w, http.StatusBadRequest, callbackError{Error: le.Err.Error(), Field: jsonField(le.Field)})
+				return
+			}
+			writeJSON(w, http.StatusServiceUnavailable, callbackError{Error: "the controller did not take the change: " + err.Error()})
+			return
+		}
+	}
+	if err := a.Store.UpdateCampaign(c); err != nil {
+		if a.Apply != nil {
+			_ = a.Apply(old) // the controller goes back to what is saved
+		}
+		if errors.Is(err, ErrNotFound) {
+			writeJSON(w, http.StatusNotFound, callbackError{Error: "no such campaign", Field: "id"})
+			return
+		}
+		writeJSON(w, http.StatusInternalServerError, callbackError{Error: "internal error"})
+		return
+	}
+	if a.Changed != nil {
+		a.Changed(c.ID)
+	}
+	writeJSON(w, http.StatusOK, showCampaign(c))
+}
+
+// patchCampaign applies a PATCH body to a campaign and checks the result,
+// naming the JSON field at fault.
+func patchCampaign(c Campaign, p campaignJSON) (Campaign, *callbackError) {
+	bad := func(field, format string, args ...any) (Campaign, *callbackError) {
+		return c, &callbackError{Error: fmt.Sprintf(format, args...), Field: field}
+	}
+	switch {
+	case p.ID != 0 && p.ID != c.ID:
+		return bad("id", "the campaign ID cannot change")
+	case p.Name != "" && p.Name != c.Name:
+		return bad("name", "the name cannot change here")
+	case p.Mode != "" && p.Mode != c.Mode:
+		return bad("mode", "the mode cannot change while the campaign runs")
+	}
+	if p.Enabled != nil {
+		c.Enabled = *p.Enabled
+	}
+	if p.CallingHours != nil {
+		h, err := ParseHours(*p.CallingHours)
+		if err != nil {
+			return bad("calling_hours", "%v", err)
+		}
+		c.CallingHours = h
+	}
+	if p.MaxAttempts != nil {
+		c.MaxAttempts = *p.MaxAttempts
+	}
+	if p.AbandonLimit != nil {
+		if *p.AbandonLimit == 0 {
+			return bad("abandon_limit", "want 0 < limit ≤ 0.03")
+		}
+		c.AbandonTarget = *p.AbandonLimit
+	}
+	if p.MaxInFlight != nil {
+		c.MaxInFlight = *p.MaxInFlight
+	}
+	if p.LinesPerAgent != nil {
+		c.LinesPerAgent = *p.LinesPerAgent
+	}
+	if p.UKOfcom != nil {
+		c.UKOfcom = *p.UKOfcom
+	}
+	for name, rj := range p.Retry {
+		rule := c.RetryRules.byName(name)
+		if rule == nil {
+			return bad("retry."+name, "unknown outcome (busy, no_answer, machine, abandoned, failed)")
+		}
+		if rj.Retry != nil {
+			rule.Retry = *rj.Retry
+		}
+		if rj.Delay != nil {
+			d, err := time.ParseDuration(*rj.Delay)
+			if err != nil {
+				return bad("retry."+name+".delay", "want a duration such as 10m or 72h")
+			}
+			rule.Delay = d
+		}
+		if rj.MaxAttempts != nil {
+			rule.MaxAttempts = *rj.MaxAttempts
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return bad(fieldOf(err), "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return c, nil
+}
+
+var goField = regexp.MustCompile(`Campaign\.([A-Za-z]+)(?:\[[A-Za-z]+\])?(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?`)
+
+// fieldOf names the JSON field of the first problem Campaign.Validate
+// reported.
+func fieldOf(err error) string {
+	m := goField.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	if m[1] == "RetryRules" && m[2] != "" {
+		f := "retry." + snake(m[2])
+		if m[3] != "" {
+			f += "." + snake(m[3])
+		}
+		return f
+	}
+	return jsonField(m[1])
+}
+
+// jsonField maps a Campaign or controller.CampaignLimits field to its JSON
+// name.
+func jsonField(goName string) string {
+	switch goName {
+	case "AbandonTarget", "AbandonLimit":
+		return "abandon_limit"
+	case "UKOfcom":
+		return "uk_ofcom"
+	}
+	return snake(goName)
+}
+
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// decodeStrict reads one JSON object with no unknown fields, naming the
+// field at fault.
+func decodeStrict(w http.ResponseWriter, r *http.Request, v any, limit int64) (int, *callbackError) {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if err = dec.Decode(&struct{}{}); err == io.EOF {
+			return 0, nil
+		} else if err == nil {
+			err = errors.New("data after the JSON object")
+		}
+	}
+	var tooBig *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, &callbackError{Error: fmt.Sprintf("body over %d bytes", limit)}
+	case errors.As(err, &typeErr):
+		return http.StatusBadRequest, &callbackError{Error: "want " + typeErr.Type.String(), Field: typeErr.Field}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return http.StatusBadRequest, &callbackError{Error: "unknown field", Field: f}
+	}
+	return http.StatusBadRequest, &callbackError{Error: "bad JSON: " + err.Error()}
+}
+
+type importJSON struct {
+	Campaign int64     `json:"campaign"`
+	Imported int       `json:"imported"`
+	DNC      int       `json:"dnc"`
+	DNCLines []int     `json:"dnc_lines,omitempty"`
+	Rejected []rowJSON `json:"rejected"`
+}
+
+type rowJSON struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+func (a *CampaignAPI) records(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, callbackError{Error: "use POST"})
+		return
+	}
+	c, ok := a.lookup(w, r)
+	if !ok {
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "text/csv" {
+		writeJSON(w, http.StatusUnsupportedMediaType, callbackError{Error: "Content-Type must be text/csv"})
+		return
+	}
+	rep, err := a.Store.ImportCSV(c.ID, http.MaxBytesReader(w, r.Body, MaxListBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, callbackError{Error: fmt.Sprintf("body over %d bytes", int64(MaxListBody))})
+			return
+		}
+		if errors.Is(err, ErrNotFound) {
+			writeJSON(w, http.StatusNotFound, callbackError{Error: "no such campaign", Field: "id"})
+			return
+		}
+		// A header that cannot be used, or a CSV the reader gave up on.
+		writeJSON(w, http.StatusBadRequest, callbackError{Error: err.Error(), Field: "body"})
+		return
+	}
+	out := importJSON{Imported: rep.Imported, DNC: rep.DNC, DNCLines: rep.DNCLines, Campaign: c.ID, Rejected: []rowJSON{}}
+	for _, e := range rep.Rejected {
+		out.Rejected = append(out.Rejected, rowJSON{e.Line, e.Reason})
+	}
+	if a.Changed != nil && rep.Imported > 0 {
+		a.Changed(c.ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
