@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller/blend"
+	"github.com/ipcclab/ipcclab/controller/dialer"
 	"github.com/ipcclab/ipcclab/protocol/cti"
 )
 
@@ -91,11 +92,13 @@ func (c *Core) reserveDecide(now time.Time) {
 			}
 		}
 		rs.earmark = need
+		// An earmarked agent that has come free is lent unless the
+		// customers already on their way need it.
 		for _, a := range idleOut {
 			if need == 0 {
 				break
 			}
-			if a.earmarked {
+			if a.earmarked && c.poolCanSpare(a, now) {
 				c.reserveMove(a, true, now)
 				need--
 			}
@@ -137,4 +140,37 @@ func (c *Core) reserveAgentState(a *agentView, prev cti.AgentState, prevSince, n
 	case cti.AgentStateAvailable, cti.AgentStateNotReady:
 		c.reserveDecide(now)
 	}
+}
+
+// poolCanSpare reports whether the campaign's live answers on their way can
+// be served without agent a: the other ready campaign agents cover the
+// customers waiting and the calls still ringing at the live rate seen.
+func (c *Core) poolCanSpare(a *agentView, now time.Time) bool {
+	p := c.pool
+	if p == nil {
+		return true
+	}
+	ready := 0
+	for _, b := range c.order {
+		if b == a {
+			continue
+		}
+		if ph, _, ok := c.poolPhaseOf(b, now); ok && ph == dialer.Ready {
+			ready++
+		}
+	}
+	var demand float64
+	live := 0.3
+	if p.ab.LiveAnswered > 0 && c.report.Attempts > 0 {
+		live = float64(p.ab.LiveAnswered) / float64(c.report.Attempts)
+	}
+	for _, pc := range p.calls {
+		switch pc.phase {
+		case poolWaiting:
+			demand++
+		case poolDialing:
+			demand += live
+		}
+	}
+	return float64(ready) >= demand
 }
