@@ -386,7 +386,13 @@ func (c *Core) poolEarmark(now time.Time) {
 		if !ok || a.cfg.Role != Blended {
 			continue // only blended agents can be lent
 		}
-		rank := map[dialer.Phase]int{dialer.Ready: 0, dialer.WrapUp: 1, dialer.Talking: 2}[ph]
+		rank := 2 // talking
+		switch ph {
+		case dialer.Ready:
+			rank = 0
+		case dialer.WrapUp:
+			rank = 1
+		}
 		cs = append(cs, cand{a, rank, in})
 	}
 	n := int(math.Ceil((1 - c.factor) * float64(len(cs))))

@@ -21,15 +21,13 @@ import (
 const reserveSlack = 1
 
 type reserveState struct {
-	r        *blend.Reserve
-	target   int
-	earmark  int
-	lends    int
-	returns  int
-	lastSize blend.ThresholdResult
+	r       *blend.Reserve
+	earmark int
+	lends   int
+	returns int
 }
 
-// reserveLent reports whether the agent is lent in reserve mode.
+// isLent reports whether the agent is lent to ICM (either blending mode).
 func (c *Core) isLent(a *agentView) bool {
 	if c.reserve != nil {
 		return a.lent
@@ -61,7 +59,7 @@ func (c *Core) reserveDecide(now time.Time) {
 			idleOut = append(idleOut, a)
 		}
 	}
-	r, res := rs.r.Size(now, len(blended))
+	r, _ := rs.r.Size(now, len(blended))
 	base := r
 	// Callers already queued need agents now, beyond what the model
 	// keeps for the ones still to come.
@@ -72,7 +70,6 @@ func (c *Core) reserveDecide(now time.Time) {
 	}
 	queued := r - base
 	r = min(r, len(blended))
-	rs.target, rs.lastSize = r, res
 	rs.earmark = 0
 	switch {
 	case len(idleLent) < r:
