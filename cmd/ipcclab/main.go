@@ -46,7 +46,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newUp(), newSimulate(), newScenario(), newVersion(), newCTI(), newBench())
+	root.AddCommand(newUp(), newSimulate(), newScenario(), newVersion(), newCTI(), newBench(), newPcap())
 	return root
 }
 
