@@ -16,7 +16,7 @@ func newPcap() *cobra.Command {
 		Use:   "pcap",
 		Short: "Decode, follow and replay captures of CTI Server, SIP and RTP traffic",
 	}
-	cmd.AddCommand(newPcapDecode(), newPcapReplay(loadScripts), newPcapDissector())
+	cmd.AddCommand(newPcapDecode(), newPcapCalls(), newPcapReplay(loadScripts), newPcapDissector())
 	return cmd
 }
 
