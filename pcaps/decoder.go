@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/gopacket"
@@ -200,14 +202,8 @@ func (d *decoder) session(c *tcpConn) *Session {
 			Type: cti.MessageType(binary.BigEndian.Uint32(f.data[4:])), Raw: f.data})
 	}
 	s.Version, s.VersionFrom = d.version(s)
+	decodeMessages(s.Messages, s.Version)
 	for _, m := range s.Messages {
-		body := m.Raw[cti.HeaderSize:]
-		m.Msg, m.Err = cti.DecodeBody(m.Type, body, s.Version)
-		fm, ferr := ctifields.Decode(uint32(m.Type), body, uint32(s.Version))
-		m.Fields = fm
-		if m.Err == nil && ferr != nil {
-			m.Err = ferr
-		}
 		if m.Err != nil {
 			s.Notes = append(s.Notes, Note{Frame: m.Frame, Time: m.Time, Where: strings.ToLower(m.Dir()),
 				Text: fmt.Sprintf("message #%d %s does not decode under version %d: %v", m.Seq, m.Type, s.Version, m.Err)})
@@ -372,4 +368,39 @@ func mergeDirections[T any](in []T, key func(T) (frame int, fromClient bool)) []
 	}
 	out = append(out, a...)
 	return append(out, b...)
+}
+
+// decodeMessages decodes every message's body, typed and by field name.
+// Messages are independent once the version is known, so long sessions
+// are decoded on every core: this is most of the work of a CTI capture.
+func decodeMessages(ms []*Message, pv cti.ProtocolVersion) {
+	one := func(m *Message) {
+		body := m.Raw[cti.HeaderSize:]
+		m.Msg, m.Err = cti.DecodeBody(m.Type, body, pv)
+		fm, ferr := ctifields.Decode(uint32(m.Type), body, uint32(pv))
+		m.Fields = fm
+		if m.Err == nil && ferr != nil {
+			m.Err = ferr
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(ms) < 512 {
+		for _, m := range ms {
+			one(m)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (len(ms) + workers - 1) / workers
+	for lo := 0; lo < len(ms); lo += chunk {
+		part := ms[lo:min(lo+chunk, len(ms))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, m := range part {
+				one(m)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ipcclab/ipcclab/pcaps/ctifields"
@@ -29,7 +31,6 @@ func (c *Capture) WriteText(w io.Writer) error {
 		fmt.Fprintf(bw, ", %s UTC, %.6f s", c.Start.UTC().Format("2006-01-02 15:04:05.000000"), c.End.Sub(c.Start).Seconds())
 	}
 	bw.WriteString("\n")
-	var line []byte
 	for _, s := range c.Sessions {
 		fmt.Fprintf(bw, "\nCTI session %d: client %s, server %s (roles from %s), protocol version %d (%s), %d messages",
 			s.ID, s.Client, s.Server, s.RoleFrom, s.Version, s.VersionFrom, len(s.Messages))
@@ -42,18 +43,8 @@ func (c *Capture) WriteText(w io.Writer) error {
 			bw.WriteString(", open at end of capture")
 		}
 		bw.WriteString("\n")
-		for _, m := range s.Messages {
-			line = line[:0]
-			line = fmt.Appendf(line, "  #%-4d frame %-5d %s %s %s ", m.Seq, m.Frame, clock(m.Time), c.rel(m.Time), m.Dir())
-			line = ctifields.AppendText(line, m.Fields)
-			if m.Err != nil {
-				line = append(line, "  !! "...)
-				line = append(line, m.Err.Error()...)
-				line = append(line, " raw="...)
-				line = hex.AppendEncode(line, m.Raw)
-			}
-			line = append(line, '\n')
-			bw.Write(line)
+		for _, part := range renderParallel(s.Messages, c.appendMessage) {
+			bw.Write(part)
 		}
 	}
 	c.media.writeText(bw, c)
@@ -150,4 +141,49 @@ func (c *Capture) WriteJSON(w io.Writer) error {
 		enc.Encode(jsonLine{Kind: "note", Frame: n.Frame, Time: stamp(n.Time), Where: n.Where, Text: n.Text})
 	}
 	return bw.Flush()
+}
+
+// appendMessage appends one message's line of the text output.
+func (c *Capture) appendMessage(line []byte, m *Message) []byte {
+	line = fmt.Appendf(line, "  #%-4d frame %-5d %s %s %s ", m.Seq, m.Frame, clock(m.Time), c.rel(m.Time), m.Dir())
+	line = ctifields.AppendText(line, m.Fields)
+	if m.Err != nil {
+		line = append(line, "  !! "...)
+		line = append(line, m.Err.Error()...)
+		line = append(line, " raw="...)
+		line = hex.AppendEncode(line, m.Raw)
+	}
+	return append(line, '\n')
+}
+
+// renderParallel renders messages in chunks on every core and returns the
+// chunks in order: printing every field of every message is, after
+// decoding them, most of the cost of a CTI capture.
+func renderParallel(ms []*Message, render func([]byte, *Message) []byte) [][]byte {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(ms) < 512 {
+		var b []byte
+		for _, m := range ms {
+			b = render(b, m)
+		}
+		return [][]byte{b}
+	}
+	chunk := (len(ms) + 4*workers - 1) / (4 * workers)
+	parts := make([][]byte, (len(ms)+chunk-1)/chunk)
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			var b []byte
+			for _, m := range ms[i*chunk : min((i+1)*chunk, len(ms))] {
+				b = render(b, m)
+			}
+			parts[i] = b
+		}()
+	}
+	wg.Wait()
+	return parts
 }

@@ -91,6 +91,14 @@ func (p *peer) send(m cti.Message) {
 	}
 }
 
+// trySend sends m and reports whether the replay still took it: for a
+// client that keeps talking after the replay may have hung up on it.
+func (p *peer) trySend(m cti.Message) bool {
+	p.t.Helper()
+	_, err := p.conn.Write(encode(p.t, m))
+	return err == nil
+}
+
 func (p *peer) sendRaw(frame []byte) {
 	p.t.Helper()
 	if _, err := p.conn.Write(frame); err != nil {
