@@ -28,7 +28,8 @@ unit: ## unit tests only, no race detector (fast loop)
 
 # Every fuzz target, as package:Target. `go test -fuzz` takes one target
 # of one package at a time.
-FUZZ_TARGETS = ./protocol/cti:FuzzDecodeFrame ./emulator/ctiserver:FuzzServerSession ./internal/rtpio:FuzzReceive ./internal/sipnode:FuzzParseSDP ./controller/campaign:FuzzImportCSV
+FUZZ_TARGETS = ./protocol/cti:FuzzDecodeFrame ./emulator/ctiserver:FuzzServerSession ./internal/rtpio:FuzzReceive ./internal/sipnode:FuzzParseSDP ./controller/campaign:FuzzImportCSV \
+	./pcaps:FuzzStreamDecoder ./pcaps:FuzzDecode ./pcaps/ctifields:FuzzDecode ./pcaps/sipsum:FuzzDatagram ./pcaps/rtpstat:FuzzDatagram
 
 fuzz: ## run each fuzz target for FUZZTIME
 	@set -e; for pt in $(FUZZ_TARGETS); do \

@@ -102,13 +102,23 @@ type Message struct {
 	Type       cti.MessageType
 	Raw        []byte // header + body
 
+	// Version is the session's protocol version, the one the body is
+	// decoded with.
+	Version cti.ProtocolVersion
 	// Msg is the typed message (protocol/cti), nil when the body does not
 	// decode under the session's version (Err says why).
 	Msg cti.Message
-	// Fields are the fields by name, decoded from the same spec tables as
-	// the Wireshark dissector (as far as they decode when Err is set).
-	Fields ctifields.Message
-	Err    error
+	Err error
+}
+
+// Fields decodes the message's fields by name, from the same spec tables
+// the Wireshark dissector is generated from (as far as they decode when
+// Err is set). They are decoded when asked for rather than kept: a field
+// list is about 40 times the size of the message, and a capture can hold
+// hundreds of thousands of messages.
+func (m *Message) Fields() ctifields.Message {
+	fm, _ := ctifields.Decode(uint32(m.Type), m.Raw[cti.HeaderSize:], uint32(m.Version))
+	return fm
 }
 
 // Dir is the message's direction as printed: "C→S" or "S→C".
@@ -145,10 +155,11 @@ func DecodeFile(path string, o Options) (*Capture, error) {
 	}
 	defer f.Close()
 	c, err := Decode(f, o)
-	if c != nil {
-		c.File = path
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return c, err
+	c.File = path
+	return c, nil
 }
 
 // Decode reads a pcap or pcapng capture and decodes its CTI sessions, SIP

@@ -13,7 +13,6 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/reassembly"
 
-	"github.com/ipcclab/ipcclab/pcaps/ctifields"
 	"github.com/ipcclab/ipcclab/protocol/cti"
 )
 
@@ -370,18 +369,15 @@ func mergeDirections[T any](in []T, key func(T) (frame int, fromClient bool)) []
 	return append(out, b...)
 }
 
-// decodeMessages decodes every message's body, typed and by field name.
+// decodeMessages decodes every message's body into its typed message.
 // Messages are independent once the version is known, so long sessions
 // are decoded on every core: this is most of the work of a CTI capture.
 func decodeMessages(ms []*Message, pv cti.ProtocolVersion) {
+	// ctifields agrees with the typed codec on every error (fuzzed in
+	// its package), so the typed decode alone says whether a body decodes.
 	one := func(m *Message) {
-		body := m.Raw[cti.HeaderSize:]
-		m.Msg, m.Err = cti.DecodeBody(m.Type, body, pv)
-		fm, ferr := ctifields.Decode(uint32(m.Type), body, uint32(pv))
-		m.Fields = fm
-		if m.Err == nil && ferr != nil {
-			m.Err = ferr
-		}
+		m.Version = pv
+		m.Msg, m.Err = cti.DecodeBody(m.Type, m.Raw[cti.HeaderSize:], pv)
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if workers < 2 || len(ms) < 512 {

@@ -43,9 +43,7 @@ func (c *Capture) WriteText(w io.Writer) error {
 			bw.WriteString(", open at end of capture")
 		}
 		bw.WriteString("\n")
-		for _, part := range renderParallel(s.Messages, c.appendMessage) {
-			bw.Write(part)
-		}
+		renderParallel(bw, s.Messages, c.appendMessage)
 	}
 	c.media.writeText(bw, c)
 	for _, o := range c.Other {
@@ -123,7 +121,7 @@ func (c *Capture) WriteJSON(w io.Writer) error {
 			Version: uint32(s.Version), VersionFrom: s.VersionFrom, Messages: len(s.Messages), Missing: s.MissingBytes, Closed: s.Closed})
 		for _, m := range s.Messages {
 			l := jsonLine{Kind: "cti", Session: s.ID, Seq: m.Seq, Frame: m.Frame, Time: stamp(m.Time), Dir: "client>server",
-				Type: uint32(m.Type), Name: m.Type.String(), Length: len(m.Raw), Fields: m.Fields.Fields}
+				Type: uint32(m.Type), Name: m.Type.String(), Length: len(m.Raw), Fields: m.Fields().Fields}
 			if !m.FromClient {
 				l.Dir = "server>client"
 			}
@@ -146,7 +144,7 @@ func (c *Capture) WriteJSON(w io.Writer) error {
 // appendMessage appends one message's line of the text output.
 func (c *Capture) appendMessage(line []byte, m *Message) []byte {
 	line = fmt.Appendf(line, "  #%-4d frame %-5d %s %s %s ", m.Seq, m.Frame, clock(m.Time), c.rel(m.Time), m.Dir())
-	line = ctifields.AppendText(line, m.Fields)
+	line = ctifields.AppendText(line, m.Fields())
 	if m.Err != nil {
 		line = append(line, "  !! "...)
 		line = append(line, m.Err.Error()...)
@@ -156,34 +154,49 @@ func (c *Capture) appendMessage(line []byte, m *Message) []byte {
 	return append(line, '\n')
 }
 
-// renderParallel renders messages in chunks on every core and returns the
-// chunks in order: printing every field of every message is, after
-// decoding them, most of the cost of a CTI capture.
-func renderParallel(ms []*Message, render func([]byte, *Message) []byte) [][]byte {
+// renderParallel writes the messages' lines to w in order, rendering
+// batches of them on every core: printing every field of every message is,
+// after decoding them, most of the cost of a CTI capture. Each worker
+// reuses its buffer, so memory stays at a batch whatever the capture's
+// size.
+func renderParallel(w io.Writer, ms []*Message, render func([]byte, *Message) []byte) {
 	workers := runtime.GOMAXPROCS(0)
 	if workers < 2 || len(ms) < 512 {
 		var b []byte
 		for _, m := range ms {
 			b = render(b, m)
-		}
-		return [][]byte{b}
-	}
-	chunk := (len(ms) + 4*workers - 1) / (4 * workers)
-	parts := make([][]byte, (len(ms)+chunk-1)/chunk)
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for i := range parts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			var b []byte
-			for _, m := range ms[i*chunk : min((i+1)*chunk, len(ms))] {
-				b = render(b, m)
+			if len(b) > 32<<10 {
+				w.Write(b)
+				b = b[:0]
 			}
-			parts[i] = b
-		}()
+		}
+		w.Write(b)
+		return
 	}
-	wg.Wait()
-	return parts
+	const per = 256
+	bufs := make([][]byte, workers)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(ms); lo += workers * per {
+		for k := range workers {
+			from := lo + k*per
+			if from >= len(ms) {
+				bufs[k] = bufs[k][:0]
+				continue
+			}
+			part := ms[from:min(from+per, len(ms))]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b := bufs[k][:0]
+				for _, m := range part {
+					b = render(b, m)
+				}
+				bufs[k] = b
+			}()
+		}
+		wg.Wait()
+		for _, b := range bufs {
+			w.Write(b)
+		}
+	}
 }

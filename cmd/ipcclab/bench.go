@@ -15,7 +15,7 @@ func newBench() *cobra.Command {
 	var cpuprofile string
 	root := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure the voice path against SIPp on this machine (BENCHMARKS.md)",
+		Short: "Measure the voice path against SIPp, and capture decoding against tshark, on this machine (BENCHMARKS.md)",
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			if cpuprofile == "" {
 				return nil
@@ -101,6 +101,25 @@ func newBench() *cobra.Command {
 	amd.Flags().IntVar(&amdCalls, "calls", 500, "calls per class")
 	amd.Flags().Uint64Var(&amdSeed, "seed", 1, "seed of the far ends")
 	amd.Flags().StringVar(&amdAlgo, "algorithm", "cisco", "cisco (gateway CPA parameters) or asterisk (app_amd's amd.conf defaults)")
-	root.AddCommand(sip, media, amd)
+	var po bench.PcapOptions
+	pcapCmd := &cobra.Command{
+		Use:   "pcap",
+		Short: "Decode throughput of pcap decode against tshark (io,stat and the generated GED-188 dissector) on the same captures",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			po.Logf = func(f string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), f+"\n", a...) }
+			res, err := bench.Pcap(cmd.Context(), po)
+			if res != nil {
+				fmt.Fprint(cmd.OutOrStdout(), res.Report())
+			}
+			return err
+		},
+	}
+	pcapCmd.Flags().StringVar(&po.Dir, "dir", "", "keep the generated captures here (default: a temporary directory, removed)")
+	pcapCmd.Flags().IntVar(&po.Calls, "calls", 200, "concurrent two-way G.711 calls in the SIP+RTP capture")
+	pcapCmd.Flags().DurationVar(&po.Talk, "talk", 30*time.Second, "talk time of each call (50 packets/s each way)")
+	pcapCmd.Flags().Float64Var(&po.SimHours, "sim-hours", 8, "hours of the default scenario simulated for the CTI capture")
+	pcapCmd.Flags().IntVar(&po.Runs, "runs", 3, "runs of each decoder on each capture (best reported)")
+	pcapCmd.Flags().BoolVar(&po.NoTshark, "no-tshark", false, "measure pcap decode only")
+	root.AddCommand(sip, media, amd, pcapCmd)
 	return root
 }
