@@ -21,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipcclab/ipcclab/internal/charts"
 	"github.com/ipcclab/ipcclab/internal/lab"
 	"github.com/ipcclab/ipcclab/scenarios"
 )
@@ -46,7 +47,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newUp(), newSimulate(), newScenario(), newVersion(), newCTI(), newBench(), newPcap())
+	root.AddCommand(newUp(), newSimulate(), newScenario(), newVersion(), newCTI(), newBench(), newPcap(), newReport())
 	return root
 }
 
@@ -126,6 +127,10 @@ func newSimulate() *cobra.Command {
 		compare      bool
 		agents       int
 		strategies   []string
+		plotDir      string
+		plotEvery    time.Duration
+		progress     bool
+		storePath    string
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate",
@@ -140,6 +145,9 @@ fate) and prints, per strategy, the campaign agents' occupancy (talk share),
 the abandon rate, connects per agent-hour and the inbound service level;
 --json prints a JSON array with one object per strategy.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if compare && plotDir != "" {
+				return fmt.Errorf("--plot goes without --compare")
+			}
 			if compare {
 				return runCompare(cmd, scenarioPath, hours, agents, strategies, asJSON)
 			}
@@ -163,9 +171,36 @@ the abandon rate, connects per agent-hour and the inbound service level;
 				errOut := cmd.ErrOrStderr()
 				opts.Logf = func(format string, args ...any) { fmt.Fprintf(errOut, format+"\n", args...) }
 			}
-			rep, err := lab.Simulate(cmd.Context(), opts)
+			if plotDir != "" {
+				// Refuse a bad directory before a long run, not after it.
+				if plotEvery <= 0 {
+					return fmt.Errorf("--plot-every must be positive, got %v", plotEvery)
+				}
+				if err := charts.PrepareDir(plotDir); err != nil {
+					return fmt.Errorf("--plot: %w", err)
+				}
+				opts.Timeline = &lab.Timeline{Every: plotEvery}
+			}
+			bar := newProgressBar(cmd.ErrOrStderr())
+			if progress || (!cmd.Flags().Changed("progress") && isTerminal(cmd.ErrOrStderr())) {
+				opts.Progress = bar.update
+				defer bar.finish()
+			}
+			save, err := simulateStore(storePath, &opts)
 			if err != nil {
 				return err
+			}
+			rep, err := lab.Simulate(cmd.Context(), opts)
+			if err = save(err); err != nil {
+				return err
+			}
+			if opts.Timeline != nil {
+				bar.finish()
+				files, err := charts.Write(plotDir, opts.Timeline)
+				if err != nil {
+					return fmt.Errorf("--plot: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "charts: %s\n", strings.Join(files, " "))
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -183,6 +218,10 @@ the abandon rate, connects per agent-hour and the inbound service level;
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	f.BoolVar(&opts.NoBlend, "no-blend", false, "disable blending (for comparison)")
 	f.StringVar(&opts.Capture, "capture", "", "write the simulated CTI link to this pcapng file (virtual timestamps)")
+	f.StringVar(&storePath, "store", "", "write the run's half-hour intervals to this SQLite file (read them with ipcclab report)")
+	f.StringVar(&plotDir, "plot", "", "draw the simulated day as charts (service level, dial level, agent states, blending; PNG and SVG) in this directory")
+	f.DurationVar(&plotEvery, "plot-every", lab.DefaultSampleEvery, "with --plot: how often the charts sample the centre, in virtual time")
+	f.BoolVar(&progress, "progress", false, "show a progress bar on stderr (default: when stderr is a terminal)")
 	f.BoolVar(&logLines, "log", false, "print the controller's and CTI Server's log lines (virtual time) on stderr")
 	f.BoolVar(&compare, "compare", false, "run several pacing strategies on the same seeded traffic and compare them")
 	f.IntVar(&agents, "agents", 0, "with --compare: the campaign's agent count (default: the scenario's)")

@@ -117,3 +117,63 @@ func TestSimulateCompareJSONHasTheDocumentedKeys(t *testing.T) {
 		t.Errorf("unknown strategy: %v", err)
 	}
 }
+
+func TestSimulatePlotWritesTheCharts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "day")
+	var out, errOut bytes.Buffer
+	cmd := newRoot(&out, &errOut)
+	cmd.SetArgs([]string{"simulate", "--plot", dir, "--hours", "1", "--seed", "3", "--json", "--progress"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"service-level", "dial-level", "agent-states", "blending"} {
+		for _, ext := range []string{".png", ".svg"} {
+			if fi, err := os.Stat(filepath.Join(dir, name+ext)); err != nil || fi.Size() == 0 {
+				t.Errorf("%s%s: %v", name, ext, err)
+			}
+		}
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Errorf("--plot spoiled the JSON on stdout: %v", err)
+	}
+	if e := errOut.String(); !strings.Contains(e, "100 %  1:00 of 1:00 virtual time\n") || !strings.Contains(e, "blending.svg") {
+		t.Errorf("stderr has no finished progress bar or chart list:\n%q", e)
+	}
+}
+
+func TestSimulateWithoutProgressWritesNoBar(t *testing.T) {
+	var out, errOut bytes.Buffer
+	cmd := newRoot(&out, &errOut)
+	cmd.SetArgs([]string{"simulate", "--hours", "0.5"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("stderr is not a terminal but got %q", errOut.String())
+	}
+}
+
+func TestSimulatePlotRefusesABadDirectoryBeforeTheRun(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"simulate", "--plot", file, "--hours", "1"}, "--plot: charts: " + file + " is not a directory"},
+		{[]string{"simulate", "--plot", filepath.Join(file, "sub"), "--hours", "1"}, "cannot create directory " + filepath.Join(file, "sub")},
+		{[]string{"simulate", "--plot", t.TempDir(), "--plot-every", "0s"}, "--plot-every must be positive"},
+		{[]string{"simulate", "--plot", t.TempDir(), "--compare"}, "--plot goes without --compare"},
+	} {
+		out, err := run(t, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want an error with %q", tc.args, err, tc.want)
+		}
+		if out != "" {
+			t.Errorf("%v: the run went ahead: %q", tc.args, out)
+		}
+	}
+}

@@ -72,6 +72,7 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		return nil, err
 	}
 	cen.Subscribe(srv.PGEvent)
+	intervals := newIntervalCollector(opts.Intervals, sc, loop, cen)
 	ccfg, err := ControllerConfig(sc, opts.NoBlend)
 	if err != nil {
 		return nil, err
@@ -126,6 +127,11 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		toServer = func(f []byte) { tap(loop.Now(), false, f); server(f) }
 		toClient = func(f []byte) { tap(loop.Now(), true, f); client(f) }
 	}
+	tl, err := startTimeline(opts.Timeline, sc, opts.Seed, cen, core, ccfg, loop.Now(), loop.Now().Add(opts.Duration))
+	if err != nil {
+		return nil, err
+	}
+	toServer = tl.watch(loop.Now, toServer)
 	serverEnd.OnReceive(toServer, sess.Closed)
 	clientEnd.OnReceive(toClient, core.Closed)
 
@@ -140,12 +146,14 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		if actionErr != nil {
 			return nil, fmt.Errorf("lab: simulation action: %w", actionErr)
 		}
-		t = t.Add(10 * time.Minute)
-		if t.After(end) {
-			t = end
-		}
+		t = tl.nextStop(t, end)
 		loop.RunVirtual(t)
+		tl.observe(t)
+		if opts.Progress != nil {
+			opts.Progress(t.Sub(start), opts.Duration)
+		}
 	}
+	intervals.finish(loop.Now())
 	st := core.Status()
 	rep := buildReport(sc.Name, opts.Seed, cen.Report(), st, ccfg.BlendEnabled)
 	if p := st.Report.Pool; p != nil {
@@ -166,7 +174,10 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 	if camp != nil {
 		rep.Outbound.List = camp.report()
 	}
-	rep.EventsProcessed = loop.Processed()
+	if err := tl.finish(); err != nil {
+		return nil, err
+	}
+	rep.EventsProcessed = loop.Processed() - intervals.events()
 	rep.CTIMessages = link.Frames()
 	rep.WallSeconds = round(time.Since(wall).Seconds(), 3)
 	return rep, nil

@@ -8,6 +8,7 @@ package lab
 import (
 	"time"
 
+	"github.com/ipcclab/ipcclab/controller/reporting"
 	"github.com/ipcclab/ipcclab/scenarios"
 )
 
@@ -34,6 +35,17 @@ type SimOptions struct {
 	// changed while the controller runs (SimContext.UpdateCampaign), a
 	// list imported, as the campaign API would.
 	At []SimAction
+	// Intervals, when set, receives the run's half-hour interval records
+	// (call types, skill groups, agents, campaign), ICM's historical
+	// tables; the records of a run add up to its Report.
+	Intervals *reporting.Intervals
+	// Timeline, when set, is filled with the run sampled every
+	// Timeline.Every of virtual time and the blending moves (timeline.go);
+	// sampling adds no event to the simulation, so the report is the same.
+	Timeline *Timeline
+	// Progress, when set, is called after each stretch of virtual time
+	// with how much of Duration has run.
+	Progress func(done, total time.Duration)
 }
 
 // UpOptions configures a real-time run on loopback.
