@@ -35,13 +35,13 @@ type Capture struct {
 	RTCP     []rtpstat.RTCPSource
 	SIPStats sipsum.Stats
 	RTPStats rtpstat.Stats
+	// UDPOther counts datagrams that are neither SIP, RTP nor RTCP.
+	UDPOther int
 	// Other lists TCP connections that carry neither CTI nor SIP.
 	Other []TCPConn
 	// Notes are the things that could not be decoded, capture-wide and
 	// per session, in frame order.
 	Notes []Note
-
-	media *mediaState
 }
 
 // Note is something the decoder could not decode or had to guess, with

@@ -77,7 +77,6 @@ func newDecoder(c *Capture, o Options) *decoder {
 	d.asm = reassembly.NewAssembler(d.pool)
 	d.asm.MaxBufferedPagesPerConnection = maxBufferedPages
 	d.media = newMediaState(d)
-	c.media = d.media
 	return d
 }
 

@@ -17,8 +17,6 @@ type mediaState struct {
 	d   *decoder
 	sip *sipsum.Tracker
 	rtp *rtpstat.Tracker
-	// udpOther counts datagrams that are neither SIP, RTP nor RTCP.
-	udpOther int
 }
 
 func newMediaState(d *decoder) *mediaState {
@@ -39,7 +37,7 @@ func (m *mediaState) datagram(p *packet) {
 		return
 	}
 	if m.rtp.Datagram(p.ts, p.frame, p.src, p.dst, p.payload) == rtpstat.NotRTP {
-		m.udpOther++
+		m.d.c.UDPOther++
 	}
 }
 
@@ -62,7 +60,9 @@ func (m *mediaState) finish() {
 	}
 }
 
-func (m *mediaState) writeText(w io.Writer, c *Capture) {
+// writeMediaText prints the SIP dialogs, RTP streams and RTCP and UDP
+// counts of the text output.
+func (c *Capture) writeMediaText(w io.Writer) {
 	var b []byte
 	if len(c.Dialogs) > 0 {
 		fmt.Fprintf(w, "\nSIP dialogs (%d; %d messages, %d retransmissions):\n", len(c.Dialogs), c.SIPStats.Messages, c.SIPStats.Retransmissions)
@@ -81,13 +81,14 @@ func (m *mediaState) writeText(w io.Writer, c *Capture) {
 	if n := len(c.RTCP); n > 0 {
 		fmt.Fprintf(w, "\nRTCP: %d sources, %d packets\n", n, c.RTPStats.RTCP)
 	}
-	if m.udpOther > 0 {
-		fmt.Fprintf(w, "\nUDP: %d datagrams neither SIP, RTP nor RTCP\n", m.udpOther)
+	if c.UDPOther > 0 {
+		fmt.Fprintf(w, "\nUDP: %d datagrams neither SIP, RTP nor RTCP\n", c.UDPOther)
 	}
 }
 
-func (m *mediaState) writeJSON(enc *json.Encoder) {
-	c := m.d.c
+// writeMediaJSON prints the "sip_dialog", "rtp_stream" and "rtcp_source"
+// lines of the JSON output.
+func (c *Capture) writeMediaJSON(enc *json.Encoder) {
 	for i := range c.Dialogs {
 		enc.Encode(struct {
 			Kind string `json:"kind"`

@@ -33,6 +33,10 @@ type ngBlockReader struct {
 	little bool   // byte order of the current section
 	at     int64  // file offset of the next block
 	err    error
+	// snap0 is the first interface's snap length as passed on (0:
+	// unlimited): pcapgo cuts simple packets to it.
+	snap0 uint32
+	ifs   int
 }
 
 func (n *ngBlockReader) Read(p []byte) (int, error) {
@@ -103,6 +107,10 @@ func (n *ngBlockReader) next() error {
 		if order.Uint32(n.block[12:]) > maxPacket {
 			order.PutUint32(n.block[12:], maxPacket)
 		}
+		if n.ifs == 0 {
+			n.snap0 = order.Uint32(n.block[12:])
+		}
+		n.ifs++
 		if err := checkIDBOptions(n.block[16:total-4], order); err != nil {
 			return fmt.Errorf("interface description at file offset %d: %v", n.at, err)
 		}
@@ -117,8 +125,12 @@ func (n *ngBlockReader) next() error {
 		if total < 16 {
 			return fmt.Errorf("simple packet block at file offset %d too short", n.at)
 		}
-		if ol := int(order.Uint32(n.block[8:])); ol > total-16 {
-			return errors.New("simple packet blocks longer than their block are not supported")
+		captured := int64(order.Uint32(n.block[8:]))
+		if n.snap0 != 0 {
+			captured = min(captured, int64(n.snap0))
+		}
+		if captured > int64(total-16) {
+			return fmt.Errorf("simple packet block at file offset %d claims %d captured bytes in a %d-byte block", n.at, captured, total)
 		}
 	}
 	n.off = 0

@@ -45,7 +45,7 @@ func (c *Capture) WriteText(w io.Writer) error {
 		bw.WriteString("\n")
 		renderParallel(bw, s.Messages, c.appendMessage)
 	}
-	c.media.writeText(bw, c)
+	c.writeMediaText(bw)
 	for _, o := range c.Other {
 		fmt.Fprintf(bw, "\nTCP %s ↔ %s (from frame %d): %d bytes, neither CTI nor SIP\n", o.A, o.B, o.FirstFrame, o.Bytes)
 	}
@@ -131,7 +131,7 @@ func (c *Capture) WriteJSON(w io.Writer) error {
 			enc.Encode(l)
 		}
 	}
-	c.media.writeJSON(enc)
+	c.writeMediaJSON(enc)
 	for _, o := range c.Other {
 		enc.Encode(jsonLine{Kind: "tcp_other", Client: o.A.String(), Server: o.B.String(), Frame: o.FirstFrame, Bytes: o.Bytes})
 	}
