@@ -143,6 +143,12 @@ type AgentGroup struct {
 	// controller.pacing.mode preview (absent: accept every preview after
 	// 3 s).
 	Preview *PreviewAnswers `yaml:"preview"`
+	// Desktop marks agents driven by people on agent desktops
+	// (controller/desktop) or by any other CTI client: they exist on the
+	// PG but the emulator neither logs them in nor answers, hangs up or
+	// ends wrap-up for them. Only agents defined in ICM can be: an
+	// outbound-only agent has no ICM agent to log in.
+	Desktop bool `yaml:"desktop"`
 }
 
 // PreviewAnswers is how agents answer a preview reservation on their
@@ -389,6 +395,8 @@ type Controller struct {
 	// NotReadyReason is the reason code with which outbound agents are kept
 	// NOT_READY in ICM.
 	NotReadyReason int `yaml:"not_ready_reason"`
+	// Alerts are the thresholds of the centre's alerts (alerts.go).
+	Alerts Alerts `yaml:"alerts"`
 }
 
 // Blend holds the blending thresholds.

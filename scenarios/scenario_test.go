@@ -60,6 +60,20 @@ func TestBadScenariosNameFileLineAndField(t *testing.T) {
 			want: []string{"bad.yaml:18: icm.ring_no_answer_timeout: not a duration"},
 		},
 		{
+			name: "desktop outbound-only agents",
+			edit: func(s string) string {
+				return strings.Replace(s, "  - name: outbound\n    role: outbound\n", "  - name: outbound\n    role: outbound\n    desktop: true\n", 1)
+			},
+			want: []string{"agents[3].desktop: only agents defined in ICM (inbound or blended) can be driven from a desktop"},
+		},
+		{
+			name: "desktop agents with emulated preview answers",
+			edit: func(s string) string {
+				return strings.Replace(s, "  - name: sales\n    role: inbound\n", "  - name: sales\n    role: inbound\n    desktop: true\n    preview: {accept: 1}\n", 1)
+			},
+			want: []string{"agents[0].preview: desktop agents answer previews on their desktop; remove preview"},
+		},
+		{
 			name: "zero count",
 			edit: func(s string) string { return strings.Replace(s, "count: 36", "count: 0", 1) },
 			want: []string{"bad.yaml:47: agents[0].count: must be between 1 and 20000, got 0"},

@@ -263,6 +263,12 @@ func (s *Scenario) validate() []Problem {
 		if g.Preview != nil {
 			c.previewAnswers(f+".preview", *g.Preview)
 		}
+		if g.Desktop && !g.IsDefinedIn(DefinedInICM) {
+			c.add(f+".desktop", "only agents defined in ICM (inbound or blended) can be driven from a desktop")
+		}
+		if g.Desktop && g.Preview != nil {
+			c.add(f+".preview", "desktop agents answer previews on their desktop; remove preview")
+		}
 	}
 	c.dist("callers.patience", s.Callers.Patience, true)
 	c.dist("callers.talk", s.Callers.Talk, false)
@@ -374,6 +380,7 @@ func (s *Scenario) validate() []Problem {
 		c.add("controller.not_ready_reason", "must be a reason code 1-65535, got %d", s.Controller.NotReadyReason)
 	}
 	c.voice(s.Voice, exts)
+	c.alerts(s)
 	return c.probs
 }
 

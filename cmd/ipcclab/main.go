@@ -81,6 +81,7 @@ at once, and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
 			}
 			opts.Scenario = sc
 			opts.Seed = seedFlag(cmd, sc)
+			opts.Desktop = agentDesktop
 			ctx := cmd.Context()
 			if opts.Duration > 0 {
 				var cancel context.CancelFunc
@@ -106,6 +107,8 @@ at once, and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
 	f.StringVar(&opts.PSTNAddr, "pstn-addr", "", "an outside SIP peer (IP:port) that plays the PSTN for outbound calls, instead of the PSTN model")
 	f.StringVar(&opts.Capture, "capture", "", "write CTI, SIP and RTP traffic to this pcapng file")
 	f.StringVar(&opts.CampaignAddr, "campaign-addr", "", "serve the campaign API (GET/PATCH /campaigns/{id}, POST .../records, .../callbacks) here, for a scenario with outbound.list (empty: off)")
+	f.StringVar(&opts.HTTPAddr, "http-addr", lab.DefaultHTTPAddr, "serve the live dashboard (/), its JSON (/api/snapshot), event stream (/api/events) and Prometheus /metrics here (empty: off); off loopback clients need --http-token")
+	f.StringVar(&opts.HTTPToken, "http-token", "", "token clients off loopback must send (Authorization: Bearer, or ?token= on the page); generated and printed when --http-addr is not loopback and this is empty")
 	return cmd
 }
 

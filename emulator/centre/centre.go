@@ -60,6 +60,10 @@ type AgentGroup struct {
 	// Preview is how the agents answer a dialer's preview reservations
 	// (nil: they never do).
 	Preview *agents.PreviewBehaviour
+	// Desktop: people on agent desktops (CTI clients) drive these ICM
+	// agents; they are agents on the PG but not people in the agents
+	// model, so nothing logs them in or answers for them.
+	Desktop bool
 }
 
 // InICM reports whether the group's agents are configured in ICM (and so
@@ -356,6 +360,9 @@ func New(cfg Config, sched sim.Scheduler, seed uint64) (*Centre, error) {
 				ac.SkillGroups = append(ac.SkillGroups, pg.Membership{SkillGroup: sg})
 			}
 			pgAgents = append(pgAgents, ac)
+			if g.Desktop {
+				continue
+			}
 			ag.Agents = append(ag.Agents, agents.Agent{AgentID: id, Extension: ext, Password: g.Password})
 		}
 		groups = append(groups, ag)

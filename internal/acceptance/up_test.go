@@ -529,6 +529,7 @@ func buildCLI(t *testing.T, root string) string {
 type upProc struct {
 	cmd            *exec.Cmd
 	addr           string
+	httpAddr       string // the dashboard (--http-addr)
 	stdout, stderr *syncBuffer
 	exited         chan struct{} // closed once cmd.Wait has returned
 	readyAfter     time.Duration
@@ -537,11 +538,13 @@ type upProc struct {
 func startUp(t *testing.T, bin string, extra ...string) *upProc {
 	t.Helper()
 	addr := freeAddr(t)
-	up := &upProc{addr: addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	up := &upProc{addr: addr, httpAddr: freeAddr(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	// Side B gets its own free port too: the default (43027) would collide
 	// between the tests' concurrent `ipcclab up` processes and with anything
 	// else on the host.
-	args := []string{"up", "--cti-addr", addr, "--cti-addr-b", freeAddr(t), "--duration", upDuration, "--sip-addr", "127.0.0.1:0"}
+	// So does the dashboard (default 127.0.0.1:8080).
+	args := []string{"up", "--cti-addr", addr, "--cti-addr-b", freeAddr(t), "--duration", upDuration, "--sip-addr", "127.0.0.1:0",
+		"--http-addr", up.httpAddr}
 	up.cmd = exec.Command(bin, append(args, extra...)...)
 	up.cmd.Stdout, up.cmd.Stderr = up.stdout, up.stderr
 	start := time.Now()

@@ -26,7 +26,7 @@ const module = "github.com/ipcclab/ipcclab"
 var pureDirs = []string{
 	"protocol/cti",
 	"emulator/icm", "emulator/pg", "emulator/pstn", "emulator/agents", "emulator/centre", "emulator/ctiserver",
-	"controller/blend", "controller/dialer",
+	"controller/blend", "controller/dialer", "controller/reporting/alerts",
 	"internal/erlang", "internal/media",
 }
 

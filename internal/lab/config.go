@@ -65,6 +65,7 @@ func CentreConfig(sc *scenarios.Scenario) centre.Config {
 			RONARecovery:   dist(g.RONARecovery),
 			NotReadyReason: uint16(sc.Controller.NotReadyReason),
 			Preview:        previewAnswers(sc, g),
+			Desktop:        g.Desktop,
 		})
 	}
 	if o := sc.Outbound; o.Enabled {

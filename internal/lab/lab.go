@@ -127,10 +127,15 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		toServer = func(f []byte) { tap(loop.Now(), false, f); server(f) }
 		toClient = func(f []byte) { tap(loop.Now(), true, f); client(f) }
 	}
-	tl, err := startTimeline(opts.Timeline, sc, opts.Seed, cen, core, ccfg, loop.Now(), loop.Now().Add(opts.Duration))
+	tl, err := startTimeline(alertsTimeline(sc, opts.Timeline), sc, opts.Seed, cen, core, ccfg, loop.Now(), loop.Now().Add(opts.Duration))
 	if err != nil {
 		return nil, err
 	}
+	alerting, err := startAlerts(sc, tl, camp, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer alerting.close()
 	toServer = tl.watch(loop.Now, toServer)
 	serverEnd.OnReceive(toServer, sess.Closed)
 	clientEnd.OnReceive(toClient, core.Closed)
@@ -174,6 +179,7 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 	if camp != nil {
 		rep.Outbound.List = camp.report()
 	}
+	rep.Alerts = alerting.finish()
 	if err := tl.finish(); err != nil {
 		return nil, err
 	}
@@ -241,8 +247,10 @@ type Running struct {
 	camp    *labCampaign // outbound.list's campaign, nil without one
 	api     *http.Server // the campaign API (UpOptions.CampaignAddr)
 	apiAddr string
+	live    *liveInfo // the dashboard's view (live.go)
 	voice   *voice
 	capture *capture.Writer
+	alerts  *alertRun // controller.alerts judged live, nil when none is on
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	once    sync.Once
@@ -349,7 +357,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	ctxA, cancelA := context.WithCancel(ctx)
 	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel, srvB: srvB, lnA: ln, cancelA: cancelA,
-		voice: vc, capture: capw, camp: camp}
+		voice: vc, capture: capw, camp: camp, live: newLiveInfo(sc, ctrlCfg, cen.DialerPorts())}
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
 	if vc != nil {
@@ -374,7 +382,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	}
 	go func() {
 		defer r.wg.Done()
-		_ = ctitcp.Serve(ctxA, ln, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return srv.Accept(c, c.Remote) })
+		_ = ctitcp.Serve(ctxA, ln, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return &moveWatch{FrameSink: srv.Accept(c, c.Remote), r: r} })
 	}()
 	addrs := []string{r.addr}
 	if srvB != nil {
@@ -383,7 +391,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			_ = ctitcp.Serve(ctx, lnB, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return srvB.Accept(c, c.Remote) })
+			_ = ctitcp.Serve(ctx, lnB, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return &moveWatch{FrameSink: srvB.Accept(c, c.Remote), r: r} })
 		}()
 	}
 	if !opts.NoController {
@@ -399,6 +407,16 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 			r.Stop()
 			return nil, err
 		}
+	}
+	if opts.HTTPAddr != "" {
+		if err := r.serveDashboard(opts.HTTPAddr, opts.HTTPToken, opts.Desktop, logf); err != nil {
+			r.Stop()
+			return nil, err
+		}
+	}
+	if err := r.startLiveAlerts(ctx, sc, logf); err != nil {
+		r.Stop()
+		return nil, err
 	}
 	return r, nil
 }
@@ -481,8 +499,10 @@ func (r *Running) Stop() error {
 		if r.api != nil {
 			_ = r.api.Close()
 		}
+		r.stopDashboard()
 		r.cancel()
 		r.wg.Wait()
+		r.alerts.close()
 		if r.camp != nil {
 			r.camp.store.Close()
 		}
@@ -598,6 +618,12 @@ func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
 	}
 	if r.apiAddr != "" {
 		fmt.Fprintf(out, "  campaign API          http://%s/campaigns/%d   GET, PATCH; POST .../records (text/csv), .../callbacks\n", r.apiAddr, r.camp.id)
+	}
+	if u := r.DashboardURL(); u != "" {
+		fmt.Fprintf(out, "  dashboard             %s   live; JSON at /api/snapshot, events at /api/events, Prometheus at /metrics\n", u)
+		if tok := r.HTTPToken(); tok != "" {
+			fmt.Fprintf(out, "  dashboard token       %s   clients off loopback send Authorization: Bearer <token>\n", tok)
+		}
 	}
 	fmt.Fprintln(out, "inbound traffic has started; Ctrl-C stops")
 	tick := time.NewTicker(30 * time.Second)

@@ -6,8 +6,10 @@
 package lab
 
 import (
+	"net/http"
 	"time"
 
+	"github.com/ipcclab/ipcclab/controller/campaign"
 	"github.com/ipcclab/ipcclab/controller/reporting"
 	"github.com/ipcclab/ipcclab/scenarios"
 )
@@ -82,4 +84,29 @@ type UpOptions struct {
 	// CampaignAddr, when set with a call list (outbound.list) and the
 	// controller, serves the campaign API there (Running.CampaignAPI).
 	CampaignAddr string
+	// HTTPAddr, when set, serves the live dashboard, its JSON and event
+	// stream, and Prometheus /metrics there (controller/web; `ipcclab up`
+	// defaults it to DefaultHTTPAddr). Off loopback clients need
+	// HTTPToken, generated when empty (Running.HTTPToken).
+	// Desktop, when set with HTTPAddr, builds the agent desktop served
+	// at /desktop/ on the dashboard's server, behind the same token rule.
+	// cmd/ipcclab passes controller/desktop's (lab does not import it: the
+	// desktop is a CTI client like any other, and ctitool's tests run the
+	// lab).
+	Desktop   func(DesktopEnv) (h http.Handler, closeFn func(), err error)
+	HTTPAddr  string
+	HTTPToken string
+}
+
+// DesktopEnv is what the agent desktop of UpOptions.Desktop is built from.
+type DesktopEnv struct {
+	// CTIAddr is the CTI Server its agents' sessions connect to, and
+	// PeripheralID the PG they name.
+	CTIAddr      string
+	PeripheralID uint32
+	// Campaign and CampaignID are the call list's store (nil without
+	// outbound.list): where recalls and callbacks are booked.
+	Campaign   *campaign.Store
+	CampaignID int64
+	Logf       func(format string, args ...any)
 }

@@ -26,6 +26,9 @@ type Report struct {
 	// when the other side expects them (blended agents missing in ICM,
 	// outbound-only agents that ICM can route to).
 	Mismatches []string `json:"mismatches"`
+	// Alerts are the alerts of controller.alerts raised during the run,
+	// in the order they were raised (alerts.go).
+	Alerts []AlertReport `json:"alerts"`
 }
 
 // InboundReport covers calls routed to the IPCC queues.
@@ -192,4 +195,5 @@ func (r *Report) WriteText(w io.Writer) {
 		}
 		_ = tw.Flush()
 	}
+	writeAlerts(w, r.Alerts)
 }

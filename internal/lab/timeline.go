@@ -96,6 +96,16 @@ type Sample struct {
 	OutboundAbandonRate float64 `json:"outbound_abandon_rate"`
 	// Lent counts the blended agents the controller has lent to inbound.
 	Lent int `json:"lent"`
+	// CountedHalf and CountedTo5 are the calls the two service levels are
+	// taken over, CallTypes each call type's figures, Reserved the agents
+	// in RESERVED and since when, OutboundAnswers the live answers the
+	// outbound abandon rate is taken over: what the alerts judge
+	// (alerts.go).
+	CountedHalf     int              `json:"counted_half,omitempty"`
+	CountedTo5      int              `json:"counted_to5,omitempty"`
+	CallTypes       []CallTypeSample `json:"call_types,omitempty"`
+	Reserved        []ReservedSample `json:"reserved,omitempty"`
+	OutboundAnswers int              `json:"outbound_answers,omitempty"`
 }
 
 // AgentStates counts the logged-in agents by what they are doing. ICM
@@ -148,6 +158,8 @@ type timelineRun struct {
 	next  time.Time
 	end   time.Time
 	err   error // the first frame the move watcher could not decode
+	// onSample, when set, sees each sample as it is taken (the alerts).
+	onSample func(Sample)
 }
 
 // startTimeline prepares tl for a run of sc from start to end, and takes
@@ -201,6 +213,9 @@ func (r *timelineRun) observe(now time.Time) {
 		return
 	}
 	r.tl.Samples = append(r.tl.Samples, r.sample(now))
+	if r.onSample != nil {
+		r.onSample(r.tl.Samples[len(r.tl.Samples)-1])
+	}
 	for !r.next.After(now) {
 		r.next = r.next.Add(r.tl.Every)
 	}
@@ -256,8 +271,19 @@ func (r *timelineRun) finish() error {
 }
 
 func (r *timelineRun) sample(now time.Time) Sample {
+	s := sampleCentre(now, r.cen, r.core.Status(), r.ports, r.ctrl, r.pool)
+	r.sampleForAlerts(&s)
+	return s
+}
+
+// sampleCentre reads the centre's figures at now, on the loop that runs
+// it: the timeline's samples and the live dashboard's headline (live.go).
+// st is the controller's status, ports the dialer ports' extensions (not
+// agents' phones), ctrl the number of the controller's agents and pool
+// whether it paces in pool mode.
+func sampleCentre(now time.Time, cen *centre.Centre, st controller.Status, ports map[string]bool, ctrl int, pool bool) Sample {
 	s := Sample{At: now, ServiceLevelHalf: -1, ServiceLevelTo5: -1}
-	router := r.cen.Router()
+	router := cen.Router()
 	s.InQueue = router.Queued()
 	var half, to5 slSum
 	for _, ct := range router.CallTypes() {
@@ -278,7 +304,7 @@ func (r *timelineRun) sample(now time.Time) Sample {
 	}
 	s.ServiceLevelHalf, s.ServiceLevelTo5 = half.level(), to5.level()
 
-	for _, a := range r.cen.PG().Agents() {
+	for _, a := range cen.PG().Agents() {
 		if !a.LoggedOn {
 			continue
 		}
@@ -300,8 +326,8 @@ func (r *timelineRun) sample(now time.Time) Sample {
 			s.Agents.NotReady++
 		}
 	}
-	for _, l := range r.cen.PG().Lines() {
-		if r.ports[l.Extension] {
+	for _, l := range cen.PG().Lines() {
+		if ports[l.Extension] {
 			continue // a dialer port, nobody's phone
 		}
 		s.Agents.LoggedIn++
@@ -312,16 +338,15 @@ func (r *timelineRun) sample(now time.Time) Sample {
 		}
 	}
 
-	o := r.cen.Outbound()
+	o := cen.Outbound()
 	s.Dialing = o.Attempts - o.Connects - o.Abandoned - o.Busy - o.NoAnswer - o.Failed
-	st := r.core.Status()
 	s.Lent = len(st.Report.Lent)
-	s.OutboundAgents = r.ctrl - s.Lent
+	s.OutboundAgents = ctrl - s.Lent
 	if s.OutboundAgents > 0 {
 		s.DialLevel = round(float64(s.Dialing)/float64(s.OutboundAgents), 4)
 	}
 	switch {
-	case r.pool && st.Report.Pool != nil:
+	case pool && st.Report.Pool != nil:
 		s.OutboundAbandonRate = round(st.Report.Pool.AbandonRate, 5)
 	case o.Connects+o.Abandoned > 0:
 		s.OutboundAbandonRate = round(float64(o.Abandoned)/float64(o.Connects+o.Abandoned), 5)

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/ipcclab/ipcclab/controller/desktop"
+	"github.com/ipcclab/ipcclab/internal/lab"
+)
+
+// agentDesktop builds the browser agent desktop `up` serves at /desktop/:
+// its agents' CTI sessions go to the emulator's CTI Server, and recalls and
+// callbacks are booked in the call list's store when there is one.
+func agentDesktop(env lab.DesktopEnv) (http.Handler, func(), error) {
+	cfg := desktop.Config{CTIAddr: env.CTIAddr, PeripheralID: env.PeripheralID, Logf: env.Logf}
+	if env.Campaign != nil {
+		cfg.Recalls = desktop.CampaignRecalls{Store: env.Campaign, CampaignID: env.CampaignID}
+	}
+	h, err := desktop.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, h.Close, nil
+}

@@ -1,0 +1,142 @@
+package desktop
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"time"
+
+	"github.com/ipcclab/ipcclab/controller/campaign"
+)
+
+// Customer is the record shown in the screen pop.
+type Customer struct {
+	Name   string            `json:"name"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// CallData is what the desktop knows about a call when it looks the
+// customer up.
+type CallData struct {
+	ANI, DNIS, DialedNumber string
+	CallVariables           [10]string
+	ECC                     map[string]string
+}
+
+// CustomerLookup finds the customer of a call (the integrator plugs the
+// campaign store's records in).
+type CustomerLookup interface {
+	Customer(c CallData) (Customer, bool)
+}
+
+// MapCustomers is a CustomerLookup keyed by account number (the
+// BAAccountNumber ECC variable, else CallVariable2 — what the caller keyed
+// in at the IVR) or by the caller's number (ANI).
+type MapCustomers map[string]Customer
+
+// Customer implements CustomerLookup.
+func (m MapCustomers) Customer(c CallData) (Customer, bool) {
+	for _, k := range []string{c.ECC["BAAccountNumber"], c.CallVariables[1], c.ECC["BACustomerNumber"], c.ANI} {
+		if k == "" {
+			continue
+		}
+		if cu, ok := m[k]; ok {
+			return cu, true
+		}
+	}
+	return Customer{}, false
+}
+
+// Recall is a callback agreed with the customer.
+type Recall struct {
+	// At is when to call back; AgentID is the agent for a personal
+	// callback, "" for any agent.
+	At      time.Time
+	AgentID string
+	// Phone is the number to call; RecordID the campaign record when the
+	// call came from one (BADialedListID), else 0.
+	Phone    string
+	RecordID int64
+	// Disposition and the fields captured by the script.
+	Disposition string
+	Fields      map[string]string
+}
+
+// Recalls books callbacks.
+type Recalls interface {
+	ScheduleRecall(r Recall) error
+}
+
+// CampaignStore is the part of *campaign.Store the adapter uses.
+type CampaignStore interface {
+	ScheduleRecall(recordID int64, at time.Time, agentID string) error
+	AddCallback(campaignID int64, phone, tz string, fields map[string]string, at time.Time) (campaign.Record, error)
+}
+
+var _ CampaignStore = (*campaign.Store)(nil)
+
+// CampaignRecalls books recalls in the controller's campaign store: a call
+// from a campaign record is recalled on that record (ScheduleRecall); an
+// inbound caller becomes a callback record of Campaign (AddCallback in
+// TimeZone), personal when an agent is named.
+type CampaignRecalls struct {
+	Store      CampaignStore
+	CampaignID int64
+	TimeZone   string
+}
+
+// ScheduleRecall implements Recalls.
+func (c CampaignRecalls) ScheduleRecall(r Recall) error {
+	if r.RecordID != 0 {
+		return c.Store.ScheduleRecall(r.RecordID, r.At, r.AgentID)
+	}
+	if c.CampaignID == 0 {
+		return errors.New("recall: the call has no campaign record and no callback campaign is configured")
+	}
+	fields := maps.Clone(r.Fields)
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	fields["disposition"] = r.Disposition
+	rec, err := c.Store.AddCallback(c.CampaignID, r.Phone, c.TimeZone, fields, r.At)
+	if err != nil {
+		return err
+	}
+	if r.AgentID == "" {
+		return nil
+	}
+	// AddCallback books it for any agent; a personal callback is the same
+	// record recalled for one agent.
+	return c.Store.ScheduleRecall(rec.ID, r.At, r.AgentID)
+}
+
+// recordID reads the campaign record of an Outbound Option call.
+func recordID(ecc map[string]string) int64 {
+	id, err := strconv.ParseInt(ecc["BADialedListID"], 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
+}
+
+// DispositionRecord is one dispositioned call.
+type DispositionRecord struct {
+	AgentID     string            `json:"agent_id"`
+	CallID      uint32            `json:"call_id"`
+	Code        string            `json:"code"`
+	Fields      map[string]string `json:"fields"`
+	Recall      *Recall           `json:"recall,omitempty"`
+	ScriptPath  []string          `json:"script_path"`
+	CompletedAt time.Time         `json:"completed_at"`
+}
+
+func (r DispositionRecord) String() string {
+	return fmt.Sprintf("agent %s call %d: %s %v", r.AgentID, r.CallID, r.Code, r.Fields)
+}
+
+// CustomerFunc adapts a function to CustomerLookup.
+type CustomerFunc func(c CallData) (Customer, bool)
+
+// Customer implements CustomerLookup.
+func (f CustomerFunc) Customer(c CallData) (Customer, bool) { return f(c) }

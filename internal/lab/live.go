@@ -1,0 +1,362 @@
+package lab
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ipcclab/ipcclab/controller"
+	"github.com/ipcclab/ipcclab/controller/campaign"
+	"github.com/ipcclab/ipcclab/controller/web"
+	"github.com/ipcclab/ipcclab/emulator/icm"
+	"github.com/ipcclab/ipcclab/internal/ctitcp"
+	"github.com/ipcclab/ipcclab/protocol/cti"
+	"github.com/ipcclab/ipcclab/scenarios"
+)
+
+// DefaultHTTPAddr is where `ipcclab up` serves the dashboard and /metrics.
+const DefaultHTTPAddr = "127.0.0.1:8080"
+
+// recentMoves is how many blending moves the live snapshot keeps.
+const recentMoves = 50
+
+// Snapshot is the running centre as the dashboard shows it.
+type Snapshot = web.Snapshot
+
+// liveInfo is what the live snapshot needs to know of the run beyond the
+// centre itself, fixed at Start. moves is the loop's: only read and
+// written on the loop goroutine.
+type liveInfo struct {
+	scenario      string
+	ctrlAgents    int
+	pool          bool
+	linesPerAgent float64
+	ports         map[string]bool
+	moves         []web.Move
+	// alerts are the active alerts as last judged (livealerts.go): the
+	// loop's, like moves.
+	alerts []web.Alert
+
+	web *web.Server
+	// closeDesktop ends the agent desktop mounted at /desktop/ on the
+	// same server (nil without one); peripheral the PG its sessions name.
+	closeDesktop func()
+	peripheral   uint32
+	http         *http.Server
+	httpAddr     string
+	token        string
+}
+
+// newLiveInfo: ccfg is the controller's configuration (zero with
+// NoController).
+func newLiveInfo(sc *scenarios.Scenario, ccfg controller.Config, dialerPorts []string) *liveInfo {
+	l := &liveInfo{scenario: sc.Name, ctrlAgents: len(ccfg.Agents), pool: ccfg.Pool != nil, ports: map[string]bool{},
+		peripheral: sc.ICM.PeripheralID}
+	if ccfg.Pool == nil && ccfg.Preview == nil {
+		l.linesPerAgent = ccfg.Pacer.LinesPerAgent
+	}
+	for _, p := range dialerPorts {
+		l.ports[p] = true
+	}
+	return l
+}
+
+// Snapshot reads the centre's figures: one post to the centre's loop for
+// everything of the emulator, the controller's status from its own loop
+// before, and the call list's progress from the campaign store after.
+func (r *Running) Snapshot(ctx context.Context) (Snapshot, error) {
+	var st controller.Status
+	if r.ctrl != nil {
+		st = r.ctrl.Status()
+	}
+	ch := make(chan Snapshot, 1)
+	r.loop.Post(func(now time.Time) { ch <- r.liveSnapshot(now, st) })
+	var s Snapshot
+	select {
+	case s = <-ch:
+	case <-ctx.Done():
+		return Snapshot{}, fmt.Errorf("lab: the centre did not answer: %w", ctx.Err())
+	}
+	if r.camp != nil {
+		cp, err := r.liveCampaign()
+		if err != nil {
+			return Snapshot{}, err
+		}
+		s.Campaign = cp
+	}
+	return s, nil
+}
+
+// liveSnapshot runs on the loop.
+func (r *Running) liveSnapshot(now time.Time, st controller.Status) Snapshot {
+	l := r.live
+	sm := sampleCentre(now, r.cen, st, l.ports, l.ctrlAgents, l.pool)
+	o := r.cen.Outbound()
+	s := Snapshot{At: now, Scenario: l.scenario,
+		Centre: web.Centre{InQueue: sm.InQueue, LongestWaitSeconds: sm.LongestWaitSeconds,
+			ServiceLevelTo5: sm.ServiceLevelTo5, ServiceLevelHalf: sm.ServiceLevelHalf,
+			Offered: sm.Offered, Answered: sm.Answered, Abandoned: sm.Abandoned,
+			Agents: web.AgentStates{TalkingInbound: sm.Agents.TalkingInbound, TalkingOutbound: sm.Agents.TalkingOutbound,
+				Reserved: sm.Agents.Reserved, Ready: sm.Agents.Ready, NotReady: sm.Agents.NotReady, WrapUp: sm.Agents.WrapUp,
+				OutboundIdle: sm.Agents.OutboundIdle, LoggedIn: sm.Agents.LoggedIn},
+			Dialing: sm.Dialing, OutboundAgents: sm.OutboundAgents, DialLevel: sm.DialLevel,
+			OutboundAttempts: o.Attempts, OutboundConnects: o.Connects, OutboundAbandoned: o.Abandoned,
+			OutboundAbandonRate: sm.OutboundAbandonRate, Lent: sm.Lent,
+			MovesToInbound: st.Report.MovesToInbound, MovesToOutbound: st.Report.MovesToOutbound},
+		Moves:  append([]web.Move{}, l.moves...),
+		Alerts: append([]web.Alert{}, l.alerts...),
+	}
+
+	router := r.cen.Router()
+	sgNames := map[uint32]string{}
+	for _, sg := range router.SkillGroups() {
+		sgNames[sg.Number] = sg.Name
+	}
+	for _, a := range r.cen.PG().Agents() {
+		if !a.LoggedOn {
+			continue
+		}
+		row := web.Agent{ID: a.AgentID, Extension: a.Extension, State: a.State.String(), CallID: a.CallID, Since: a.Since,
+			SkillGroups: []string{}}
+		if a.CallID != 0 {
+			row.Direction = "inbound"
+			if outbound(a.Direction) {
+				row.Direction = "outbound"
+			}
+		}
+		for _, sg := range a.SkillGroups {
+			if n, ok := sgNames[sg.Number]; ok {
+				row.SkillGroups = append(row.SkillGroups, n)
+			} else {
+				row.SkillGroups = append(row.SkillGroups, fmt.Sprint(sg.Number))
+			}
+		}
+		s.Agents = append(s.Agents, row)
+	}
+	lineAgent := map[string]string{}
+	for _, a := range r.cen.Agents() {
+		if !a.InICM {
+			lineAgent[a.Extension] = a.AgentID
+		}
+	}
+	for _, ln := range r.cen.PG().Lines() {
+		if l.ports[ln.Extension] {
+			continue
+		}
+		row := web.Agent{ID: lineAgent[ln.Extension], Extension: ln.Extension, State: "IDLE", Line: true, SkillGroups: []string{}}
+		if row.ID == "" {
+			row.ID = ln.Extension
+		}
+		if ln.CallID != 0 {
+			row.State, row.CallID, row.Direction = "TALKING", ln.CallID, "outbound"
+		}
+		s.Agents = append(s.Agents, row)
+	}
+
+	for _, ct := range router.CallTypes() {
+		q := web.Queue{CallType: ct.Name, ServiceLevelTo5: -1, ServiceLevelHalf: -1, ServiceLevelToday: -1}
+		if cs, err := router.CallTypeStats(ct.ID); err == nil {
+			q.InQueue, q.LongestWaitSeconds = int(cs.RouterCallsQNow), int(cs.RouterLongestCallQ)
+		}
+		if k, err := router.CallTypeCounters(ct.ID, icm.Run); err == nil {
+			q.Offered, q.Answered, q.Abandoned = int(k.CallsOffered), int(k.CallsAnswered), int(k.Abandoned())
+		}
+		for _, w := range []struct {
+			win icm.Window
+			to  *float64
+		}{{icm.To5, &q.ServiceLevelTo5}, {icm.ToHalf, &q.ServiceLevelHalf}, {icm.Today, &q.ServiceLevelToday}} {
+			if k, err := router.CallTypeCounters(ct.ID, w.win); err == nil {
+				var sl slSum
+				sl.add(ct.ServiceLevelType, k)
+				if v := sl.level(); v >= 0 {
+					*w.to = round(v, 4)
+				}
+				if w.win == icm.Today {
+					q.ASASeconds = round(k.ASA().Seconds(), 2)
+					q.AbandonedToday = int(k.Abandoned())
+				}
+			}
+		}
+		s.Queues = append(s.Queues, q)
+	}
+	return s
+}
+
+// liveCampaign is the call list's progress, read from the campaign store
+// (safe from any goroutine).
+func (r *Running) liveCampaign() (*web.Campaign, error) {
+	store, id := r.camp.store, r.camp.id
+	c, err := store.Campaign(id)
+	if err != nil {
+		return nil, fmt.Errorf("lab: campaign %d: %w", id, err)
+	}
+	recs, err := store.Records(id)
+	if err != nil {
+		return nil, fmt.Errorf("lab: campaign %d records: %w", id, err)
+	}
+	cp := &web.Campaign{ID: id, Name: c.Name, Mode: string(c.Mode), LinesPerAgent: r.live.linesPerAgent,
+		AbandonTarget: c.AbandonTarget, Records: len(recs)}
+	for _, rec := range recs {
+		if rec.Status == campaign.Pending || rec.Status == campaign.Dialing {
+			cp.RecordsLeft++
+		}
+	}
+	return cp, nil
+}
+
+// moveWatch sees the frames a CTI client sends the CTI Server and records
+// the blending moves of the reference controller: SET_AGENT_STATE_REQ to
+// AVAILABLE (lend) or NOT_READY (return) on the session it opened as
+// ControllerClientID. Other clients' state changes are agents' own, not
+// blending. It runs on the loop, like the session it wraps.
+type moveWatch struct {
+	ctitcp.FrameSink
+	r          *Running
+	pv         cti.ProtocolVersion
+	controller bool
+}
+
+func (m *moveWatch) Receive(f []byte) {
+	if len(f) >= cti.HeaderSize {
+		switch cti.MessageType(binary.BigEndian.Uint32(f[4:8])) {
+		case cti.MsgOpenReq:
+			// OPEN_REQ is decoded with its own VersionNumber whatever
+			// version is passed (§5.1).
+			if msg, err := cti.DecodeMessage(f, cti.ProtocolVersion(24)); err == nil {
+				if o, ok := msg.(*cti.OpenReq); ok {
+					m.controller, m.pv = o.ClientID == ControllerClientID, cti.ProtocolVersion(o.VersionNumber)
+				}
+			}
+		case cti.MsgSetAgentStateReq:
+			if m.controller {
+				m.record(f)
+			}
+		}
+	}
+	m.FrameSink.Receive(f)
+}
+
+func (m *moveWatch) record(f []byte) {
+	msg, err := cti.DecodeMessage(f, m.pv)
+	if err != nil {
+		return // the CTI Server answers the malformed request itself
+	}
+	req, ok := msg.(*cti.SetAgentStateReq)
+	if !ok {
+		return
+	}
+	kind := ""
+	switch req.AgentState {
+	case cti.AgentStateAvailable:
+		kind = MoveLend
+	case cti.AgentStateNotReady:
+		kind = MoveReturn
+	default:
+		return
+	}
+	l := m.r.live
+	l.moves = append(l.moves, web.Move{At: m.r.loop.Now(), Agent: req.AgentID, Kind: kind})
+	if n := len(l.moves); n > recentMoves {
+		l.moves = append(l.moves[:0], l.moves[n-recentMoves:]...)
+	}
+}
+
+// serveDashboard serves the dashboard, API and /metrics on addr until Stop.
+// Off loopback a token is required: token, or a generated one when empty.
+func (r *Running) serveDashboard(addr, token string, mk func(DesktopEnv) (http.Handler, func(), error), logf func(string, ...any)) error {
+	need, err := web.NeedsToken(addr)
+	if err != nil {
+		return fmt.Errorf("--http-addr: %w", err)
+	}
+	if need && token == "" {
+		if token, err = web.NewToken(); err != nil {
+			return err
+		}
+	}
+	// A token given for a loopback address is kept: clients reaching it
+	// through a proxy or tunnel present it.
+	r.live.token = token
+	srv, err := web.New(web.Config{Source: r, Token: r.live.token, Logf: logf})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	if mk != nil {
+		env := DesktopEnv{CTIAddr: r.addr, PeripheralID: r.live.peripheral, Logf: logf}
+		if r.camp != nil {
+			env.Campaign, env.CampaignID = r.camp.store, r.camp.id
+		}
+		dk, closeFn, err := mk(env)
+		if err != nil {
+			srv.Close()
+			ln.Close()
+			return fmt.Errorf("desktop: %w", err)
+		}
+		srv.Mount("/desktop/", dk)
+		r.live.closeDesktop = closeFn
+	}
+	r.live.web = srv
+	r.live.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	r.live.httpAddr = ln.Addr().String()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		if err := r.live.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && logf != nil {
+			logf("dashboard: %v", err)
+		}
+	}()
+	return nil
+}
+
+// stopDashboard ends the event streams and closes the HTTP server.
+func (r *Running) stopDashboard() {
+	if r.live == nil || r.live.http == nil {
+		return
+	}
+	r.live.web.Close()
+	if r.live.closeDesktop != nil {
+		r.live.closeDesktop()
+	}
+	_ = r.live.http.Close()
+}
+
+// HTTPAddr is where the dashboard listens ("" when it does not).
+func (r *Running) HTTPAddr() string {
+	if r.live == nil {
+		return ""
+	}
+	return r.live.httpAddr
+}
+
+// HTTPToken is the token clients off loopback must present ("" when only
+// loopback clients are served).
+func (r *Running) HTTPToken() string {
+	if r.live == nil {
+		return ""
+	}
+	return r.live.token
+}
+
+// DashboardURL is the dashboard's address for a browser, with the token
+// when one is needed ("" without the dashboard).
+func (r *Running) DashboardURL() string {
+	if r.HTTPAddr() == "" {
+		return ""
+	}
+	u := "http://" + r.live.httpAddr + "/"
+	if r.live.token != "" {
+		u += "?token=" + r.live.token
+	}
+	return u
+}
+
+// ensure the watcher is a complete sink.
+var _ ctitcp.FrameSink = (*moveWatch)(nil)
