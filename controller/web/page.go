@@ -29,6 +29,13 @@ var pageTmpl = template.Must(template.New("page.html").Funcs(template.FuncMap{
 		}
 		return t.Format("15:04:05")
 	},
+	// stamp is for times that may be days ahead (scheduled records).
+	"stamp": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.Format("2006-01-02 15:04 MST")
+	},
 	"since": func(at, t time.Time) string {
 		if t.IsZero() || at.Before(t) {
 			return "0 s"

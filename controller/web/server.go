@@ -247,6 +247,11 @@ func normalised(s Snapshot) Snapshot {
 	if s.Alerts == nil {
 		s.Alerts = []Alert{}
 	}
+	if s.Campaign != nil && s.Campaign.Scheduled == nil {
+		cp := *s.Campaign
+		cp.Scheduled = []Scheduled{}
+		s.Campaign = &cp
+	}
 	return s
 }
 

@@ -140,6 +140,25 @@ type Campaign struct {
 	// Records in the list, and those left to dial (pending or dialing).
 	Records     int `json:"records"`
 	RecordsLeft int `json:"records_left"`
+	// Scheduled are the next callbacks and recalls waiting for their time,
+	// soonest first (at most MaxScheduled): what a customer booked on the
+	// callback page or an agent agreed on a call.
+	Scheduled []Scheduled `json:"scheduled"`
+}
+
+// MaxScheduled is how many scheduled records a snapshot lists.
+const MaxScheduled = 20
+
+// Scheduled is one record of the call list booked for a time.
+type Scheduled struct {
+	RecordID int64     `json:"record_id"`
+	At       time.Time `json:"at"`
+	// Kind is "callback" (a web callback request) or "recall" (agreed with
+	// the customer on a call).
+	Kind     string `json:"kind"`
+	Phone    string `json:"phone"`
+	Name     string `json:"name"`
+	TimeZone string `json:"time_zone"`
 }
 
 // Move is one blending move.

@@ -59,9 +59,11 @@ func busyCentre() Snapshot {
 		},
 		Queues: []Queue{{CallType: "Sales \"EU\"", InQueue: 1, LongestWaitSeconds: 7, ServiceLevelTo5: 0.8, ServiceLevelHalf: -1,
 			ServiceLevelToday: 0.75, ASASeconds: 4.5, Offered: 3, Answered: 2, Abandoned: 1, AbandonedToday: 1}},
-		Campaign: &Campaign{ID: 1, Name: "spring", Mode: "progressive", LinesPerAgent: 1.5, AbandonTarget: 0.03, Records: 100, RecordsLeft: 60},
-		Moves:    []Move{{At: t0.Add(-time.Minute), Agent: "1203", Kind: "lend"}},
-		Alerts:   []Alert{{At: t0, Severity: "warning", Subject: "Sales", Message: "service level 80 % below 85 %"}},
+		Campaign: &Campaign{ID: 1, Name: "spring", Mode: "progressive", LinesPerAgent: 1.5, AbandonTarget: 0.03, Records: 100, RecordsLeft: 60,
+			Scheduled: []Scheduled{{RecordID: 42, At: t0.Add(26 * time.Hour), Kind: "callback", Phone: "442079460000",
+				Name: "Ada <Lovelace>", TimeZone: "Europe/London"}}},
+		Moves:  []Move{{At: t0.Add(-time.Minute), Agent: "1203", Kind: "lend"}},
+		Alerts: []Alert{{At: t0, Severity: "warning", Subject: "Sales", Message: "service level 80 % below 85 %"}},
 	}
 }
 
@@ -262,6 +264,7 @@ func TestPageReadsWithoutScript(t *testing.T) {
 		`<dd id="t-sl_half">—</dd>`,
 		`<td>Sales &#34;EU&#34;</td>`, // escaped, not markup
 		`Campaign spring (progressive): 60 of 100 records left`,
+		`<tr data-record="42" data-kind="callback"><td>2026-03-03 12:15 UTC</td><td>callback</td><td>442079460000</td><td>Ada &lt;Lovelace&gt;</td><td>Europe/London</td><td>42</td></tr>`,
 		`Sales: service level 80 % below 85 %`,
 		`<meta http-equiv="refresh" content="5">`,
 		`<script src="app.js"></script>`,

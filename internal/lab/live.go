@@ -205,6 +205,9 @@ func (r *Running) liveCampaign() (*web.Campaign, error) {
 			cp.RecordsLeft++
 		}
 	}
+	if cp.Scheduled, err = scheduled(store, recs); err != nil {
+		return nil, fmt.Errorf("lab: campaign %d: %w", id, err)
+	}
 	return cp, nil
 }
 
@@ -302,6 +305,19 @@ func (r *Running) serveDashboard(addr, token string, mk func(DesktopEnv) (http.H
 		}
 		srv.Mount("/desktop/", dk)
 		r.live.closeDesktop = closeFn
+	}
+	if r.camp != nil {
+		// The web callback form books into the call list's campaign.
+		cb, err := r.callbackPage(logf)
+		if err != nil {
+			srv.Close()
+			ln.Close()
+			if r.live.closeDesktop != nil {
+				r.live.closeDesktop()
+			}
+			return fmt.Errorf("callback page: %w", err)
+		}
+		srv.Mount(web.CallbackPath, cb)
 	}
 	r.live.web = srv
 	r.live.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}

@@ -63,6 +63,8 @@
     const cp = s.campaign;
     set("campaign", cp ? "Campaign " + cp.name + " (" + cp.mode + "): " + cp.records_left + " of " + cp.records +
       " records left; abandon target " + pct(cp.abandon_target) : "No campaign.");
+    rows($("scheduled").tBodies[0], cp ? cp.scheduled : [], (r) => [[new Date(r.at).toLocaleString()], [r.kind], [r.phone],
+      [r.name], [r.time_zone], [r.record_id]], (r) => ({ "data-record": r.record_id, "data-kind": r.kind }));
     const ul = $("alerts");
     if (s.alerts.length === 0) {
       const li = document.createElement("li");
