@@ -756,37 +756,10 @@ function ged188.dissector(tvb, pinfo, tree)
 end
 
 -- heuristic accepts a TCP payload that starts with a plausible GED-188
--- header (MessageLength within the limit, a §2 message type, at least the
--- type's smallest fixed part) whose body, when all of it is present,
--- parses under some version.
+-- message (plausible_at: the same test the resynchronising search uses).
 local function heuristic(tvb, pinfo, tree)
-	if tvb:len() < 8 then
+	if not plausible_at(tvb, 0) then
 		return false
-	end
-	local len, mt = tvb(0, 4):uint(), tvb(4, 4):uint()
-	if len > MAX_BODY or not msg_names[mt] then
-		return false
-	end
-	local l = L[mt]
-	if l and l.min and len < l.min then
-		return false
-	end
-	if l and not l.raw and tvb:len() >= 8 + len then
-		local s = (len > 0) and tvb:raw(8, len) or ""
-		local ok = false
-		if l.selfoff then
-			ok = parses(l, s, 0)
-		else
-			for _, c in ipairs(l.classes) do
-				if parses(l, s, c[2]) then
-					ok = true
-					break
-				end
-			end
-		end
-		if not ok then
-			return false
-		end
 	end
 	pinfo.conversation = ged188
 	ged188.dissector(tvb, pinfo, tree)
