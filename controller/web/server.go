@@ -147,10 +147,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // refuse says why r may not be served, "" when it may: loopback clients
 // always may, others with the token.
 func (s *Server) refuse(r *http.Request) string {
+	return refusal(r, s.cfg.Token, r.URL.Path != "/metrics")
+}
+
+// refusal is the rule of every HTTP surface: loopback clients are served;
+// others only with token, as "Authorization: Bearer <token>" or, where
+// queryToken allows (pages a browser opens), a ?token= parameter.
+func refusal(r *http.Request, token string, queryToken bool) string {
 	if Loopback(r.RemoteAddr) {
 		return ""
 	}
-	if s.cfg.Token == "" {
+	if token == "" {
 		return "unauthorized: this server serves loopback clients only (start it with a token to serve others)"
 	}
 	given, how := "", ""
@@ -160,16 +167,30 @@ func (s *Server) refuse(r *http.Request) string {
 			return "unauthorized: Authorization header must be \"Bearer <token>\""
 		}
 		given, how = strings.TrimSpace(tok), "Authorization header"
-	} else if r.URL.Path != "/metrics" && r.URL.Query().Has("token") {
+	} else if queryToken && r.URL.Query().Has("token") {
 		given, how = r.URL.Query().Get("token"), "token parameter"
 	}
 	switch {
 	case how == "":
 		return "unauthorized: token required (Authorization: Bearer <token>)"
-	case subtle.ConstantTimeCompare([]byte(given), []byte(s.cfg.Token)) != 1:
+	case subtle.ConstantTimeCompare([]byte(given), []byte(token)) != 1:
 		return "unauthorized: wrong token in the " + how
 	}
 	return ""
+}
+
+// Protect serves h under the same rule as the dashboard (loopback
+// clients, or others with token in an Authorization: Bearer header): for
+// HTTP surfaces with their own listener, such as the campaign API.
+func Protect(token string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if msg := refusal(r, token, false); msg != "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ipcclab"`)
+			fail(w, http.StatusUnauthorized, msg)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Loopback reports whether a host:port (a request's RemoteAddr or a listen

@@ -574,3 +574,31 @@ func TestMountedHandlerIsProtected(t *testing.T) {
 		}
 	}
 }
+
+// Protect puts another listener's handler (the campaign API) behind the
+// same rule; the token goes in the Authorization header only.
+func TestProtect(t *testing.T) {
+	h := Protect("s3cret", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	for _, tc := range []struct {
+		remote, path, auth string
+		want               int
+	}{
+		{"127.0.0.1:5000", "/campaigns/1", "", http.StatusNoContent},
+		{"[::1]:5000", "/campaigns/1", "", http.StatusNoContent},
+		{"192.0.2.7:5000", "/campaigns/1", "", http.StatusUnauthorized},
+		{"192.0.2.7:5000", "/campaigns/1?token=s3cret", "", http.StatusUnauthorized},
+		{"192.0.2.7:5000", "/campaigns/1", "Bearer nope", http.StatusUnauthorized},
+		{"192.0.2.7:5000", "/campaigns/1", "Bearer s3cret", http.StatusNoContent},
+	} {
+		req := httptest.NewRequest(http.MethodPatch, tc.path, nil)
+		req.RemoteAddr = tc.remote
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s %s (%q): %d, want %d", tc.remote, tc.path, tc.auth, rec.Code, tc.want)
+		}
+	}
+}

@@ -592,3 +592,34 @@ func TestCampaignAPIRealTime(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// The campaign API follows the dashboard's rule: off loopback it does not
+// start without a token.
+func TestCampaignAPIOffLoopbackNeedsToken(t *testing.T) {
+	sc := callListScenario(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := Start(ctx, UpOptions{Scenario: sc, Seed: 1, CTIAddr: "127.0.0.1:0", CTIAddrB: "", CampaignAddr: "0.0.0.0:0"})
+	if err == nil || !strings.Contains(err.Error(), "--campaign-addr 0.0.0.0:0 is not a loopback address") {
+		t.Fatalf("Start with the campaign API on 0.0.0.0 and no token: %v", err)
+	}
+	r, err := Start(ctx, UpOptions{Scenario: sc, Seed: 1, CTIAddr: "127.0.0.1:0", CTIAddrB: "", CampaignAddr: "0.0.0.0:0", HTTPToken: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	_, id := r.Campaign()
+	_, port, _ := strings.Cut(r.CampaignAPIAddr(), "]:")
+	if port == "" {
+		_, port, _ = strings.Cut(r.CampaignAPIAddr(), ":")
+	}
+	// Loopback clients are served as before.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%s/campaigns/%d", port, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET from loopback: %d", resp.StatusCode)
+	}
+}

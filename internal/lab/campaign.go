@@ -14,6 +14,7 @@ import (
 
 	"github.com/ipcclab/ipcclab/controller"
 	"github.com/ipcclab/ipcclab/controller/campaign"
+	"github.com/ipcclab/ipcclab/controller/web"
 	"github.com/ipcclab/ipcclab/scenarios"
 )
 
@@ -260,11 +261,22 @@ func (r *Running) CampaignAPI() http.Handler {
 }
 
 // serveCampaignAPI serves CampaignAPI on addr until Stop.
-func (r *Running) serveCampaignAPI(addr string) error {
+func (r *Running) serveCampaignAPI(addr, token string) error {
 	h := r.CampaignAPI()
 	if h == nil {
 		return errors.New("--campaign-addr: the campaign API needs a call list (outbound.list) and the controller")
 	}
+	// The dashboard's rule: loopback clients, or others with the token.
+	// Off loopback the API changes campaigns for anyone who can reach it,
+	// so it does not start there without a token.
+	need, err := web.NeedsToken(addr)
+	if err != nil {
+		return fmt.Errorf("--campaign-addr: %w", err)
+	}
+	if need && token == "" {
+		return fmt.Errorf("--campaign-addr %s is not a loopback address: give --http-token, which its clients must send (Authorization: Bearer)", addr)
+	}
+	h = web.Protect(token, h)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("campaign API: %w", err)

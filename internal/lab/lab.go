@@ -403,7 +403,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		r.ctrl = h
 	}
 	if opts.CampaignAddr != "" {
-		if err := r.serveCampaignAPI(opts.CampaignAddr); err != nil {
+		if err := r.serveCampaignAPI(opts.CampaignAddr, opts.HTTPToken); err != nil {
 			r.Stop()
 			return nil, err
 		}
