@@ -10,6 +10,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/ipcclab/ipcclab/controller/reporting"
 )
 
 // The page, its script and its style are embedded: `ipcclab up` serves the
@@ -66,6 +68,10 @@ type pageData struct {
 	// Query carries the token on the page's own links (script, style),
 	// which go through the same check as the page.
 	Query template.URL
+	// Today is the call types' half-hour table; TodayErr says why it is
+	// missing. Both are empty when the source keeps no intervals.
+	Today    *IntervalTable
+	TodayErr string
 }
 
 // page renders the dashboard with the current snapshot, so that it reads
@@ -80,6 +86,11 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		snap = normalised(Snapshot{})
 	}
 	d.Snap = snap
+	if t, ok, err := s.intervalTable(r.Context(), reporting.KindCallType); err != nil {
+		d.TodayErr = err.Error()
+	} else if ok {
+		d.Today = &t
+	}
 	if tok := r.URL.Query().Get("token"); tok != "" {
 		d.Query = template.URL("?" + url.Values{"token": {tok}}.Encode())
 	}

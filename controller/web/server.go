@@ -98,12 +98,13 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg}
 	s.hub = newHub(cfg, s.pushFrame)
 	s.mux = map[string]http.HandlerFunc{
-		"/":             s.page,
-		"/app.js":       s.asset,
-		"/style.css":    s.asset,
-		"/api/snapshot": s.snapshotJSON,
-		"/api/events":   s.events,
-		"/metrics":      s.metrics,
+		"/":              s.page,
+		"/app.js":        s.asset,
+		"/style.css":     s.asset,
+		"/api/snapshot":  s.snapshotJSON,
+		"/api/events":    s.events,
+		"/api/intervals": s.intervalsJSON,
+		"/metrics":       s.metrics,
 	}
 	return s, nil
 }

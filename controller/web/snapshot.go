@@ -1,7 +1,10 @@
 // Package web serves the live supervisor surfaces of a running contact
 // centre over HTTP: the dashboard page (GET /), its data as JSON
-// (GET /api/snapshot) and as server-sent events (GET /api/events), and the
-// same figures for Prometheus (GET /metrics). The figures come from a
+// (GET /api/snapshot) and as server-sent events (GET /api/events), today's
+// half-hour intervals (GET /api/intervals, when the source keeps them), the
+// same figures for Prometheus (GET /metrics), and the web callback form
+// (/callback/, callback.go). Other handlers (the agent desktop) are mounted
+// behind the same token rule (Server.Mount). The figures come from a
 // Source; the package knows nothing of what produces them, so it serves the
 // emulated centre (internal/lab) and could serve a controller against a real
 // IPCC alike.

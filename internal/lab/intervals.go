@@ -147,12 +147,20 @@ func (c *intervalCollector) cut(now time.Time) {
 		return
 	}
 	cur := c.snapshot()
+	c.appendRows(c.out, cur, now)
+	c.prev, c.from = cur, now
+}
+
+// appendRows appends to out the rows of the interval from c.from to now,
+// cur being the cumulative figures at now. It changes nothing of c: the
+// live dashboard reads the interval in progress with it.
+func (c *intervalCollector) appendRows(out *reporting.Intervals, cur intervalSnapshot, now time.Time) {
 	p := c.prev
 	sp := reporting.Span{Start: c.from, End: now}
 	r := c.cen.Router()
 	for _, ct := range r.CallTypes() {
 		k := cur.callTypes[ct.ID].Sub(p.callTypes[ct.ID])
-		c.out.CallTypes = append(c.out.CallTypes, reporting.CallTypeInterval{Span: sp, CallType: ct.Name, CallTypeID: ct.ID,
+		out.CallTypes = append(out.CallTypes, reporting.CallTypeInterval{Span: sp, CallType: ct.Name, CallTypeID: ct.ID,
 			ServiceLevelType: int(ct.ServiceLevelType), Offered: k.CallsOffered, Answered: k.CallsAnswered, Abandoned: k.Abandoned(),
 			SLCalls: k.ServiceLevelCalls, SLOffered: k.ServiceLevelCallsOffered, SLAband: k.ServiceLevelAband,
 			AnswerWait: k.AnswerWaitTime, Handled: k.HandledCalls, HandleTime: k.HandledCallsTime})
@@ -164,7 +172,7 @@ func (c *intervalCollector) cut(now time.Time) {
 		if name == "" {
 			name = "skill group " + strconv.FormatUint(uint64(sg.Number), 10)
 		}
-		c.out.SkillGroups = append(c.out.SkillGroups, reporting.SkillGroupInterval{Span: sp, SkillGroup: name, Number: sg.Number,
+		out.SkillGroups = append(out.SkillGroups, reporting.SkillGroupInterval{Span: sp, SkillGroup: name, Number: sg.Number,
 			Handled: k.HandledCalls, TalkTime: k.HandledCallsTalkTime,
 			ReadyTime:      t.InState[pg.StateAvailable] - pt.InState[pg.StateAvailable],
 			NotReadyTime:   t.InState[pg.StateNotReady] - pt.InState[pg.StateNotReady],
@@ -191,13 +199,12 @@ func (c *intervalCollector) cut(now time.Time) {
 			l, pl := cur.lines[a.Extension], p.lines[a.Extension]
 			row.Calls, row.Talk = int64(l.Calls-pl.Calls), l.Talk-pl.Talk
 		}
-		c.out.Agents = append(c.out.Agents, row)
+		out.Agents = append(out.Agents, row)
 	}
 	o, po := cur.out, p.out
-	c.out.Campaigns = append(c.out.Campaigns, reporting.CampaignInterval{Span: sp, Campaign: c.campaign,
+	out.Campaigns = append(out.Campaigns, reporting.CampaignInterval{Span: sp, Campaign: c.campaign,
 		Attempts: int64(o.Attempts - po.Attempts), Connects: int64(o.Connects - po.Connects), Abandoned: int64(o.Abandoned - po.Abandoned),
 		Busy: int64(o.Busy - po.Busy), NoAnswer: int64(o.NoAnswer - po.NoAnswer), Machines: int64(cur.machines - p.machines)})
-	c.prev, c.from = cur, now
 }
 
 // finish records the last, possibly partial, interval up to now. With no

@@ -255,6 +255,10 @@ type Running struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 	begin   sync.Once
+
+	// intervals cuts the run into half-hour intervals for the dashboard
+	// (liveintervals.go); loop's, like the centre.
+	intervals *intervalCollector
 }
 
 // Start brings up the emulated IPCC with its CTI Server listening on
@@ -358,6 +362,8 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	ctxA, cancelA := context.WithCancel(ctx)
 	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel, srvB: srvB, lnA: ln, cancelA: cancelA,
 		voice: vc, capture: capw, camp: camp, live: newLiveInfo(sc, ctrlCfg, cen.DialerPorts())}
+	// Armed before the loop runs, as Simulate arms it before its first step.
+	r.intervals = newLiveIntervals(sc, loop, cen)
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
 	if vc != nil {

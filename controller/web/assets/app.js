@@ -87,6 +87,33 @@
     el.className = "status " + cls;
   }
 
+  // Today's half-hour table (only on a centre that keeps intervals): the
+  // figures move slowly, so it is fetched every 30 s rather than pushed.
+  async function refreshToday() {
+    const table = $("today");
+    if (!table) return;
+    const st = $("today-status");
+    try {
+      const resp = await fetch("api/intervals" + query, { cache: "no-store" });
+      if (!resp.ok) throw new Error((await resp.text()).trim() || resp.statusText);
+      const t = await resp.json();
+      const head = document.createElement("tr");
+      for (const h of ["Interval", "Call type", ...t.columns]) {
+        const th = document.createElement("th");
+        th.textContent = h;
+        head.appendChild(th);
+      }
+      table.tHead.replaceChildren(head);
+      rows(table.tBodies[0], t.rows, (r) => [[r.interval], [r.entity], ...r.cells.map((c) => [c])],
+        (r) => (r.total ? { class: "total" } : {}));
+      st.textContent = "";
+    } catch (err) {
+      st.textContent = "no data: " + err.message;
+    }
+  }
+  refreshToday();
+  setInterval(refreshToday, 30000);
+
   const es = new EventSource("api/events" + query);
   es.addEventListener("snapshot", (e) => {
     render(JSON.parse(e.data));
