@@ -20,11 +20,9 @@ type answerState struct {
 
 // driver plays the captured client.
 type driver struct {
+	outcome
 	sc  *script
-	o   Options
 	w   *wire
-	res *Result
-	clk clock
 	ids *idMap
 
 	next int            // the next captured step to look at for sending
@@ -49,8 +47,6 @@ type driver struct {
 	// and keeps the first of each (StrictEvents).
 	extra      map[cti.MessageType]int
 	extraFirst map[cti.MessageType]string
-	notes      map[string]bool
-	stop       bool
 }
 
 // eventPairWindow bounds how many captured events with its key an incoming
@@ -92,9 +88,9 @@ func Drive(ctx context.Context, conn net.Conn, s Script, o Options) (*Result, er
 
 // newDriver prepares the client role's bookkeeping for a script.
 func newDriver(sc *script, o Options) *driver {
-	d := &driver{sc: sc, o: o, res: &Result{Role: RoleClient, Script: sc.name}, ids: newIDMap(), sent: map[uint32]int{}, loose: map[uint32]int{}, late: map[uint32]int{},
+	d := &driver{outcome: newOutcome(o, RoleClient, sc.name), sc: sc, ids: newIDMap(), sent: map[uint32]int{}, loose: map[uint32]int{}, late: map[uint32]int{},
 		answers: make([]answerState, len(sc.steps)), captured: map[cti.MessageType]int{}, received: map[cti.MessageType]int{},
-		extra: map[cti.MessageType]int{}, extraFirst: map[cti.MessageType]string{}, notes: map[string]bool{},
+		extra: map[cti.MessageType]int{}, extraFirst: map[cti.MessageType]string{},
 		unpaired: map[string][]int{}}
 	for i := range sc.steps {
 		if st := &sc.steps[i]; st.kind == event {
@@ -105,32 +101,6 @@ func newDriver(sc *script, o Options) *driver {
 		}
 	}
 	return d
-}
-
-func (d *driver) logf(format string, args ...any) {
-	if d.o.Logf != nil {
-		d.o.Logf(format, args...)
-	}
-}
-
-func (d *driver) diverge(now time.Time, kind Kind, mt cti.MessageType, captured int, format string, args ...any) {
-	if d.stop {
-		return
-	}
-	dv := Divergence{Kind: kind, At: d.clk.now(now), Type: mt, Captured: captured, Text: fmt.Sprintf(format, args...)}
-	d.res.Divergences = append(d.res.Divergences, dv)
-	d.logf("replay: DIVERGENCE %s", dv)
-	if len(d.res.Divergences) >= d.o.MaxDivergences {
-		d.res.Notes = append(d.res.Notes, fmt.Sprintf("replay stopped after %d divergences (Options.MaxDivergences)", len(d.res.Divergences)))
-		d.stop = true
-	}
-}
-
-func (d *driver) note(s string) {
-	if !d.notes[s] {
-		d.notes[s] = true
-		d.res.Notes = append(d.res.Notes, s)
-	}
 }
 
 func (d *driver) run(ctx context.Context) error {

@@ -134,3 +134,47 @@ func (r *Result) Diff() string {
 	}
 	return b.String()
 }
+
+// outcome is what both roles keep of a replay: the options, the result
+// being written, the replay's clock, and whether it has stopped
+// (MaxDivergences reached or the peer gone).
+type outcome struct {
+	o     Options
+	res   *Result
+	clk   clock
+	notes map[string]bool // notes already made, each made once
+	stop  bool
+}
+
+func newOutcome(o Options, role Role, script string) outcome {
+	return outcome{o: o, res: &Result{Role: role, Script: script}, notes: map[string]bool{}}
+}
+
+func (r *outcome) logf(format string, args ...any) {
+	if r.o.Logf != nil {
+		r.o.Logf(format, args...)
+	}
+}
+
+// diverge records a divergence at now; after MaxDivergences the replay
+// stops, saying so in a note.
+func (r *outcome) diverge(now time.Time, kind Kind, mt cti.MessageType, captured int, format string, args ...any) {
+	if r.stop {
+		return
+	}
+	d := Divergence{Kind: kind, At: r.clk.now(now), Type: mt, Captured: captured, Text: fmt.Sprintf(format, args...)}
+	r.res.Divergences = append(r.res.Divergences, d)
+	r.logf("replay: DIVERGENCE %s", d)
+	if len(r.res.Divergences) >= r.o.MaxDivergences {
+		r.res.Notes = append(r.res.Notes, fmt.Sprintf("replay stopped after %d divergences (Options.MaxDivergences)", len(r.res.Divergences)))
+		r.stop = true
+	}
+}
+
+// note adds s to the result's notes once.
+func (r *outcome) note(s string) {
+	if !r.notes[s] {
+		r.notes[s] = true
+		r.res.Notes = append(r.res.Notes, s)
+	}
+}

@@ -37,11 +37,9 @@ type heard struct {
 
 // server plays the captured CTI Server.
 type server struct {
-	sc  *script
-	o   Options
-	w   *wire
-	res *Result
-	clk clock
+	outcome
+	sc *script
+	w  *wire
 
 	next  int        // the next server step to send (an index into sc.steps)
 	reqs  []int      // the captured requests matched one for one, in order
@@ -50,8 +48,6 @@ type server struct {
 	key   []string   // compared fields of each request step
 	heard []heard
 	never map[cti.MessageType]bool // request types never captured, reported once each
-	notes map[string]bool
-	stop  bool // MaxDivergences reached or the client gone
 }
 
 // Serve plays the captured CTI Server of s toward the client on conn (an
@@ -78,7 +74,7 @@ func Serve(ctx context.Context, conn net.Conn, s Script, o Options) (*Result, er
 		conn.Close()
 		return nil, err
 	}
-	sv := &server{sc: sc, o: o, res: &Result{Role: RoleServer, Script: sc.name}, never: map[cti.MessageType]bool{}, notes: map[string]bool{},
+	sv := &server{outcome: newOutcome(o, RoleServer, sc.name), sc: sc, never: map[cti.MessageType]bool{},
 		state: make([]reqState, len(sc.steps)), key: make([]string, len(sc.steps))}
 	for i := range sc.steps {
 		st := &sc.steps[i]
@@ -94,32 +90,6 @@ func Serve(ctx context.Context, conn net.Conn, s Script, o Options) (*Result, er
 	err = sv.run(ctx)
 	sv.res.Elapsed = sv.clk.now(time.Now())
 	return sv.res, err
-}
-
-func (sv *server) logf(format string, args ...any) {
-	if sv.o.Logf != nil {
-		sv.o.Logf(format, args...)
-	}
-}
-
-func (sv *server) diverge(now time.Time, kind Kind, mt cti.MessageType, captured int, format string, args ...any) {
-	if sv.stop {
-		return
-	}
-	d := Divergence{Kind: kind, At: sv.clk.now(now), Type: mt, Captured: captured, Text: fmt.Sprintf(format, args...)}
-	sv.res.Divergences = append(sv.res.Divergences, d)
-	sv.logf("replay: DIVERGENCE %s", d)
-	if len(sv.res.Divergences) >= sv.o.MaxDivergences {
-		sv.res.Notes = append(sv.res.Notes, fmt.Sprintf("replay stopped after %d divergences (Options.MaxDivergences)", len(sv.res.Divergences)))
-		sv.stop = true
-	}
-}
-
-func (sv *server) note(s string) {
-	if !sv.notes[s] {
-		sv.notes[s] = true
-		sv.res.Notes = append(sv.res.Notes, s)
-	}
 }
 
 func (sv *server) run(ctx context.Context) error {
