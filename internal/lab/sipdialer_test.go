@@ -133,7 +133,9 @@ func TestSIPDialerLiveToAgent(t *testing.T) {
 		}
 	}
 	// The phone answered and hears the customer, whose media the gateway
-	// re-anchored on the new leg.
+	// re-anchored on the new leg. The CTI events can come before the test
+	// phone has noted its answer (its 200 is sent first), so wait for it.
+	waitUntil(t, 5*time.Second, "the agent's phone to note its answer", func() bool { return len(phone.answered()) >= 1 })
 	if len(phone.answered()) != 1 {
 		t.Fatalf("the agent's phone answered %d calls", len(phone.answered()))
 	}
