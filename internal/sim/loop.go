@@ -171,8 +171,26 @@ func (l *Loop) Post(fn func(now time.Time)) {
 // production) until ctx is done. Timers fire when the wall clock reaches their
 // deadline; posted functions run in the order they were posted.
 func (l *Loop) RunRealtime(ctx context.Context, clock func() time.Time) error {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	// The wake-up timer is re-armed only when the earliest deadline moves
+	// earlier, and then as a fresh timer rather than with Reset. Resetting
+	// one timer to an earlier time on every wake marks it "modified
+	// earlier" in the runtime's timer heap, and the runtime then walks the
+	// whole heap when that time comes (runtime.(*timers).adjust). Under SIP
+	// load the heap holds tens of thousands of sipgo transaction timers, so
+	// that walk, once per scheduled event, cost about a fifth of the
+	// emulator's CPU in `ipcclab bench sip`. A deadline that moved later
+	// keeps the armed timer: its early wake-up finds nothing due and
+	// re-arms.
+	var (
+		timer *time.Timer
+		armed time.Time // deadline of timer; zero when none is armed
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	var fired <-chan time.Time
 	for {
 		l.now = clock()
 		l.mu.Lock()
@@ -187,16 +205,22 @@ func (l *Loop) RunRealtime(ctx context.Context, clock func() time.Time) error {
 			l.runNext()
 			l.now = clock()
 		}
-		wait := time.Hour
 		if len(l.events) > 0 {
-			wait = l.events[0].at.Sub(l.now)
+			next := l.events[0].at
+			if armed.IsZero() || next.Before(armed) {
+				if timer != nil {
+					timer.Stop()
+				}
+				timer = time.NewTimer(next.Sub(l.now))
+				armed, fired = next, timer.C
+			}
 		}
-		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-l.wake:
-		case <-timer.C:
+		case <-fired:
+			armed, fired = time.Time{}, nil
 		}
 	}
 }
