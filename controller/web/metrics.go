@@ -67,6 +67,20 @@ func families(s Snapshot) []*family {
 	}
 	loggedIn := g("ipcclab_agents_logged_in", "Logged-in agents, every state.")
 	loggedIn.add(float64(a.LoggedIn))
+	sgAgents := g("ipcclab_skill_group_agents", "Agents of each skill group by state (an agent in several groups counts in each).")
+	sgQueue := g("ipcclab_skill_group_calls_in_queue", "Calls the router has queued for each skill group.")
+	sgLongest := g("ipcclab_skill_group_longest_wait_seconds", "Wait of the longest call queued for each skill group.")
+	for _, sg := range s.SkillGroups {
+		for _, st := range []struct {
+			name string
+			n    int
+		}{{"ready", sg.Ready}, {"reserved", sg.Reserved}, {"talking_inbound", sg.TalkingIn}, {"talking_outbound", sg.TalkingOut},
+			{"hold", sg.Hold}, {"wrap_up", sg.WrapUp}, {"not_ready", sg.NotReady}, {"busy_other", sg.BusyOther}} {
+			sgAgents.add(float64(st.n), "skill_group", sg.Name, "state", st.name)
+		}
+		sgQueue.add(float64(sg.InQueue), "skill_group", sg.Name)
+		sgLongest.add(float64(sg.LongestWaitSeconds), "skill_group", sg.Name)
+	}
 
 	o := s.Centre
 	dialing := g("ipcclab_outbound_calls_dialing", "Outbound calls placed and not yet answered or failed.")
@@ -86,7 +100,7 @@ func families(s Snapshot) []*family {
 	moves := c("ipcclab_blend_moves_total", "Blending moves since the start, by direction.")
 	moves.add(float64(o.MovesToInbound), "direction", "to_inbound")
 	moves.add(float64(o.MovesToOutbound), "direction", "to_outbound")
-	out := []*family{inQueue, longest, sl, asa, offered, answered, abandoned, agents, loggedIn,
+	out := []*family{inQueue, longest, sl, asa, offered, answered, abandoned, agents, loggedIn, sgAgents, sgQueue, sgLongest,
 		dialing, level, abRate, attempts, connects, outAb, lent, moves}
 
 	if cp := s.Campaign; cp != nil {

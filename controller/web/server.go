@@ -260,6 +260,9 @@ func normalised(s Snapshot) Snapshot {
 		}
 	}
 	s.Agents = agents
+	if s.SkillGroups == nil {
+		s.SkillGroups = []SkillGroup{}
+	}
 	if s.Queues == nil {
 		s.Queues = []Queue{}
 	}

@@ -36,6 +36,9 @@ type Snapshot struct {
 	// Agents are the logged-in agents and outbound-only lines, in
 	// configuration order.
 	Agents []Agent `json:"agents"`
+	// SkillGroups has one row per ICM skill group: its agents by state and
+	// its router queue, as ICM's skill group real-time report shows them.
+	SkillGroups []SkillGroup `json:"skill_groups"`
 	// Queues has one row per inbound call type.
 	Queues []Queue `json:"queues"`
 	// Campaign is the outbound campaign, nil when the centre runs none.
@@ -109,6 +112,35 @@ type Agent struct {
 	Since     time.Time `json:"since"`
 	// Line marks an outbound-only agent (a CallManager line).
 	Line bool `json:"line,omitempty"`
+}
+
+// SkillGroup is one row of the skill groups table: the group's agents by
+// state (an agent in several groups counts in each) and the calls the
+// router has queued for it.
+type SkillGroup struct {
+	Number   uint32 `json:"number"`
+	Name     string `json:"name"`
+	LoggedOn int    `json:"logged_on"`
+	// Ready are agents available for the group's calls (AgentsAvail, not
+	// ICM's AgentsReady, which counts every agent not in NOT_READY); Reserved are being
+	// offered a call; TalkingIn and TalkingOut are on inbound and outbound
+	// (predictive, preview, reservation) calls; Hold have the call on hold;
+	// WrapUp are in after-call work; NotReady are logged on and not
+	// taking calls (among them blended agents working outbound, who are
+	// NOT_READY to ICM); BusyOther are busy with another group's call or
+	// an internal call. The states add up to LoggedOn.
+	Ready      int `json:"ready"`
+	Reserved   int `json:"reserved"`
+	TalkingIn  int `json:"talking_in"`
+	TalkingOut int `json:"talking_out"`
+	Hold       int `json:"hold"`
+	WrapUp     int `json:"wrap_up"`
+	NotReady   int `json:"not_ready"`
+	BusyOther  int `json:"busy_other"`
+	// InQueue is the router's calls queued for the group now;
+	// LongestWaitSeconds the longest one's wait.
+	InQueue            int `json:"in_queue"`
+	LongestWaitSeconds int `json:"longest_wait_seconds"`
 }
 
 // Queue is one inbound call type.

@@ -57,6 +57,8 @@ func busyCentre() Snapshot {
 			{ID: "1202", Extension: "2202", State: "RESERVED", SkillGroups: []string{"Sales", "Service"}, Since: t0.Add(-2 * time.Second)},
 			{ID: "3001", Extension: "3001", State: "IDLE", Line: true, Since: t0.Add(-time.Minute)},
 		},
+		SkillGroups: []SkillGroup{{Number: 100, Name: "Sales", LoggedOn: 2, TalkingIn: 1, Reserved: 1, InQueue: 1, LongestWaitSeconds: 7},
+			{Number: 200, Name: "Service", LoggedOn: 1, BusyOther: 1}},
 		Queues: []Queue{{CallType: "Sales \"EU\"", InQueue: 1, LongestWaitSeconds: 7, ServiceLevelTo5: 0.8, ServiceLevelHalf: -1,
 			ServiceLevelToday: 0.75, ASASeconds: 4.5, Offered: 3, Answered: 2, Abandoned: 1, AbandonedToday: 1}},
 		Campaign: &Campaign{ID: 1, Name: "spring", Mode: "progressive", LinesPerAgent: 1.5, AbandonTarget: 0.03, Records: 100, RecordsLeft: 60,
@@ -126,7 +128,7 @@ func TestSnapshotJSONShape(t *testing.T) {
 func TestEmptySnapshotHasEmptyLists(t *testing.T) {
 	s := newServer(t, &fake{snap: Snapshot{Agents: []Agent{{ID: "1"}}}}, Config{})
 	body := get(t, s, "/api/snapshot").Body.String()
-	for _, want := range []string{`"queues": []`, `"moves": []`, `"alerts": []`, `"skill_groups": []`} {
+	for _, want := range []string{`"queues": []`, `"moves": []`, `"alerts": []`, `"skill_groups": []`, `"agents": [`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("JSON lacks %s:\n%s", want, body)
 		}
@@ -260,6 +262,7 @@ func TestPageReadsWithoutScript(t *testing.T) {
 	for _, want := range []string{
 		`<tr data-agent="1201" data-state="TALKING"><td>1201</td><td>2201</td><td class="state">TALKING</td><td>12 s</td><td>Sales</td><td>17 inbound</td></tr>`,
 		`<dd id="t-answered">2</dd>`,
+		`<tr data-skill-group="100"><td>Sales</td><td>2</td><td>0</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td><td>7 s</td></tr>`,
 		`<dd id="t-sl_to5">80.0 %</dd>`,
 		`<dd id="t-sl_half">—</dd>`,
 		`<td>Sales &#34;EU&#34;</td>`, // escaped, not markup

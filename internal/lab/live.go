@@ -157,6 +157,17 @@ func (r *Running) liveSnapshot(now time.Time, st controller.Status) Snapshot {
 		s.Agents = append(s.Agents, row)
 	}
 
+	for _, cfg := range router.SkillGroups() {
+		st, err := router.SkillGroupStats(cfg.Number)
+		if err != nil {
+			continue // configured groups always have statistics
+		}
+		s.SkillGroups = append(s.SkillGroups, web.SkillGroup{Number: cfg.Number, Name: cfg.Name,
+			LoggedOn: int(st.AgentsLoggedOn), Ready: int(st.AgentsAvail), Reserved: int(st.AgentsReserved),
+			TalkingIn: int(st.AgentsTalkingIn), TalkingOut: int(st.AgentsTalkingOut + st.AgentsTalkingAutoOut + st.AgentsTalkingPreview + st.AgentsTalkingReservation),
+			Hold: int(st.AgentsHold), WrapUp: int(st.AgentsWorkReady + st.AgentsWorkNotReady), NotReady: int(st.AgentsNotReady),
+			BusyOther: int(st.AgentsBusyOther + st.AgentsTalkingOther), InQueue: int(st.RouterCallsQNow), LongestWaitSeconds: int(st.LongestRouterCallQNow)})
+	}
 	for _, ct := range router.CallTypes() {
 		q := web.Queue{CallType: ct.Name, ServiceLevelTo5: -1, ServiceLevelHalf: -1, ServiceLevelToday: -1}
 		if cs, err := router.CallTypeStats(ct.ID); err == nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,6 +98,30 @@ func TestDashboardServesLiveFigures(t *testing.T) {
 	}
 	if snap.Centre.Agents.LoggedIn == 0 || len(snap.Agents) == 0 || len(snap.Agents[0].SkillGroups) == 0 {
 		t.Errorf("agents: %+v, first row %+v", snap.Centre.Agents, snap.Agents[0])
+	}
+
+	// The skill groups table is the router's own view: one row per group,
+	// the states add up to the group's logged-on agents, who are the agents
+	// rows naming the group, and the answered call's agent talks inbound.
+	if len(snap.SkillGroups) != len(sc.ICM.SkillGroups) {
+		t.Fatalf("%d skill group rows for %d skill groups", len(snap.SkillGroups), len(sc.ICM.SkillGroups))
+	}
+	talkingIn := 0
+	for _, sg := range snap.SkillGroups {
+		sum := sg.Ready + sg.Reserved + sg.TalkingIn + sg.TalkingOut + sg.Hold + sg.WrapUp + sg.NotReady + sg.BusyOther
+		members := 0
+		for _, a := range snap.Agents {
+			if slices.Contains(a.SkillGroups, sg.Name) {
+				members++
+			}
+		}
+		if sum != sg.LoggedOn || members != sg.LoggedOn {
+			t.Errorf("skill group %s: states add to %d, %d agents name it, logged on %d: %+v", sg.Name, sum, members, sg.LoggedOn, sg)
+		}
+		talkingIn += sg.TalkingIn
+	}
+	if talkingIn == 0 {
+		t.Errorf("no skill group has an agent talking inbound: %+v", snap.SkillGroups)
 	}
 
 	code, metrics := httpGet(t, base+"/metrics")

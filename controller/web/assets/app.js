@@ -57,6 +57,9 @@
     rows($("queues").tBodies[0], s.queues, (q) => [[q.call_type], [q.in_queue], [secs(q.longest_wait_seconds)],
       [pct(q.service_level_to5)], [pct(q.service_level_half)], [pct(q.service_level_today)], [q.asa_seconds.toFixed(1) + " s"],
       [q.offered], [q.answered], [q.abandoned]], (q) => ({ "data-call-type": q.call_type }));
+    rows($("skill-groups").tBodies[0], s.skill_groups || [], (g) => [[g.name], [g.logged_on], [g.ready], [g.reserved],
+      [g.talking_in], [g.talking_out], [g.hold], [g.wrap_up], [g.not_ready], [g.busy_other], [g.in_queue], [secs(g.longest_wait_seconds)]],
+      (g) => ({ "data-skill-group": g.number }));
     rows($("agents").tBodies[0], s.agents, (g) => [[g.id], [g.extension], [g.state, "state"], [since(s.at, g.since)],
       [g.skill_groups.join(", ")], [call(g.call_id, g.direction)]], (g) => ({ "data-agent": g.id, "data-state": g.state }));
     rows($("moves").tBodies[0], s.moves, (m) => [[clock(m.at)], [m.agent], [m.kind]]);
