@@ -235,8 +235,10 @@ type agentView struct {
 	talkAcc  time.Duration // talk time so far (see Report.TalkSeconds)
 	// earmarked: kept free for blending to lend (poolEarmark).
 	earmarked bool
-	// lent: lent to ICM in reserve mode.
-	lent bool
+	// lent: lent to ICM in reserve mode; pulled: an idle lent agent set
+	// NOT_READY for a live answer waiting, until its state changes.
+	lent   bool
+	pulled bool
 	// refused: a transfer to the agent was refused; it is not offered a
 	// customer again until its next AGENT_STATE_EVENT.
 	refused bool

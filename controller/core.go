@@ -117,7 +117,8 @@ func NewCore(cfg Config, sched sim.Scheduler) (*Core, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.reserve = &reserveState{r: r}
+		// Until the first decision has sized it, every agent is kept.
+		c.reserve = &reserveState{r: r, size: len(cfg.Agents)}
 		for _, g := range cfg.Blend.SkillGroups {
 			c.monitor = append(c.monitor, uint32(g))
 			c.groups[uint32(g)] = &groupSample{}
@@ -544,6 +545,9 @@ func (c *Core) preCall(e *cti.AgentPreCallEvent, now time.Time) {
 	g.slOffered++
 	if wait <= c.cfg.Blend.ServiceLevelThreshold {
 		g.slCalls++
+	}
+	if c.reserve != nil {
+		c.reserve.noteInbound(now, wait <= c.cfg.Blend.ServiceLevelThreshold)
 	}
 }
 

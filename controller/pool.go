@@ -222,8 +222,11 @@ func (c *Core) poolTick(now time.Time) {
 	p.tick = sim.After(c.sched, p.cfg.Tick, c.poolTick)
 	snap := dialer.Snapshot{Now: now}
 	c.poolEarmark(now)
+	if c.reserve != nil {
+		c.reserveSnapshot(&snap, now)
+	}
 	for _, a := range c.order {
-		if a.earmarked {
+		if a.earmarked || (c.reserve != nil && a.cfg.Role == Blended) {
 			continue
 		}
 		if ph, in, ok := c.poolPhaseOf(a, now); ok {
@@ -397,7 +400,9 @@ func (c *Core) poolEarmark(now time.Time) {
 	}
 	n := int(math.Ceil((1 - c.factor) * float64(len(cs))))
 	if c.reserve != nil {
-		n = c.reserve.earmark
+		// Reserve mode shares the idle agents with inbound instead
+		// (reserve.go).
+		n = 0
 	}
 	if n <= 0 {
 		return
@@ -437,6 +442,9 @@ func (c *Core) poolMatch(now time.Time) {
 			}
 		}
 		if best == nil {
+			if c.reserve != nil {
+				c.reservePull(c.poolUnserved(), now)
+			}
 			return
 		}
 		p.waiting = p.waiting[1:]
@@ -453,6 +461,17 @@ func (c *Core) poolMatch(now time.Time) {
 			DialedNumber:                 best.cfg.Instrument,
 		}, pending{kind: reqPoolTransfer, agent: best.cfg.AgentID, call: pc.id})
 	}
+}
+
+// poolUnserved counts the live answers waiting with no transfer on its way.
+func (c *Core) poolUnserved() int {
+	n := 0
+	for _, id := range c.pool.waiting {
+		if pc := c.pool.calls[id]; pc != nil && pc.phase == poolWaiting && !pc.pending {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *Core) poolConnected(pc *poolCall, now time.Time) {

@@ -41,7 +41,8 @@ import (
 // window stays under it; λ starts at a tenth of the aim, and while the
 // measured rate over the window is above the limit anyway the threshold is a
 // hundred times stricter. It never places fewer calls than a progressive
-// dialer would (one line per ready agent).
+// dialer would (one line per ready agent), except with a shared idle pool
+// (Snapshot.Reserve, InboundRate), where an idle agent serves inbound.
 //
 // Until it has seen Warmup live answers and Warmup finished calls it dials
 // as a progressive dialer, so a new campaign starts safely.
@@ -177,6 +178,10 @@ func NewPredictive(cfg PredictiveConfig) (*Predictive, error) {
 
 // Name implements Strategy.
 func (p *Predictive) Name() string { return "predictive" }
+
+// PacesReserve implements ReservePacer: Decide counts Snapshot.Reserve and
+// Snapshot.InboundRate.
+func (p *Predictive) PacesReserve() {}
 
 // Lambda is the current threshold on a new call's abandon chance.
 func (p *Predictive) Lambda() float64 { return math.Exp(p.logLam) }
@@ -379,7 +384,9 @@ func (p *Predictive) Decide(s Snapshot) int {
 	if len(s.Agents) == 0 {
 		return 0
 	}
-	ready := s.Count(Ready)
+	// Ready agents the blending keeps for inbound are not the campaign's
+	// (Snapshot.Reserve; 0 outside the threshold policy).
+	ready := s.Count(Ready) - s.Reserve
 	over := p.overLimit(s.Now)
 	progressive := max(0, ready-len(s.Dialing)-s.Waiting)
 	if len(p.live) < p.cfg.Warmup || len(p.byTalk) < p.cfg.Warmup {
@@ -420,6 +427,12 @@ func (p *Predictive) Decide(s Snapshot) int {
 			m -= q
 			v += q * (1 - q)
 		}
+		// Inbound callers arriving by τ take idle agents first
+		// (Poisson: variance = mean).
+		if in := s.InboundRate * tau; in > 0 {
+			m -= in
+			v += in
+		}
 		frac := 1.0
 		if n >= float64(p.cfg.Warmup) {
 			frac = float64(len(p.live)-countAbove(p.live, tau)) / n
@@ -449,6 +462,12 @@ func (p *Predictive) Decide(s Snapshot) int {
 		k++
 	}
 	// Never fewer than a progressive dialer: one line for each ready
-	// agent not already covered by a call in flight.
+	// agent not already covered by a call in flight. Not with a shared
+	// idle pool: an idle agent there serves inbound meanwhile, and a
+	// line per idle agent above the reserve is a bet that no caller
+	// comes first.
+	if s.Reserve > 0 || s.InboundRate > 0 {
+		return k
+	}
 	return max(k, progressive)
 }

@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,37 @@ func TestNewStrategyByName(t *testing.T) {
 		if _, err := NewStrategy(bad, StrategyParams{}); err == nil {
 			t.Errorf("NewStrategy(%q): no error", bad)
 		}
+	}
+}
+
+// TestPredictiveSharedIdlePool: with a shared idle pool (Snapshot.Reserve,
+// InboundRate) the agents the reserve keeps are not dialed for, inbound
+// arrivals take idle agents before a live answer comes, and the progressive
+// floor is gone (an idle agent there serves inbound meanwhile).
+func TestPredictiveSharedIdlePool(t *testing.T) {
+	p := newTestPredictive(t, DefaultPredictive())
+	feedModel(p, 400, 0.3, 9*time.Second, 25*time.Second, 180*time.Second, 0)
+	p.logLam = math.Log(0.02)
+	base := Snapshot{Now: pt0, Agents: loads(6, 14, 0), MaxNew: 100}
+	all := p.Decide(base)
+	kept := base
+	kept.Reserve = 3
+	withReserve := p.Decide(kept)
+	busy := kept
+	busy.InboundRate = 240.0 / 3600
+	withInbound := p.Decide(busy)
+	if !(all > withReserve && withReserve > withInbound) {
+		t.Fatalf("calls: %d for 6 idle agents, %d keeping 3 for inbound, %d with 240 inbound calls/h too; want strictly fewer each time", all, withReserve, withInbound)
+	}
+	// Three idle agents, all kept: a tiny λ places nothing, where outside
+	// a shared pool the progressive floor would place three.
+	p.logLam = -20
+	floor := Snapshot{Now: pt0, Agents: loads(3, 17, 0), MaxNew: 100}
+	if got := p.Decide(floor); got != 3 {
+		t.Fatalf("progressive floor: %d, want 3", got)
+	}
+	floor.Reserve = 3
+	if got := p.Decide(floor); got != 0 {
+		t.Fatalf("3 idle agents all in reserve: %d calls, want 0", got)
 	}
 }

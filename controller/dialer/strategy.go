@@ -85,6 +85,26 @@ type Snapshot struct {
 	// MaxNew is how many calls the controller can place now (free dialer
 	// ports, trunk and campaign limits).
 	MaxNew int
+	// Reserve and InboundRate describe a blended campaign whose idle
+	// agents are shared with inbound (the threshold policy,
+	// controller/reserve.go), and are only set for a ReservePacer. Agents
+	// then lists every blended agent: idle ones (lent to inbound or not)
+	// as Ready, those on an inbound or outbound call as Talking. A live
+	// answer may take an idle agent only while more than Reserve agents
+	// are idle, and inbound callers arrive at InboundRate per second, each
+	// taking an idle agent: the pacer dials for the idle agents above the
+	// reserve that the next seconds' frees and arrivals leave.
+	Reserve     int
+	InboundRate float64
+}
+
+// A ReservePacer is a Strategy that paces a blended campaign from the
+// shared idle pool itself (Snapshot.Reserve, Snapshot.InboundRate). The
+// controller shows any other strategy only the idle agents above the
+// reserve, as Ready, and the agents on outbound calls.
+type ReservePacer interface {
+	Strategy
+	PacesReserve()
 }
 
 // Count returns the number of agents in phase p.
