@@ -301,10 +301,19 @@ func (d DialerPorts) Extensions() []string {
 	return out
 }
 
-// Voice configures the real voice path of `ipcclab up` (gateway, IP-IVR,
-// CallManager, phones over SIP and RTP); `ipcclab simulate` ignores it.
+// Voice configures the voice path (gateway, IP-IVR, CallManager, phones):
+// over SIP and RTP in `ipcclab up`; in `ipcclab simulate` only with
+// Simulate (or --voice), as events in virtual time (emulator/fabric).
 // Zero values (and an absent section) take the defaults.
 type Voice struct {
+	// Simulate runs `ipcclab simulate` with the voice path (as --voice
+	// does): every call goes through the gateway, CallManager, IP-IVR and
+	// the phones as SIP events, and callers key their account at IP-IVR
+	// as RFC 4733 packets. Off (the default) the PG switches calls itself.
+	Simulate bool `yaml:"simulate"`
+	// HopLatency is the one-way latency of each simulated SIP message and
+	// RTP packet (default 2ms, at most 1s); `ipcclab up` has real ones.
+	HopLatency Duration `yaml:"hop_latency"`
 	// Media (default true) sends audio: callers and customers talking,
 	// ringback, busy, SIT, IVR prompts and music, agents' voices. With
 	// false every call still negotiates RTP (SDP offer/answer) but no RTP

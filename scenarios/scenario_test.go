@@ -153,6 +153,23 @@ func TestBadScenariosNameFileLineAndField(t *testing.T) {
 			want: []string{"voice.translation_routes.first: routes 7995-9994 overlap extension 7995 of outbound.dialer_ports"},
 		},
 		{
+			name: "simulated voice: hop latency over a second",
+			edit: func(s string) string {
+				return strings.Replace(s, "\nvoice:\n", "\nvoice:\n  simulate: true\n  hop_latency: 5s\n", 1)
+			},
+			want: []string{"voice.hop_latency: must be between 0 (default 2ms) and 1s, got 5s"},
+		},
+		{
+			name: "simulated voice: negative hop latency",
+			edit: func(s string) string { return strings.Replace(s, "\nvoice:\n", "\nvoice:\n  hop_latency: -1ms\n", 1) },
+			want: []string{"voice.hop_latency: must be between 0 (default 2ms) and 1s, got -1ms"},
+		},
+		{
+			name: "simulated voice: simulate is not a boolean",
+			edit: func(s string) string { return strings.Replace(s, "\nvoice:\n", "\nvoice:\n  simulate: sometimes\n", 1) },
+			want: []string{"voice.simulate", "sometimes"},
+		},
+		{
 			name: "bad voice section",
 			edit: func(s string) string {
 				s = strings.Replace(s, "digits: 8 ", "digits: 40 ", 1)

@@ -436,6 +436,9 @@ func (c *checker) dialerPorts(d DialerPorts, exts map[int]string) {
 // voice checks the voice section: ranges only (the gateway builds the cause
 // map from it).
 func (c *checker) voice(v Voice, exts map[int]string) {
+	if v.HopLatency < 0 || v.HopLatency.D() > time.Second {
+		c.add("voice.hop_latency", "must be between 0 (default 2ms) and 1s, got %v", v.HopLatency.D())
+	}
 	ivr := v.IVR
 	if ivr.Digits < 0 || ivr.Digits > 32 {
 		c.add("voice.ivr.digits", "must be between 1 and 32 (0: default 8), got %d", ivr.Digits)

@@ -93,16 +93,15 @@ type Config struct {
 
 // CallManager is the emulated Unified CM.
 type CallManager struct {
-	cfg      Config
-	node     *sipnode.Node
-	reg      *Registrar
-	rp       map[string]bool
-	agentExt map[string]string
+	cfg  Config
+	node *sipnode.Node
+	reg  *Registrar
+	plan *DialPlan // route points and lines (dialplan.go)
 
 	// on the loop:
-	calls  map[uint32]*call
-	byTR   map[string]*call
-	freeTR []string
+	calls map[uint32]*call
+	byTR  map[string]*call
+	trs   *TranslationRoutes
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -168,24 +167,12 @@ func New(cfg Config) (*CallManager, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
-	var lines []string
-	agentExt := map[string]string{}
-	for ext, agent := range cfg.Lines {
-		lines = append(lines, ext)
-		if agent != "" {
-			agentExt[agent] = ext
-		}
-	}
-	cfg.Registrar.Lines = lines
+	plan := NewDialPlan(cfg.RoutePoints, cfg.Lines)
+	cfg.Registrar.Lines = plan.Extensions()
 	ctx, cancel := context.WithCancel(context.Background())
-	cm := &CallManager{cfg: cfg, reg: NewRegistrar(cfg.Registrar), rp: map[string]bool{}, agentExt: agentExt,
-		calls: map[uint32]*call{}, byTR: map[string]*call{}, ctx: ctx, cancel: cancel}
-	for _, n := range cfg.RoutePoints {
-		cm.rp[n] = true
-	}
-	for i := cfg.TranslationRouteCount - 1; i >= 0; i-- {
-		cm.freeTR = append(cm.freeTR, strconv.Itoa(cfg.TranslationRoutes+i))
-	}
+	cm := &CallManager{cfg: cfg, reg: NewRegistrar(cfg.Registrar), plan: plan,
+		calls: map[uint32]*call{}, byTR: map[string]*call{}, trs: NewTranslationRoutes(cfg.TranslationRoutes, cfg.TranslationRouteCount),
+		ctx: ctx, cancel: cancel}
 	nc := cfg.Node
 	nc.Name = "callmanager"
 	nc.Addr = cfg.Addr
@@ -356,11 +343,11 @@ func (cm *CallManager) onInvite(in *sipnode.Incoming) {
 		_ = in.Reject(488, "Not Acceptable Here - an SDP offer is required")
 		return
 	}
-	if !cm.rp[to] {
-		if _, line := cm.cfg.Lines[to]; line {
-			cm.cfg.Post(func() { cm.direct(in) })
-			return
-		}
+	switch cm.plan.Route(to) {
+	case DestLine:
+		cm.cfg.Post(func() { cm.direct(in) })
+		return
+	case DestUnknown:
 		cm.count(func(s *Stats) { s.NoRoute++ })
 		_ = in.Reject(404, "Not Found")
 		return
@@ -389,16 +376,7 @@ func (cm *CallManager) direct(in *sipnode.Incoming) {
 	if err != nil {
 		cm.count(func(s *Stats) { s.DirectRefused++ })
 		cm.cfg.Logf("callmanager: call for %s from %s: %v", ext, in.From(), err)
-		code, reason := 486, "Busy Here"
-		var cf *pg.ControlFailure
-		if errors.As(err, &cf) {
-			switch cf.Code {
-			case pg.CFInvalidDestination:
-				code, reason = 404, "Not Found"
-			case pg.CFResourceOutOfService:
-				code, reason = 503, "Service Unavailable"
-			}
-		}
+		code, reason := RefusalStatus(err)
 		go func() { _ = in.Reject(code, reason) }()
 		return
 	}
@@ -450,7 +428,7 @@ func (cm *CallManager) routePoint(in *sipnode.Incoming, sipCallID string) {
 	// goes from the route point straight to the agent's phone (Transfer
 	// follows), and the caller hears ringback. Otherwise it queues at
 	// IP-IVR.
-	if ci, ok := cm.cfg.Centre.PG().Call(id); ok && ci.AgentID != "" {
+	if !QueuesAtIVR(cm.cfg.Centre.PG().Call(id)) {
 		return
 	}
 	cm.toIVR(c)
@@ -462,14 +440,14 @@ func (cm *CallManager) toIVR(c *call) {
 	if c.ended || c.ivr != nil || c.tr != "" {
 		return
 	}
-	if len(cm.freeTR) == 0 {
+	tr, ok := cm.trs.Take()
+	if !ok {
 		cm.cfg.Logf("callmanager: call %d: no free translation route to IP-IVR", c.id)
 		cm.cfg.Centre.Hangup(c.id)
 		cm.reconcile(c)
 		return
 	}
-	c.tr = cm.freeTR[len(cm.freeTR)-1]
-	cm.freeTR = cm.freeTR[:len(cm.freeTR)-1]
+	c.tr = tr
 	cm.byTR[c.tr] = c
 	cm.count(func(s *Stats) { s.ToIVR++ })
 	target := sip.Uri{Scheme: "sip", User: c.tr, Host: cm.cfg.IVR.Addr().String(), Port: int(cm.cfg.IVR.Port())}
@@ -555,7 +533,7 @@ func (cm *CallManager) releaseTR(c *call) {
 		return
 	}
 	delete(cm.byTR, c.tr)
-	cm.freeTR = append(cm.freeTR, c.tr)
+	cm.trs.Release(c.tr)
 	c.tr = ""
 }
 
@@ -868,16 +846,7 @@ func (cm *CallManager) reconcile(c *call) {
 	// Still the agent's call? After RONA (or TransferFailed) the PG has
 	// taken it back to the IVR: stop ringing, and make sure the caller
 	// hears the IVR again.
-	atAgent := false
-	for _, p := range ci.Parties {
-		if p.Device.ID == c.ext {
-			atAgent = true
-		}
-	}
-	if ci.AgentID != "" && cm.agentExt[ci.AgentID] == c.ext {
-		atAgent = true
-	}
-	if !atAgent && (c.phone != nil || c.phoneCancel != nil) {
+	if !cm.plan.AtAgent(ci, c.ext) && (c.phone != nil || c.phoneCancel != nil) {
 		cm.cancelPhone(c)
 		c.ext = ""
 		if c.ivr == nil {
@@ -912,11 +881,8 @@ func (cm *CallManager) endCall(c *call) {
 	cm.releaseTR(c)
 	if c.in != nil && !c.answered {
 		in := c.in
-		code := 480
-		if c.failCode != 0 {
-			code = c.failCode
-		}
-		cm.goSIP(func(context.Context) { _ = in.Reject(code, sipReason(code)) })
+		code, reason := UnansweredStatus(c.failCode)
+		cm.goSIP(func(context.Context) { _ = in.Reject(code, reason) })
 	}
 	if c.port != nil {
 		port := c.port
@@ -991,14 +957,7 @@ func (cm *CallManager) failDial(c *call, status int) {
 	if c.dial.Failed == nil {
 		return
 	}
-	o := pstn.OutcomeFail
-	switch status {
-	case 486, 600:
-		o = pstn.OutcomeBusy
-	case 408, 480, 487:
-		o = pstn.OutcomeNoAnswer
-	}
-	c.dial.Failed(o)
+	c.dial.Failed(OutcomeOf(status))
 }
 
 func (cm *CallManager) dialed(c *call, leg *sipnode.Leg, err error) {
@@ -1033,7 +992,7 @@ func (cm *CallManager) dialed(c *call, leg *sipnode.Leg, err error) {
 	}
 	ext := ci.Line
 	if ext == "" {
-		ext = cm.agentExt[ci.AgentID]
+		ext = cm.plan.AgentExtension(ci.AgentID)
 	}
 	if ext == "" {
 		cm.cfg.Logf("callmanager: predictive call %d: no device to connect", c.id)
@@ -1056,22 +1015,4 @@ func (cm *CallManager) Describe() string {
 	ns := cm.node.Stats()
 	return fmt.Sprintf("callmanager %s: %d inbound, %d outbound, %d to IVR, %d to phones (%d answered), %d no route, %d no phone; SIP %d INVITEs, %d bad",
 		cm.node.Addr(), st.Inbound, st.Outbound, st.ToIVR, st.ToPhone, st.PhoneAnswered, st.NoRoute, st.NoPhone, ns.Invites, ns.BadRequests)
-}
-
-func sipReason(code int) string {
-	switch code {
-	case 404:
-		return "Not Found"
-	case 408:
-		return "Request Timeout"
-	case 486:
-		return "Busy Here"
-	case 487:
-		return "Request Terminated"
-	case 503:
-		return "Service Unavailable"
-	case 603:
-		return "Decline"
-	}
-	return "Temporarily Unavailable"
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/ipcclab/ipcclab/emulator/pstn"
 )
 
-// Voice is the switching fabric of the real driver: the voice gateway,
-// CallManager, IP-IVR and phones speaking SIP and RTP. When Config.Voice is
+// Voice is the switching fabric: the voice gateway, CallManager, IP-IVR and
+// phones — speaking SIP and RTP in the real driver (internal/lab), as SIP
+// events in virtual time in the simulation (emulator/fabric). When Config.Voice is
 // set the centre stops taking shortcuts through the PG and lets the fabric
 // carry every call:
 //   - a PSTN-model caller is handed to the gateway (Arrive), which places a
@@ -22,8 +23,8 @@ import (
 //   - predictive calls are placed through the gateway (Dial).
 //
 // Every method is called on the centre's scheduler (the event loop) and
-// must not block: the fabric does its signalling on its own goroutines and
-// comes back through the loop.
+// must not block: the real fabric does its signalling on its own goroutines
+// and comes back through the loop; the simulated one schedules it.
 type Voice interface {
 	// Arrive places a PSTN-model caller's call into the gateway.
 	Arrive(cl *pstn.Caller)

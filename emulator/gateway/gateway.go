@@ -95,7 +95,7 @@ type Gateway struct {
 	mu      sync.Mutex
 	callers map[string]*pstn.Caller   // trunk Call-ID → PSTN-model caller
 	byID    map[*pstn.Caller]*inbound // for Abandon
-	rng     *rand.Rand
+	draws   *Draws                    // per-call draws (fate.go), on the loop
 	stats   Stats
 
 	ctx    context.Context
@@ -122,7 +122,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gateway{cfg: cfg, callers: map[string]*pstn.Caller{}, byID: map[*pstn.Caller]*inbound{},
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x6761746577617921)), ctx: ctx, cancel: cancel}
+		draws: NewDraws(cfg.Seed), ctx: ctx, cancel: cancel}
 	// The trunk side first: the PSTN side's INVITE handler uses it, and an
 	// outside caller may call in the moment the PSTN side listens.
 	tc := cfg.TrunkNode
@@ -189,8 +189,7 @@ func (g *Gateway) CallerOf(sipCallID string) *pstn.Caller {
 
 // Arrive places a PSTN-model caller's call toward CallManager (on the loop).
 func (g *Gateway) Arrive(cl *pstn.Caller) {
-	account := fmt.Sprintf("%08d", g.rng.IntN(100_000_000))
-	seed := g.rng.Uint64()
+	account, seed := g.draws.Caller()
 	sipCallID := fmt.Sprintf("pstn-%d-%d@gateway", g.cfg.Seed, cl.ID)
 	ctx, cancel := context.WithCancel(g.ctx)
 	in := &inbound{cancel: cancel}
@@ -246,10 +245,10 @@ func (g *Gateway) Arrive(cl *pstn.Caller) {
 		if g.cfg.DigitsToIVR && m.Origin == "ipcclab-ivr" {
 			// The caller listens to the welcome prompt, then keys the
 			// account number and '#'.
-			t := time.NewTimer(2500 * time.Millisecond)
+			t := time.NewTimer(CallerKeyDelay)
 			select {
 			case <-t.C:
-				_ = st.SendDigits(account+"#", 100, 80)
+				_ = st.SendDigits(account+"#", DigitOnMs, DigitGapMs)
 			case <-leg.Done():
 				t.Stop()
 			}
@@ -432,7 +431,7 @@ func (g *Gateway) toModel(in *sipnode.Incoming) {
 	events := make(chan fate, 8)
 	var callee *pstn.Callee
 	g.cfg.Post(func() {
-		seed := g.rng.Uint64()
+		seed := g.draws.Callee()
 		callee = g.cfg.World.Dial(number, 0, pstn.DialHandler{
 			Alerting: func() { events <- fate{kind: "alerting", seed: seed} },
 			Answered: func() {
@@ -525,41 +524,19 @@ func (g *Gateway) play(st interface{ SetSource(media.Source) }, src media.Source
 	}
 }
 
-// causeOf is the Q.850 cause a PSTN outcome ends with.
-func causeOf(o pstn.Outcome) int {
-	switch o {
-	case pstn.OutcomeBusy:
-		return 17
-	case pstn.OutcomeNoAnswer:
-		return 19
-	case pstn.OutcomeNoCircuit:
-		return 34
-	case pstn.OutcomeReorder:
-		return 42
-	}
-	return 1 // unallocated number (OutcomeFail, vacant number/code)
-}
-
 // reject plays the failure's in-band tone as early media where the network
 // would (busy tone, SIT + announcement), then sends the mapped final
-// response.
+// response (the decision is Reject's, fate.go).
 func (g *Gateway) reject(in *sipnode.Incoming, st *rtpio.Stream, o pstn.Outcome, r *rand.Rand, sdp []byte) {
 	defer st.Close()
 	g.mu.Lock()
 	g.stats.OutboundRejected++
 	g.mu.Unlock()
-	code, reason := g.cfg.Causes.Status(causeOf(o))
-	if code == 0 {
-		code, reason = 480, ReasonPhrase(480)
-	}
-	if kind, ok := o.EarlyMedia(); ok && kind != pstn.SoundRingback && o != pstn.OutcomeNoAnswer {
-		g.play(st, pstn.NewSound(kind, r, pstn.SoundOptions{Announcements: 1}))
+	rj := Reject(o, g.cfg.Causes)
+	if rj.HasEarly {
+		g.play(st, pstn.NewSound(rj.Early, r, pstn.SoundOptions{Announcements: 1}))
 		if err := in.Progress(183, "Session Progress", sdp); err == nil {
-			hold := 1200 * time.Millisecond // SIT and the start of the announcement
-			if kind == pstn.SoundBusy {
-				hold = 1000 * time.Millisecond
-			}
-			t := time.NewTimer(hold)
+			t := time.NewTimer(rj.Hold)
 			select {
 			case <-t.C:
 			case <-in.Cancelled():
@@ -568,7 +545,7 @@ func (g *Gateway) reject(in *sipnode.Incoming, st *rtpio.Stream, o pstn.Outcome,
 			}
 		}
 	}
-	_ = in.Reject(code, reason, sip.NewHeader("Reason", fmt.Sprintf("Q.850;cause=%d", causeOf(o))))
+	_ = in.Reject(rj.Status, rj.Reason, sip.NewHeader("Reason", rj.ReasonHeader()))
 }
 
 // toPeer forwards an outbound call to the outside PSTN peer, bridging media.

@@ -55,6 +55,12 @@ type Config struct {
 	Logf   func(format string, args ...any)
 }
 
+// Script is the configuration's collect-digits step, defaults applied.
+func (c Config) Script() Script {
+	return Script{DigitCount: c.DigitCount, FirstDigitTimeout: c.FirstDigitTimeout, InterDigitTimeout: c.InterDigitTimeout,
+		Announcement: time.Duration(c.AnnouncementMs) * time.Millisecond}.WithDefaults()
+}
+
 // IVR is the emulated IP-IVR.
 type IVR struct {
 	cfg  Config
@@ -75,12 +81,11 @@ type Stats struct {
 }
 
 type port struct {
-	dn     string
-	leg    *sipnode.Leg
-	stream *rtpio.Stream
-	digits []byte
-	done   bool
-	timer  *time.Timer
+	dn      string
+	leg     *sipnode.Leg
+	stream  *rtpio.Stream
+	collect *Collector // the Get Digit String step (collect.go)
+	timer   *time.Timer
 }
 
 // New starts IP-IVR's SIP node.
@@ -88,18 +93,9 @@ func New(cfg Config) (*IVR, error) {
 	if cfg.Media == nil {
 		return nil, errors.New("ivr: media engine required")
 	}
-	if cfg.DigitCount <= 0 {
-		cfg.DigitCount = 8
-	}
-	if cfg.FirstDigitTimeout <= 0 {
-		cfg.FirstDigitTimeout = 6 * time.Second
-	}
-	if cfg.InterDigitTimeout <= 0 {
-		cfg.InterDigitTimeout = 3 * time.Second
-	}
-	if cfg.AnnouncementMs <= 0 {
-		cfg.AnnouncementMs = 2000
-	}
+	sc := cfg.Script()
+	cfg.DigitCount, cfg.FirstDigitTimeout, cfg.InterDigitTimeout = sc.DigitCount, sc.FirstDigitTimeout, sc.InterDigitTimeout
+	cfg.AnnouncementMs = int(sc.Announcement / time.Millisecond)
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
@@ -174,7 +170,7 @@ func (v *IVR) onInvite(in *sipnode.Incoming) {
 		_ = in.Reject(486, "Busy Here")
 		return
 	}
-	p := &port{dn: dn}
+	p := &port{dn: dn, collect: NewCollector(v.cfg.Script())}
 	v.ports[dn] = p
 	v.stats.Calls++
 	v.mu.Unlock()
@@ -213,7 +209,7 @@ func (v *IVR) onInvite(in *sipnode.Incoming) {
 	}
 	v.mu.Lock()
 	p.leg = leg
-	p.timer = time.AfterFunc(time.Duration(v.cfg.AnnouncementMs)*time.Millisecond+v.cfg.FirstDigitTimeout, func() { v.finish(p) })
+	p.timer = time.AfterFunc(v.cfg.Script().FirstWait(), func() { v.timeout(p) })
 	v.mu.Unlock()
 }
 
@@ -235,40 +231,36 @@ func (v *IVR) drop(p *port) {
 
 func (v *IVR) digit(p *port, d byte) {
 	v.mu.Lock()
-	if p.done {
-		v.mu.Unlock()
-		return
-	}
-	if d != '#' {
-		p.digits = append(p.digits, d)
-	}
-	full := d == '#' || len(p.digits) >= v.cfg.DigitCount
-	if !full && p.timer != nil {
-		p.timer.Reset(v.cfg.InterDigitTimeout)
-	}
-	v.mu.Unlock()
-	if full {
-		v.finish(p)
-	}
+	st := p.collect.Digit(d)
+	v.settle(p, st)
 }
 
-// finish ends digit collection: whatever was keyed (possibly nothing) goes
-// to the router as CallerEnteredDigits.
-func (v *IVR) finish(p *port) {
+// timeout: no digit within the wait; whatever was keyed (possibly nothing)
+// is the result.
+func (v *IVR) timeout(p *port) {
 	v.mu.Lock()
-	if p.done {
+	st := p.collect.Timeout()
+	v.settle(p, st)
+}
+
+// settle carries out the collector's step (with v.mu held; it unlocks):
+// re-arm the timer, or end collection and report the digits to the router
+// as CallerEnteredDigits.
+func (v *IVR) settle(p *port, st Step) {
+	if st.Rearm > 0 && p.timer != nil {
+		p.timer.Reset(st.Rearm)
+	}
+	if !st.Done {
 		v.mu.Unlock()
 		return
 	}
-	p.done = true
 	if p.timer != nil {
 		p.timer.Stop()
 	}
-	digits := string(p.digits)
 	v.stats.DigitStrings++
 	v.mu.Unlock()
-	if digits != "" && v.cfg.Digits != nil {
-		v.cfg.Digits(p.dn, digits)
+	if st.Digits != "" && v.cfg.Digits != nil {
+		v.cfg.Digits(p.dn, st.Digits)
 	}
 }
 

@@ -183,19 +183,9 @@ func (p *Phones) onInvite(in *sipnode.Incoming) {
 	ext := in.To()
 	p.mu.Lock()
 	ph, ok := p.phones[ext]
-	if !ok {
+	if code, reason := OfferStatus(ok, ok && (ph.ringing != nil || ph.leg != nil), in.HasOffer); code != 0 {
 		p.mu.Unlock()
-		_ = in.Reject(404, "Not Found")
-		return
-	}
-	if ph.ringing != nil || ph.leg != nil {
-		p.mu.Unlock()
-		_ = in.Reject(486, "Busy Here")
-		return
-	}
-	if !in.HasOffer {
-		p.mu.Unlock()
-		_ = in.Reject(488, "Not Acceptable Here")
+		_ = in.Reject(code, reason)
 		return
 	}
 	ph.ringing = in
@@ -204,7 +194,7 @@ func (p *Phones) onInvite(in *sipnode.Incoming) {
 	p.mu.Unlock()
 
 	auto := false
-	if h := in.Req.GetHeader("Call-Info"); h != nil && containsFold(h.Value(), "answer-after=0") {
+	if h := in.Req.GetHeader("Call-Info"); h != nil && AutoAnswer(h.Value()) {
 		auto = true
 	}
 	if !auto {
@@ -222,34 +212,6 @@ func (p *Phones) onInvite(in *sipnode.Incoming) {
 		}
 	}
 	p.offHook(ph, in)
-}
-
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if equalFold(s[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func (p *Phones) offHook(ph *phone, in *sipnode.Incoming) {

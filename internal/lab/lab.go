@@ -61,9 +61,16 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 	wall := time.Now()
 	loop := sim.NewLoop(sc.StartTime())
 	logf := stamped(loop, opts.Logf)
-	cen, err := centre.New(CentreConfig(sc), loop, opts.Seed)
+	voice, err := newSimVoice(sc, opts, loop, logf) // nil unless --voice or voice.simulate (simvoice.go)
+	if err != nil {
+		return nil, err
+	}
+	cen, err := centre.New(voice.centreConfig(CentreConfig(sc)), loop, opts.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	if err := voice.attach(cen); err != nil {
+		return nil, err
 	}
 	scfg := ctiserver.DefaultConfig()
 	scfg.Logf = logf
@@ -117,6 +124,7 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 			return nil, fmt.Errorf("--capture: %w", err)
 		}
 		defer w.Close()
+		voice.capture(w) // with --voice, its SIP messages and RTP packets too
 		flow := w.NewTCPFlow(loop.Now(), simControllerAddr, simCTIServerAddr)
 		defer func() { flow.Close(loop.Now(), true) }()
 		toServer = func(f []byte) { flow.Data(loop.Now(), true, f); sess.Receive(f) }
@@ -180,6 +188,7 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		rep.Outbound.List = camp.report()
 	}
 	rep.Alerts = alerting.finish()
+	rep.Voice = voice.report()
 	if err := tl.finish(); err != nil {
 		return nil, err
 	}

@@ -26,9 +26,15 @@ type SimOptions struct {
 	// stamped with virtual time.
 	Logf func(format string, args ...any)
 	// Capture, when set, writes the simulated CTI link's traffic to this
-	// pcapng file as one TCP stream, stamped with virtual time (the
-	// simulation has no SIP or RTP packets: its calls are events).
+	// pcapng file as one TCP stream, stamped with virtual time; with the
+	// voice path (Voice) also its SIP messages and the callers' RFC 4733
+	// packets, as UDP.
 	Capture string
+	// Voice runs the calls over the voice path's switching fabric
+	// (emulator/fabric: gateway, CallManager, IP-IVR and phones as SIP
+	// events in virtual time), as the scenario's voice.simulate does;
+	// otherwise the PG switches calls itself.
+	Voice bool
 	// Tap, when set, sees every frame on the simulated CTI link between
 	// the CTI Server and the controller as it is delivered (fromServer:
 	// the server's messages), at the virtual time at.

@@ -29,6 +29,9 @@ type Report struct {
 	// Alerts are the alerts of controller.alerts raised during the run,
 	// in the order they were raised (alerts.go).
 	Alerts []AlertReport `json:"alerts"`
+	// Voice counts the voice path's work when the simulation ran with it
+	// (--voice, voice.simulate; simvoice.go); absent otherwise.
+	Voice *VoiceReport `json:"voice,omitempty"`
 }
 
 // InboundReport covers calls routed to the IPCC queues.
@@ -182,6 +185,10 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "blending: %d moves to inbound, %d back to outbound\n", r.Blending.MovesToInbound, r.Blending.MovesToOutbound)
 	} else {
 		fmt.Fprintln(w, "blending: disabled")
+	}
+	if v := r.Voice; v != nil {
+		fmt.Fprintf(w, "voice path: %d SIP messages, %d RFC 4733 packets; %d calls queued at IP-IVR, %d digit strings; %d phones answered; %d no route, %d no phone\n",
+			v.SIPMessages, v.RTPPackets, v.ToIVR, v.DigitStrings, v.PhoneAnswered, v.NoRoute, v.NoPhone)
 	}
 	for _, m := range r.Mismatches {
 		fmt.Fprintln(w, "MISMATCH:", m)

@@ -190,3 +190,30 @@ func (s *EventSender) Packets() []EventPacket {
 		ps = append(ps, p)
 	}
 }
+
+// EventReceiver is the RFC 4733 receive side of one stream: it reports each
+// event once, when its first end packet arrives, and recognises the
+// redundant end packets (§2.5.1.4: the end is sent three times) by the
+// event's source and start timestamp. Received digits are reported here in
+// both drivers: by rtpio's streams on the wire and by the simulation
+// driver's switching fabric (emulator/fabric).
+type EventReceiver struct {
+	have bool
+	ssrc uint32
+	ts   uint32
+}
+
+// Receive takes a telephone-event packet's SSRC, RTP timestamp and payload.
+// It returns the event, and ended true when this packet ends an event not
+// reported before (the moment to report the digit). A payload shorter than
+// four bytes is an error.
+func (r *EventReceiver) Receive(ssrc, timestamp uint32, payload []byte) (ev TelephoneEvent, ended bool, err error) {
+	if err := ev.Unmarshal(payload); err != nil {
+		return ev, false, err
+	}
+	if !ev.End || r.have && r.ssrc == ssrc && r.ts == timestamp {
+		return ev, false, nil
+	}
+	r.have, r.ssrc, r.ts = true, ssrc, timestamp
+	return ev, true, nil
+}

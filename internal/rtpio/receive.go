@@ -51,9 +51,7 @@ type rxState struct {
 	refArr      int64 // arrival and timestamp of the first packet: Late reference
 	refTS       uint32
 
-	haveEvent bool // the last RFC 4733 event reported
-	eventSSRC uint32
-	eventTS   uint32
+	events media.EventReceiver // RFC 4733 events reported once each
 
 	lastSR   uint32 // middle 32 bits of the last SR's NTP time
 	lastSRAt time.Time
@@ -242,11 +240,7 @@ func (s *Stream) receiveRTP(b []byte, from netip.AddrPort, now time.Time) {
 		if k == kindEvent {
 			// Every packet of an event carries its start timestamp, so
 			// they say nothing about arrival jitter.
-			_ = ev.Unmarshal(p.Payload) // length checked above
-			if ev.End && !(s.rx.haveEvent && s.rx.eventSSRC == ssrc && s.rx.eventTS == ts) {
-				newEvent = true
-				s.rx.haveEvent, s.rx.eventSSRC, s.rx.eventTS = true, ssrc, ts
-			}
+			ev, newEvent, _ = s.rx.events.Receive(ssrc, ts, p.Payload) // length checked above
 		} else {
 			s.rx.timing(ts, now)
 		}
