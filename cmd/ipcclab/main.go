@@ -222,7 +222,7 @@ the abandon rate, connects per agent-hour and the inbound service level;
 	f.BoolVar(&opts.NoBlend, "no-blend", false, "disable blending (for comparison)")
 	f.StringVar(&opts.Capture, "capture", "", "write the simulated CTI link (and with --voice the SIP messages and RFC 4733 packets) to this pcapng file (virtual timestamps)")
 	f.BoolVar(&opts.Voice, "voice", false, "carry the calls over the voice path (gateway, CallManager, IP-IVR, phones) as SIP events in virtual time, as the scenario's voice.simulate does")
-	f.StringVar(&storePath, "store", "", "write the run's half-hour intervals to this SQLite file (read them with ipcclab report)")
+	f.StringVar(&storePath, "store", "", "write the run's half-hour intervals and outbound attempts to this SQLite file (read them with ipcclab report)")
 	f.StringVar(&plotDir, "plot", "", "draw the simulated day as charts (service level, dial level, agent states, blending; PNG and SVG) in this directory")
 	f.DurationVar(&plotEvery, "plot-every", lab.DefaultSampleEvery, "with --plot: how often the charts sample the centre, in virtual time")
 	f.BoolVar(&progress, "progress", false, "show a progress bar on stderr (default: when stderr is a terminal)")

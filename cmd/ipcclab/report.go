@@ -16,18 +16,26 @@ func newReport() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Print half-hour interval tables from a store written by simulate --store",
+		Short: "Print half-hour interval tables or outbound attempts from a store written by simulate --store",
 		Long: `report prints one kind of ICM-style half-hour interval records — call types,
 skill groups, agents or the outbound campaign — from a SQLite store written by
 'ipcclab simulate --store FILE.db': one row per half hour per entity, then a
 TOTAL row per entity and one over all of them ("all").
 
---from and --to select the intervals that start in [from, to): HH:MM on the
-store's first day, or RFC 3339. --csv prints CSV with raw sums (seconds, the
-service-level parts) for spreadsheets.`,
+--kind attempt prints the controller's outbound attempts instead: one row per
+call it placed, in start order (campaign, mode, number, call-list record and
+attempt number, agent or dialer port, outcome, ring time, time to answer, talk
+time, end), then a TOTAL row per campaign counting the attempts per outcome.
+Pointed at a campaign store (the call-list database of controller/campaign),
+it reads the store's attempt journal, which keeps the start, end, outcome,
+record and campaign of every attempt; the file is not changed.
+
+--from and --to select the intervals (or attempts) that start in [from, to):
+HH:MM on the store's first day, or RFC 3339. --csv prints CSV with raw sums
+(seconds, the service-level parts) for spreadsheets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			k, err := reporting.ParseKind(kind)
+			k, err := reporting.ParseReportKind(kind)
 			if err != nil {
 				return fmt.Errorf("--kind: %w", err)
 			}
@@ -39,6 +47,9 @@ service-level parts) for spreadsheets.`,
 				return fmt.Errorf("--store: %w", err)
 			}
 			defer s.Close()
+			if s.IsJournal() && k != reporting.KindAttempt {
+				return fmt.Errorf("--kind %s: %s is a campaign store, which keeps attempts only: use --kind attempt", k, store)
+			}
 			day, err := s.FirstStart()
 			if err != nil {
 				return fmt.Errorf("--store: %w", err)
@@ -57,6 +68,17 @@ service-level parts) for spreadsheets.`,
 			if from != "" && to != "" && !r.From.Before(r.To) {
 				return fmt.Errorf("--from %s is not before --to %s", from, to)
 			}
+			if k == reporting.KindAttempt {
+				atts, err := s.ReadAttempts(r)
+				if err != nil {
+					return fmt.Errorf("--store: %w", err)
+				}
+				tab := reporting.BuildAttemptTable(atts)
+				if asCSV {
+					return tab.WriteCSV(cmd.OutOrStdout())
+				}
+				return tab.WriteText(cmd.OutOrStdout())
+			}
 			iv, err := s.Read(k, r)
 			if err != nil {
 				return err
@@ -72,9 +94,9 @@ service-level parts) for spreadsheets.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&store, "store", "", "SQLite store written by simulate --store (required)")
-	f.StringVar(&kind, "kind", string(reporting.KindCallType), "calltype, skillgroup, agent or campaign")
-	f.StringVar(&from, "from", "", "first interval start: HH:MM on the store's first day, or RFC 3339")
+	f.StringVar(&store, "store", "", "SQLite store written by simulate --store, or a campaign store for --kind attempt (required)")
+	f.StringVar(&kind, "kind", string(reporting.KindCallType), "calltype, skillgroup, agent, campaign or attempt")
+	f.StringVar(&from, "from", "", "first interval (or attempt) start: HH:MM on the store's first day, or RFC 3339")
 	f.StringVar(&to, "to", "", "end of the range (exclusive): HH:MM or RFC 3339")
 	f.BoolVar(&asCSV, "csv", false, "print CSV instead of a table")
 	return cmd
@@ -82,8 +104,8 @@ service-level parts) for spreadsheets.`,
 
 // simulateStore prepares `simulate --store`: the store is opened before the
 // run, so a bad path fails at once rather than after a simulated day, and
-// opts collects the intervals. save writes them after the run and closes
-// the store; with path "" both do nothing.
+// opts collects the intervals and the outbound attempts. save writes them
+// after the run and closes the store; with path "" both do nothing.
 func simulateStore(path string, opts *lab.SimOptions) (save func(err error) error, err error) {
 	if path == "" {
 		return func(err error) error { return err }, nil
@@ -93,12 +115,16 @@ func simulateStore(path string, opts *lab.SimOptions) (save func(err error) erro
 		return nil, fmt.Errorf("--store: %w", err)
 	}
 	opts.Intervals = &reporting.Intervals{}
+	opts.Attempts = &[]reporting.Attempt{}
 	return func(runErr error) error {
 		defer s.Close()
 		if runErr != nil {
 			return runErr
 		}
 		if err := s.Write(opts.Intervals); err != nil {
+			return fmt.Errorf("--store: %w", err)
+		}
+		if err := s.WriteAttempts(*opts.Attempts); err != nil {
 			return fmt.Errorf("--store: %w", err)
 		}
 		return nil

@@ -37,6 +37,8 @@ type txn interface {
 	// attempts and recalls.
 	deleteCampaign(id int64) error
 	countStatus(campaignID int64, st Status) (int, error)
+	// statusCounts: the campaign's records per status (absent: none).
+	statusCounts(campaignID int64) (map[Status]int, error)
 
 	// Records. putRecord writes every mutable column (status, attempts,
 	// next_at, callback, time_zone, fields); setStatus only the status.
@@ -84,6 +86,17 @@ type txn interface {
 	// dueAt: at most limit records of zone and priority due at now,
 	// neither a callback nor with a recall, by NextAt then ID.
 	dueAt(campaignID int64, zone string, prio int, now time.Time, limit int) ([]Record, error)
+
+	// Booked records (counts.go's CountRecords and Scheduled), over the
+	// campaign's pending records, due or not:
+	//
+	// scheduledCounts: those with a recall, and the web callbacks without.
+	scheduledCounts(campaignID int64) (recalls, callbacks int, err error)
+	// nextRecalls: at most limit with a recall, by recall time then ID.
+	nextRecalls(campaignID int64, limit int) ([]dueRecall, error)
+	// nextCallbacks: at most limit web callbacks without a recall, by
+	// NextAt then ID.
+	nextCallbacks(campaignID int64, limit int) ([]Record, error)
 }
 
 // dueRecall is a record with a recall due.

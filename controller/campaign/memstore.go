@@ -35,6 +35,9 @@ type memBackend struct {
 	callbacks map[int64]map[int64]bool // campaign → pending callback records
 	byCamp    map[int64]map[int64]bool // campaign → records
 	prios     map[zoneKey]map[int]int  // (campaign, zone) → priority → pending records
+	// byStatus counts every record per campaign and status, kept with
+	// the index (index and unindex): CountRecords reads no record.
+	byStatus map[int64]map[Status]int
 }
 
 type phoneKey struct {
@@ -102,7 +105,7 @@ func newMemBackend() *memBackend {
 		attempts: map[int64]*Attempt{}, byRecord: map[int64][]int64{}, open: map[int64]int64{},
 		recalls: map[int64]Recall{}, dnc: map[DNCEntry]bool{},
 		pending: map[pickKey]*dueList{}, zones: map[int64]map[string]int{}, callbacks: map[int64]map[int64]bool{},
-		byCamp: map[int64]map[int64]bool{}, prios: map[zoneKey]map[int]int{},
+		byCamp: map[int64]map[int64]bool{}, prios: map[zoneKey]map[int]int{}, byStatus: map[int64]map[Status]int{},
 	}
 }
 
@@ -159,9 +162,18 @@ func copyRecord(r *Record) Record {
 	return c
 }
 
-// --- the pending index ---
+// --- the pending index and the status counts ---
 
+// index adds a stored record to the counts and, when pending, to the
+// pending index; unindex takes it out again. Every change of a stored
+// record is an unindex of the old row and an index of the new one.
 func (b *memBackend) index(r *Record) {
+	bs := b.byStatus[r.CampaignID]
+	if bs == nil {
+		bs = map[Status]int{}
+		b.byStatus[r.CampaignID] = bs
+	}
+	bs[r.Status]++
 	if r.Status != Pending {
 		return
 	}
@@ -196,6 +208,14 @@ func (b *memBackend) index(r *Record) {
 }
 
 func (b *memBackend) unindex(r *Record) {
+	if bs := b.byStatus[r.CampaignID]; bs != nil {
+		if bs[r.Status]--; bs[r.Status] <= 0 {
+			delete(bs, r.Status)
+		}
+		if len(bs) == 0 {
+			delete(b.byStatus, r.CampaignID)
+		}
+	}
 	if r.Status != Pending {
 		return
 	}
@@ -372,13 +392,11 @@ func (t *memTxn) deleteRecord(id int64) {
 }
 
 func (t *memTxn) countStatus(campaignID int64, st Status) (int, error) {
-	n := 0
-	for id := range t.b.byCamp[campaignID] {
-		if t.b.records[id].Status == st {
-			n++
-		}
-	}
-	return n, nil
+	return t.b.byStatus[campaignID][st], nil
+}
+
+func (t *memTxn) statusCounts(campaignID int64) (map[Status]int, error) {
+	return maps.Clone(t.b.byStatus[campaignID]), nil
 }
 
 // --- records ---
@@ -657,6 +675,50 @@ func (t *memTxn) dueAt(campaignID int64, zone string, prio int, now time.Time, l
 			continue
 		}
 		out = append(out, copyRecord(r))
+	}
+	return out, nil
+}
+
+// --- booked records ---
+
+// scheduledCounts reads the recalls (of every campaign: there are few)
+// and the campaign's pending callbacks, not the records.
+func (t *memTxn) scheduledCounts(campaignID int64) (recalls, callbacks int, err error) {
+	for id := range t.b.recalls {
+		if r := t.b.records[id]; r != nil && r.CampaignID == campaignID && r.Status == Pending {
+			recalls++
+		}
+	}
+	for id := range t.b.callbacks[campaignID] {
+		if _, recall := t.b.recalls[id]; !recall {
+			callbacks++
+		}
+	}
+	return recalls, callbacks, nil
+}
+
+func (t *memTxn) nextRecalls(campaignID int64, limit int) ([]dueRecall, error) {
+	var out []dueRecall
+	for id, rc := range t.b.recalls {
+		if r := t.b.records[id]; r != nil && r.CampaignID == campaignID && r.Status == Pending {
+			out = append(out, dueRecall{rec: copyRecord(r), at: rc.At, agentID: rc.AgentID})
+		}
+	}
+	slices.SortFunc(out, func(a, b dueRecall) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.rec.ID, b.rec.ID)) })
+	return out[:min(limit, len(out))], nil
+}
+
+func (t *memTxn) nextCallbacks(campaignID int64, limit int) ([]Record, error) {
+	var keys []dueKey
+	for id := range t.b.callbacks[campaignID] {
+		if _, recall := t.b.recalls[id]; !recall {
+			keys = append(keys, dueKey{ms(t.b.records[id].NextAt), id})
+		}
+	}
+	slices.SortFunc(keys, dueKey.cmp)
+	out := make([]Record, 0, min(limit, len(keys)))
+	for _, k := range keys[:min(limit, len(keys))] {
+		out = append(out, copyRecord(t.b.records[k.id]))
 	}
 	return out, nil
 }

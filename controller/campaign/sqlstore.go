@@ -482,3 +482,70 @@ WHERE r.campaign_id = ? AND r.status = 'pending' AND r.time_zone = ? AND r.prior
 ORDER BY r.next_at, r.id
 LIMIT ?`, campaignID, zone, prio, ms(now), limit)
 }
+
+// --- booked records and counts ---
+
+// statusCounts is one pass over the campaign's entries of records_due
+// (campaign_id, status, next_at), a covering index: no record is read.
+func (t *sqlTxn) statusCounts(campaignID int64) (map[Status]int, error) {
+	rows, err := t.q.Query(`SELECT status, count(*) FROM records WHERE campaign_id = ? GROUP BY status`, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[Status]int{}
+	for rows.Next() {
+		var st Status
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// scheduledCounts reads the (few) recalls and the partial index of
+// callbacks, records_callback.
+func (t *sqlTxn) scheduledCounts(campaignID int64) (recalls, callbacks int, err error) {
+	err = t.q.QueryRow(`SELECT
+  (SELECT count(*) FROM recalls rc CROSS JOIN records r ON r.id = rc.record_id WHERE r.campaign_id = ?1 AND r.status = 'pending'),
+  (SELECT count(*) FROM records r WHERE r.campaign_id = ?1 AND r.status = 'pending' AND r.callback = 1
+     AND NOT EXISTS (SELECT 1 FROM recalls rc WHERE rc.record_id = r.id))`, campaignID).Scan(&recalls, &callbacks)
+	return recalls, callbacks, err
+}
+
+// nextRecalls walks recalls_at in time order, looking each recall's record
+// up, until limit pending records of the campaign are found.
+func (t *sqlTxn) nextRecalls(campaignID int64, limit int) ([]dueRecall, error) {
+	rows, err := t.q.Query(`SELECT `+recordCols+`, rc.at, rc.agent_id
+FROM recalls rc CROSS JOIN records r ON r.id = rc.record_id
+WHERE r.campaign_id = ? AND r.status = 'pending'
+ORDER BY rc.at, r.id
+LIMIT ?`, campaignID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []dueRecall
+	for rows.Next() {
+		var d dueRecall
+		var at int64
+		if d.rec, err = scanRecord(rows, &at, &d.agentID); err != nil {
+			return nil, err
+		}
+		d.at = fromMS(at)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// nextCallbacks is a range of records_callback in NextAt order.
+func (t *sqlTxn) nextCallbacks(campaignID int64, limit int) ([]Record, error) {
+	return t.queryRecords(`SELECT `+recordCols+`
+FROM records r
+WHERE r.campaign_id = ? AND r.status = 'pending' AND r.callback = 1
+  AND NOT EXISTS (SELECT 1 FROM recalls rc WHERE rc.record_id = r.id)
+ORDER BY r.next_at, r.id
+LIMIT ?`, campaignID, limit)
+}

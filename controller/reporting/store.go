@@ -78,7 +78,36 @@ CREATE TABLE campaign_interval (
 	PRIMARY KEY (start_ms, campaign)
 );
 `,
+	// 2: per-attempt outbound records. One row per dial request of the
+	// controller; seq orders a campaign's attempts started in the same
+	// millisecond (a pool tick places several). A step that did not
+	// happen has a NULL time; end_ms is NULL and outcome '' while the call
+	// was still in flight when the run ended.
+	`
+CREATE TABLE outbound_attempt (
+	start_ms       INTEGER NOT NULL,
+	campaign       TEXT NOT NULL,
+	seq            INTEGER NOT NULL,
+	mode           TEXT NOT NULL,
+	dialed_number  TEXT NOT NULL,
+	record_id      INTEGER NOT NULL,
+	attempt_number INTEGER NOT NULL,
+	agent_id       TEXT NOT NULL,
+	port           TEXT NOT NULL,
+	call_id        INTEGER NOT NULL,
+	outcome        TEXT NOT NULL,
+	cause          TEXT NOT NULL,
+	alerting_ms    INTEGER,
+	answered_ms    INTEGER,
+	connected_ms   INTEGER,
+	end_ms         INTEGER,
+	PRIMARY KEY (start_ms, campaign, seq)
+);
+`,
 }
+
+// attemptsVersion is the first schema version with outbound_attempt.
+const attemptsVersion = 2
 
 // The columns of each table in the order Write binds and Read scans
 // them (named, so that a later migration adding a column breaks neither).
@@ -87,18 +116,25 @@ const (
 	skillGroupColumns = `start_ms, end_ms, skill_group, number, handled, talk_ms, ready_ms, not_ready_ms, logged_on_ms, agents_logged_on`
 	agentColumns      = `start_ms, end_ms, agent_id, agent_group, calls, talk_ms, hold_ms, wrap_up_ms, ready_ms, not_ready_ms, logged_on_ms`
 	campaignColumns   = `start_ms, end_ms, campaign, attempts, connects, abandoned, busy, no_answer, machines`
+	attemptColumns    = `start_ms, campaign, seq, mode, dialed_number, record_id, attempt_number, agent_id, port, call_id, outcome, cause, alerting_ms, answered_ms, connected_ms, end_ms`
 )
 
-// Store is a SQLite file of interval records.
+// Store is a SQLite file of interval and attempt records, or — opened
+// with Open — a campaign store (controller/campaign) whose attempt journal
+// it reads as attempt records.
 type Store struct {
 	db   *sql.DB
 	path string
+	// version is the schema version of a reporting store.
+	version int
+	// journal: the file is a campaign store; only its attempts are read.
+	journal bool
 }
 
 // Create opens the store at path, creating the file and its tables if
 // needed; it is what a run writing its intervals uses.
 func Create(path string) (*Store, error) {
-	s, err := open(path)
+	s, err := open(path, writeDSN)
 	if err != nil {
 		return nil, err
 	}
@@ -106,12 +142,16 @@ func Create(path string) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("reporting: %s: %w", path, err)
 	}
+	s.version = len(migrations)
 	return s, nil
 }
 
-// Open opens an existing store for reading. A missing file, a file that is
-// not SQLite, or a SQLite file without the interval tables (another
-// program's database) is an error naming the path.
+// Open opens an existing file for reading, without changing it: a store
+// written by Create, of this schema version or an older one (a store older
+// than the attempt records has no attempts to read), or a campaign store
+// (its attempt journal; see IsJournal). A missing file, a file that is not
+// SQLite, or a SQLite file with neither (another program's database) is an
+// error naming the path.
 func Open(path string) (*Store, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -120,35 +160,72 @@ func Open(path string) (*Store, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("reporting: store %s is a directory", path)
 	}
-	s, err := open(path)
+	s, err := open(path, readDSN)
 	if err != nil {
 		return nil, err
 	}
-	var v int
-	err = s.db.QueryRow(`SELECT version FROM schema_version`).Scan(&v)
-	switch {
-	case err != nil && strings.Contains(err.Error(), "no such table"):
-		err = errors.New("no interval tables (not written by ipcclab simulate --store?)")
-	case err != nil && strings.Contains(err.Error(), "not a database"):
-		err = errors.New("not a SQLite database")
-	case err == nil && v != len(migrations):
-		err = fmt.Errorf("schema version %d, this program reads %d", v, len(migrations))
-	}
-	if err != nil {
+	if err := s.identify(); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("reporting: store %s: %w", path, err)
 	}
 	return s, nil
 }
 
-func open(path string) (*Store, error) {
+// identify tells a reporting store from a campaign store by their tables:
+// both keep a schema_version, each of its own numbering.
+func (s *Store) identify() error {
+	tables := map[string]bool{}
+	err := s.scan(`SELECT name FROM sqlite_master WHERE type = 'table'`, nil, func(sc func(...any) error) error {
+		var name string
+		if err := sc(&name); err != nil {
+			return err
+		}
+		tables[name] = true
+		return nil
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "not a database") {
+			return errors.New("not a SQLite database")
+		}
+		return err
+	}
+	if !tables["call_type_interval"] && tables["campaigns"] && tables["records"] && tables["attempts"] && tables["schema_version"] {
+		s.journal = true
+		return nil
+	}
+	if !tables["call_type_interval"] || !tables["schema_version"] {
+		return errors.New("no interval tables (not written by ipcclab simulate --store?)")
+	}
+	err = s.db.QueryRow(`SELECT version FROM schema_version`).Scan(&s.version)
+	switch {
+	case err != nil:
+		return err
+	case s.version < 1 || s.version > len(migrations):
+		return fmt.Errorf("schema version %d, this program reads 1 to %d", s.version, len(migrations))
+	}
+	return nil
+}
+
+// IsJournal reports whether the store is a campaign store: it has attempt
+// records (its journal) and no intervals.
+func (s *Store) IsJournal() bool { return s.journal }
+
+// The data source names: a writer keeps the store in WAL mode (a
+// dashboard may read while a run writes) with synchronous NORMAL, not
+// FULL as in the campaign journal: a lost interval after a power cut is
+// recomputed by running the day again, nothing is dialed twice. A reader
+// changes nothing, not even the journal mode of a campaign store that a
+// running controller writes.
+const (
+	writeDSN = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	readDSN  = "?_pragma=busy_timeout(5000)&_pragma=query_only(1)"
+)
+
+func open(path, dsn string) (*Store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" {
 		return nil, fmt.Errorf("reporting: store path %q: want a file name without ? or #", path)
 	}
-	// WAL: a dashboard may read while a run writes. synchronous NORMAL,
-	// not FULL as in the campaign journal: a lost interval after a power
-	// cut is recomputed by running the day again, nothing is dialed twice.
-	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", path+dsn)
 	if err != nil {
 		return nil, fmt.Errorf("reporting: store %s: %w", path, err)
 	}
@@ -172,6 +249,17 @@ func (s *Store) migrate() error {
 			return errors.New("not a SQLite database")
 		}
 		return err
+	}
+	// Another program's schema_version (the campaign store keeps one, of
+	// its own numbering) is not ours to migrate.
+	var v, ours int
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT version FROM schema_version), 0),
+		(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'call_type_interval')`).Scan(&v, &ours)
+	if err != nil {
+		return err
+	}
+	if v > 0 && ours == 0 {
+		return fmt.Errorf("schema version %d without interval tables: another program's database (a campaign store?), not a reporting store", v)
 	}
 	for {
 		tx, err := s.db.BeginTx(ctx, nil)
@@ -306,6 +394,9 @@ func (s *Store) Read(kind Kind, r Range) (*Intervals, error) {
 	if !r.From.IsZero() && !r.To.IsZero() && !r.From.Before(r.To) {
 		return nil, fmt.Errorf("reporting: range from %s is not before to %s", r.From.Format(time.RFC3339), r.To.Format(time.RFC3339))
 	}
+	if s.journal {
+		return nil, fmt.Errorf("reporting: store %s is a campaign store (its attempt journal): it has no %s intervals, only attempts", s.path, kind)
+	}
 	where, args := r.where()
 	iv := &Intervals{}
 	var err error
@@ -379,13 +470,23 @@ func (s *Store) scan(query string, args []any, row func(scan func(...any) error)
 	return rows.Err()
 }
 
-// FirstStart is the start of the earliest interval of any kind (zero for
-// an empty store): the day that clock times in a report's range refer to.
+// FirstStart is the start of the earliest interval of any kind or attempt
+// (zero for an empty store): the day that clock times in a report's range
+// refer to.
 func (s *Store) FirstStart() (time.Time, error) {
-	var v sql.NullInt64
-	err := s.db.QueryRow(`SELECT min(m) FROM (
+	q := `SELECT min(m) FROM (
 		SELECT min(start_ms) AS m FROM call_type_interval UNION ALL SELECT min(start_ms) FROM skill_group_interval
-		UNION ALL SELECT min(start_ms) FROM agent_interval UNION ALL SELECT min(start_ms) FROM campaign_interval)`).Scan(&v)
+		UNION ALL SELECT min(start_ms) FROM agent_interval UNION ALL SELECT min(start_ms) FROM campaign_interval`
+	switch {
+	case s.journal:
+		q = `SELECT min(started_at) FROM attempts`
+	case s.version >= attemptsVersion:
+		q += ` UNION ALL SELECT min(start_ms) FROM outbound_attempt)`
+	default:
+		q += `)`
+	}
+	var v sql.NullInt64
+	err := s.db.QueryRow(q).Scan(&v)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("reporting: store %s: %w", s.path, err)
 	}

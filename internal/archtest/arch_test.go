@@ -26,7 +26,7 @@ const module = "github.com/ipcclab/ipcclab"
 var pureDirs = []string{
 	"protocol/cti",
 	"emulator/icm", "emulator/pg", "emulator/pstn", "emulator/agents", "emulator/centre", "emulator/ctiserver", "emulator/fabric",
-	"controller/blend", "controller/dialer", "controller/reporting/alerts",
+	"controller/blend", "controller/dialer", "controller/reporting/alerts", "controller/reporting/attempts",
 	"internal/erlang", "internal/media",
 }
 

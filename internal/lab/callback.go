@@ -101,31 +101,19 @@ func (r *Running) callbackPage(logf func(string, ...any)) (*web.CallbackPage, er
 	return web.NewCallbackPage(web.CallbackConfig{Booker: b, Campaign: c.Name, TimeZones: zones, Logf: logf})
 }
 
-// scheduled lists the campaign's pending callbacks and recalls, soonest
-// first, at most web.MaxScheduled.
-func scheduled(store *campaign.Store, recs []campaign.Record) ([]web.Scheduled, error) {
-	var out []web.Scheduled
-	for _, rec := range recs {
-		if rec.Status != campaign.Pending {
-			continue
-		}
-		kind, at := "", rec.NextAt
-		if rc, ok, err := store.Recall(rec.ID); err != nil {
-			return nil, fmt.Errorf("record %d recall: %w", rec.ID, err)
-		} else if ok {
-			kind, at = "recall", rc.At
-		} else if rec.Callback {
-			kind = "callback"
-		}
-		if kind == "" {
-			continue
-		}
-		out = append(out, web.Scheduled{RecordID: rec.ID, At: at, Kind: kind, Phone: rec.Phone,
-			Name: rec.CustomerFields["name"], TimeZone: rec.TimeZone})
+// scheduled lists the campaign's next callbacks and recalls for the
+// dashboard, soonest first, at most web.MaxScheduled: the store reads those
+// records only.
+func scheduled(store *campaign.Store, id int64) ([]web.Scheduled, error) {
+	booked, err := store.Scheduled(id, web.MaxScheduled)
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(out, func(a, b web.Scheduled) int { return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.RecordID, b.RecordID)) })
-	if len(out) > web.MaxScheduled {
-		out = out[:web.MaxScheduled]
+	out := make([]web.Scheduled, 0, len(booked))
+	for _, b := range booked {
+		r := b.Record
+		out = append(out, web.Scheduled{RecordID: r.ID, At: b.At, Kind: string(b.Kind), Phone: r.Phone,
+			Name: r.CustomerFields["name"], TimeZone: r.TimeZone})
 	}
 	return out, nil
 }

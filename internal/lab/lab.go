@@ -99,6 +99,10 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	atts, err := newAttemptCollector(opts.Attempts, sc, ccfg)
+	if err != nil {
+		return nil, err
+	}
 	var actionErr error
 	for _, a := range opts.At {
 		sctx := &SimContext{Core: core}
@@ -135,6 +139,7 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		toServer = func(f []byte) { tap(loop.Now(), false, f); server(f) }
 		toClient = func(f []byte) { tap(loop.Now(), true, f); client(f) }
 	}
+	toClient = atts.watch(loop.Now, toClient)
 	tl, err := startTimeline(alertsTimeline(sc, opts.Timeline), sc, opts.Seed, cen, core, ccfg, loop.Now(), loop.Now().Add(opts.Duration))
 	if err != nil {
 		return nil, err
@@ -149,7 +154,7 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 	clientEnd.OnReceive(toClient, core.Closed)
 
 	cen.Start()
-	core.Start(clientEnd)
+	core.Start(atts.transport(loop.Now, clientEnd))
 	start := loop.Now()
 	end := start.Add(opts.Duration)
 	for t := start; t.Before(end); {
@@ -167,6 +172,9 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		}
 	}
 	intervals.finish(loop.Now())
+	if err := atts.finish(loop.Now(), camp); err != nil {
+		return nil, err
+	}
 	st := core.Status()
 	rep := buildReport(sc.Name, opts.Seed, cen.Report(), st, ccfg.BlendEnabled)
 	if p := st.Report.Pool; p != nil {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller"
-	"github.com/ipcclab/ipcclab/controller/campaign"
 	"github.com/ipcclab/ipcclab/controller/web"
 	"github.com/ipcclab/ipcclab/emulator/icm"
 	"github.com/ipcclab/ipcclab/internal/ctitcp"
@@ -198,25 +197,22 @@ func (r *Running) liveSnapshot(now time.Time, st controller.Status) Snapshot {
 }
 
 // liveCampaign is the call list's progress, read from the campaign store
-// (safe from any goroutine).
+// (safe from any goroutine). It runs on every snapshot, so it counts
+// (campaign.Store.CountRecords) and reads the few booked records it lists
+// rather than the whole list.
 func (r *Running) liveCampaign() (*web.Campaign, error) {
 	store, id := r.camp.store, r.camp.id
 	c, err := store.Campaign(id)
 	if err != nil {
 		return nil, fmt.Errorf("lab: campaign %d: %w", id, err)
 	}
-	recs, err := store.Records(id)
+	n, err := store.CountRecords(id)
 	if err != nil {
 		return nil, fmt.Errorf("lab: campaign %d records: %w", id, err)
 	}
 	cp := &web.Campaign{ID: id, Name: c.Name, Mode: string(c.Mode), LinesPerAgent: r.live.linesPerAgent,
-		AbandonTarget: c.AbandonTarget, Records: len(recs)}
-	for _, rec := range recs {
-		if rec.Status == campaign.Pending || rec.Status == campaign.Dialing {
-			cp.RecordsLeft++
-		}
-	}
-	if cp.Scheduled, err = scheduled(store, recs); err != nil {
+		AbandonTarget: c.AbandonTarget, Records: n.Records, RecordsLeft: n.Left()}
+	if cp.Scheduled, err = scheduled(store, id); err != nil {
 		return nil, fmt.Errorf("lab: campaign %d: %w", id, err)
 	}
 	return cp, nil

@@ -47,6 +47,10 @@ type SimOptions struct {
 	// (call types, skill groups, agents, campaign), ICM's historical
 	// tables; the records of a run add up to its Report.
 	Intervals *reporting.Intervals
+	// Attempts, when set, receives the controller's outbound attempts, one
+	// per dial request in start order (attempts.go): its per-attempt
+	// records, joined for a call list with the campaign store's journal.
+	Attempts *[]reporting.Attempt
 	// Timeline, when set, is filled with the run sampled every
 	// Timeline.Every of virtual time and the blending moves (timeline.go);
 	// sampling adds no event to the simulation, so the report is the same.
