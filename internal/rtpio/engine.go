@@ -23,6 +23,17 @@ const (
 	// timestamp jumps and the next packet carries the marker), because a
 	// burst of stale audio is worse for the far end than a short gap.
 	maxCatchUp = 3
+	// phases is how many sub-slots the 20 ms interval is split into. Each
+	// stream sends at its own offset in the interval (the phase of the
+	// moment it was opened, as a real endpoint's clock starts when its
+	// call does), and the pacer wakes once per sub-slot for the streams of
+	// that phase. Sending every stream at the same instant made one burst
+	// of thousands of packets per 20 ms: the receive goroutines all became
+	// runnable at once, and the packets at the end of the burst were the
+	// ones that arrived late.
+	phases = 10
+	// subSlot is the pacer's wake-up interval.
+	subSlot = ptime / phases
 	// DefaultRTCPInterval is the RFC 3550 nominal report interval used when
 	// Config.RTCPInterval is zero.
 	DefaultRTCPInterval = 5 * time.Second
@@ -85,6 +96,7 @@ type Engine struct {
 	retired  Stats        // totals of closed streams
 
 	tickBuf []*Stream // pacer-owned snapshot of streams
+	start   time.Time // the pacer's epoch: phase 0 of every 20 ms slot
 }
 
 // New validates cfg and starts the pacer.
@@ -104,7 +116,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.RTCPInterval < 0 {
 		return nil, fmt.Errorf("rtpio: negative RTCP interval %v", cfg.RTCPInterval)
 	}
-	e := &Engine{cfg: cfg, rtcpInterval: cfg.RTCPInterval, done: make(chan struct{}), ports: map[int]bool{}}
+	e := &Engine{cfg: cfg, rtcpInterval: cfg.RTCPInterval, done: make(chan struct{}), ports: map[int]bool{}, start: time.Now()}
 	if e.rtcpInterval == 0 {
 		e.rtcpInterval = DefaultRTCPInterval
 	}
@@ -125,43 +137,61 @@ func evenPorts(lo, hi int) int {
 // pace is the one pacer of the engine. A single ticker for all streams,
 // rather than a timer per stream, keeps the cost per packet to an encode
 // and a sendto: at 1,000 calls a per-stream timer would mean 50,000 timer
-// wake-ups and goroutine switches a second on top of the sends.
+// wake-ups and goroutine switches a second on top of the sends. It wakes
+// once per sub-slot and serves the streams whose phase is due.
 func (e *Engine) pace() {
 	defer e.wg.Done()
-	t := time.NewTicker(ptime)
+	t := time.NewTicker(subSlot)
 	defer t.Stop()
-	start := time.Now()
-	var frames int64 // frame slots handed out so far
+	var frames [phases]int64 // frame slots handed out so far, per phase
 	for {
 		select {
 		case <-e.done:
 			return
 		case now := <-t.C:
-			// Count slots from the start rather than ticks: the ticker
-			// drops ticks when the pacer runs late, the audio clock must not.
-			due := int64((now.Sub(start) + ptime/2) / ptime)
-			n := due - frames
-			if n <= 0 {
-				continue
+			for ph := range phases {
+				// Count slots from the start rather than ticks: the ticker
+				// drops ticks when the pacer runs late, the audio clock
+				// must not. Phase ph's slots begin ph sub-slots into each
+				// 20 ms interval.
+				el := now.Sub(e.start) - time.Duration(ph)*subSlot
+				if el < 0 {
+					continue
+				}
+				due := int64(el/ptime) + 1
+				n := due - frames[ph]
+				if n <= 0 {
+					continue
+				}
+				frames[ph] = due
+				skip := 0
+				if n > maxCatchUp {
+					skip, n = int(n-maxCatchUp), maxCatchUp
+				}
+				e.tick(now, ph, int(n), skip)
 			}
-			frames = due
-			skip := 0
-			if n > maxCatchUp {
-				skip, n = int(n-maxCatchUp), maxCatchUp
-			}
-			e.tick(now, int(n), skip)
 		}
 	}
 }
 
-// tick sends the due frames of every stream. Above a few hundred streams
-// one goroutine cannot render, encode and send 50 frames a second for all
-// of them within the 20 ms slot (≈ 10 µs a packet with speech synthesis),
-// so the streams are split across one worker per CPU; each stream is still
-// sent by exactly one goroutine per tick, in order.
-func (e *Engine) tick(now time.Time, n, skip int) {
+// phaseAt is the phase of a stream opened at t.
+func (e *Engine) phaseAt(t time.Time) int {
+	return int((t.Sub(e.start) % ptime) / subSlot)
+}
+
+// tick sends the due frames of every stream of phase ph. Above a few
+// hundred streams one goroutine cannot render, encode and send their frames
+// within the sub-slot (≈ 10 µs a packet with speech synthesis), so the
+// streams are split across one worker per CPU; each stream is still sent
+// by exactly one goroutine per tick, in order.
+func (e *Engine) tick(now time.Time, ph, n, skip int) {
 	e.mu.Lock()
-	e.tickBuf = append(e.tickBuf[:0], e.streams...)
+	e.tickBuf = e.tickBuf[:0]
+	for _, s := range e.streams {
+		if s.phase == ph {
+			e.tickBuf = append(e.tickBuf, s)
+		}
+	}
 	e.mu.Unlock()
 	streams := e.tickBuf
 	workers := runtime.GOMAXPROCS(0)
@@ -222,7 +252,7 @@ func (e *Engine) Open() (*Stream, error) {
 	s.localRTCP = netip.AddrPortFrom(e.cfg.IP, addrPort(rtcpC))
 	s.cname = fmt.Sprintf("rtpio-%08x@%s", s.ssrc, e.cfg.IP)
 	s.nextRTCP = time.Now().Add(e.rtcpDelay() / 2)
-	s.idx = len(e.streams)
+	s.idx, s.phase = len(e.streams), e.phaseAt(time.Now())
 	e.streams = append(e.streams, s)
 	e.wg.Add(2)
 	go s.readLoop(rtpC, s.receiveRTP)

@@ -60,6 +60,7 @@ type Stream struct {
 	// Send side, driven by the pacer and by relays from a bridged peer.
 	mu         sync.Mutex
 	idx        int // position in Engine.streams; guarded by Engine.mu
+	phase      int // sub-slot of the 20 ms interval the pacer sends in; set at Open
 	closed     bool
 	ssrc       uint32
 	seq        uint16
