@@ -9,11 +9,13 @@ import (
 
 // agentDesktop builds the browser agent desktop `up` serves at /desktop/:
 // its agents' CTI sessions go to the emulator's CTI Server, and recalls and
-// callbacks are booked in the call list's store when there is one.
+// callbacks are booked in the call list's store when there is one, whose
+// records are also the customers of the campaign's screen pops.
 func agentDesktop(env lab.DesktopEnv) (http.Handler, func(), error) {
 	cfg := desktop.Config{CTIAddr: env.CTIAddr, PeripheralID: env.PeripheralID, Logf: env.Logf}
 	if env.Campaign != nil {
 		cfg.Recalls = desktop.CampaignRecalls{Store: env.Campaign, CampaignID: env.CampaignID}
+		cfg.Customers = desktop.CampaignCustomers{Store: env.Campaign}
 	}
 	h, err := desktop.New(cfg)
 	if err != nil {

@@ -237,27 +237,40 @@ const (
 	PreviewSkip   = "Skip"
 )
 
-// previewAnswer answers the preview reservation on screen.
-func (k *desk) previewAnswer(ctx context.Context, response string) error {
+// previewAnswer answers the preview reservation on screen for record, the
+// record the page showed: SET_CALL_DATA_REQ setting BAResponse on the
+// reservation call; the dialer clears the reservation and acts on it. A
+// record no longer (or never) on screen is refused, so is a second answer:
+// the dialer takes the first BAResponse only.
+func (k *desk) previewAnswer(ctx context.Context, response, record string) error {
 	k.mu.Lock()
 	p := k.prev
+	switch {
+	case p == nil:
+		k.mu.Unlock()
+		return conflict("record", "record %s is not offered: no preview on screen", record)
+	case previewRecord(p) != record:
+		k.mu.Unlock()
+		return conflict("record", "record %s is not offered: the preview on screen is record %s", record, previewRecord(p))
+	case p.response != "":
+		st := p.response
+		k.mu.Unlock()
+		return conflict("response", "record %s was already answered %s", record, st)
+	}
+	// Claimed before the request, so that two clicks send one answer.
+	p.response = response
+	id := p.id
 	k.mu.Unlock()
-	if p == nil {
-		return conflict("response", "no preview on screen")
-	}
-	if p.state != "" {
-		return conflict("response", "the preview was already answered %s", p.state)
-	}
-	_, err := k.request(ctx, &cti.SetCallDataReq{PeripheralID: k.cfg.PeripheralID, ConnectionCallID: p.id,
+	_, err := k.request(ctx, &cti.SetCallDataReq{PeripheralID: k.cfg.PeripheralID, ConnectionCallID: id,
 		ConnectionDeviceIDType: cti.ConnectionIDStatic, ConnectionDeviceID: k.ext,
 		NamedVariables: []cti.NamedVar{{Name: "BAResponse", Value: response}}})
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if err != nil {
+		p.response = ""
 		return refused("response", "SET_CALL_DATA_REQ BAResponse", err)
 	}
-	k.mu.Lock()
-	p.state = response
-	k.logf("preview %d: %s", p.id, response)
+	k.logf("preview %d (record %s): %s", id, record, response)
 	k.changed()
-	k.mu.Unlock()
 	return nil
 }

@@ -50,6 +50,10 @@ type call struct {
 	path    []string
 	capture map[string]string
 	cust    *Customer
+	// response is the BAResponse the desktop sent for a preview
+	// reservation ("" before the agent answers). Not state: the
+	// reservation's own call events (the phone auto-answers) move that.
+	response string
 }
 
 // View is everything the page shows; it is pushed whole on every change.
@@ -87,7 +91,11 @@ type CallView struct {
 
 // PreviewView is an Outbound Option preview reservation.
 type PreviewView struct {
-	CallID   uint32            `json:"call_id"`
+	CallID uint32 `json:"call_id"`
+	// Record names the record offered (BADialedListID; the reservation
+	// call's ID when the dialer sends none): the page answers for it, so
+	// a stale page cannot accept or skip a record it never showed.
+	Record   string            `json:"record"`
 	Campaign string            `json:"campaign"`
 	Account  string            `json:"account"`
 	Phone    string            `json:"phone"`
@@ -219,7 +227,8 @@ func (k *desk) snapshot() View {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	v := k.view
-	v.Log = append([]string(nil), v.Log...)
+	// Never nil: the page reads an empty log as [], not null.
+	v.Log = append([]string{}, v.Log...)
 	if c := k.call; c != nil {
 		v.Call = c.screenPop()
 		if st := c.script.step(c.stepID); st != nil {
@@ -229,10 +238,18 @@ func (k *desk) snapshot() View {
 	}
 	if p := k.prev; p != nil {
 		e := p.data.ECC
-		v.Preview = &PreviewView{CallID: p.id, Campaign: e["BACampaign"], Account: e["BAAccountNumber"], Phone: e["BACustomerNumber"],
-			Name: e["BABuddyName"], ECC: maps.Clone(e), Customer: p.cust, Answered: p.state}
+		v.Preview = &PreviewView{CallID: p.id, Record: previewRecord(p), Campaign: e["BACampaign"], Account: e["BAAccountNumber"], Phone: e["BACustomerNumber"],
+			Name: e["BABuddyName"], ECC: maps.Clone(e), Customer: p.cust, Answered: p.response}
 	}
 	return v
+}
+
+// previewRecord names the record a preview reservation offers.
+func previewRecord(p *call) string {
+	if r := p.data.ECC["BADialedListID"]; r != "" {
+		return r
+	}
+	return fmt.Sprintf("call %d", p.id)
 }
 
 func (c *call) screenPop() *CallView {
@@ -309,7 +326,6 @@ func (k *desk) apply(m cti.Message) {
 		}
 		switch {
 		case isReservation(c.typ):
-			c.state = ""
 			k.prev = c
 		case k.call == nil:
 			// A call not yet dispositioned stays on screen; the agent
@@ -319,7 +335,10 @@ func (k *desk) apply(m cti.Message) {
 		k.logf("BEGIN_CALL %d %s ANI %s", c.id, c.typ, c.data.ANI)
 	case *cti.CallDeliveredEvent:
 		if c := k.calls[e.ConnectionCallID]; c != nil {
-			if c.state == "begun" {
+			// Alerting at the agent's phone only: a call the agent
+			// places (a preview's customer call) is delivered at the far
+			// end first, and there is nothing to answer.
+			if c.state == "begun" && (e.AlertingDeviceID == "" || e.AlertingDeviceID == k.ext) {
 				c.state = "alerting"
 			}
 			mergeVars(&c.data, cti.GetCallVars(e), ecc(e.NamedVariables))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller/campaign"
@@ -133,6 +134,45 @@ type DispositionRecord struct {
 
 func (r DispositionRecord) String() string {
 	return fmt.Sprintf("agent %s call %d: %s %v", r.AgentID, r.CallID, r.Code, r.Fields)
+}
+
+// RecordStore is the part of *campaign.Store the customer lookup reads.
+type RecordStore interface {
+	Record(id int64) (campaign.Record, error)
+}
+
+var _ RecordStore = (*campaign.Store)(nil)
+
+// CampaignCustomers finds the customer of an Outbound Option call — a
+// preview reservation or the customer call that follows it — in the
+// campaign store, by the record the call carries (BADialedListID): the
+// record's "name" field is the name, its other customer fields and its
+// phone the fields. Calls without a record of the store (inbound calls)
+// go to Fallback (nil: none).
+type CampaignCustomers struct {
+	Store    RecordStore
+	Fallback CustomerLookup
+}
+
+// Customer implements CustomerLookup.
+func (c CampaignCustomers) Customer(d CallData) (Customer, bool) {
+	if id := recordID(d.ECC); id != 0 && c.Store != nil {
+		if r, err := c.Store.Record(id); err == nil {
+			cu := Customer{Fields: map[string]string{"phone": r.Phone}}
+			for k, v := range r.CustomerFields {
+				if strings.EqualFold(k, "name") {
+					cu.Name = v
+					continue
+				}
+				cu.Fields[k] = v
+			}
+			return cu, true
+		}
+	}
+	if c.Fallback != nil {
+		return c.Fallback.Customer(d)
+	}
+	return Customer{}, false
 }
 
 // CustomerFunc adapts a function to CustomerLookup.

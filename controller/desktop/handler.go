@@ -30,7 +30,7 @@ var assets embed.FS
 //	POST /api/release           session
 //	POST /api/script            session, step[, answer][, <field name>=value …]
 //	POST /api/disposition       session, code[, callback_at, callback_agent (any|personal)]
-//	POST /api/preview           session, response (Accept|Skip)
+//	POST /api/preview           session, response (Accept|Skip), record (the preview's)
 //	GET  /api/view?session=…    the View as JSON
 //	GET  /api/events?session=…  server-sent events: one "view" event per change
 //
@@ -136,11 +136,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "disposition":
 		err = h.disposition(ctx, r, d)
 	case "preview":
-		resp := r.Form.Get("response")
-		if resp != PreviewAccept && resp != PreviewSkip {
+		resp, rec := r.Form.Get("response"), r.Form.Get("record")
+		switch {
+		case resp != PreviewAccept && resp != PreviewSkip:
 			err = bad("response", "must be %s or %s, got %q", PreviewAccept, PreviewSkip, resp)
-		} else {
-			err = d.previewAnswer(ctx, resp)
+		case rec == "":
+			err = bad("record", "required (the record the preview shows)")
+		case len(rec) > 40:
+			err = bad("record", "at most 40 characters")
+		default:
+			err = d.previewAnswer(ctx, resp, rec)
 		}
 	default:
 		err = &formError{http.StatusNotFound, "path", "no API /api/" + api}

@@ -39,12 +39,17 @@ func (f *fakeRecalls) all() []desktop.Recall {
 	return append([]desktop.Recall(nil), f.got...)
 }
 
+// deskSeed is the seed of the desktop tests' centre.
+const deskSeed = 3
+
 type harness struct {
 	t       *testing.T
 	run     *lab.Running
 	srv     *httptest.Server
 	recalls *fakeRecalls
 	now     time.Time
+	// seed is the centre's, printed with every failure.
+	seed uint64
 }
 
 // start runs the emulator and the desktop on an httptest server mounted at
@@ -57,13 +62,13 @@ func start(t *testing.T) *harness {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	run, err := lab.Start(ctx, lab.UpOptions{Scenario: sc, Seed: 3, CTIAddr: "127.0.0.1:0", NoController: true, Duration: time.Hour})
+	run, err := lab.Start(ctx, lab.UpOptions{Scenario: sc, Seed: deskSeed, CTIAddr: "127.0.0.1:0", NoController: true, Duration: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = run.Stop() })
 	run.Begin()
-	h := &harness{t: t, run: run, recalls: &fakeRecalls{}, now: time.Now()}
+	h := &harness{t: t, run: run, recalls: &fakeRecalls{}, now: time.Now(), seed: deskSeed}
 	dk, err := desktop.New(desktop.Config{CTIAddr: run.CTIAddr(), PeripheralID: 5000, Recalls: h.recalls,
 		Customers: desktop.CustomerFunc(func(c desktop.CallData) (desktop.Customer, bool) {
 			if c.CallVariables[1] == "" {
@@ -146,7 +151,7 @@ func (h *harness) await(session, what string, ok func(desktop.View) bool) deskto
 			return v
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out waiting for %s; view %+v call %+v", what, v, v.Call)
+			h.fatalf("timed out waiting for %s; view %+v call %+v preview %+v", what, v, v.Call, v.Preview)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -175,6 +180,13 @@ func TestDesktopFlowAgainstEmulator(t *testing.T) {
 	}
 	var s string
 	_ = json.Unmarshal(login.raw["session"], &s)
+	// The page renders the login's view before any event may have come:
+	// its log is a list, even empty (a null stopped the page's script
+	// before it opened the event stream).
+	var first map[string]json.RawMessage
+	if err := json.Unmarshal(login.raw["view"], &first); err != nil || !strings.HasPrefix(string(first["log"]), "[") {
+		t.Fatalf("login view log %s (%v)", first["log"], err)
+	}
 	h.await(s, "NOT_READY after login", func(v desktop.View) bool { return v.State == "NOT_READY" })
 
 	if a := h.post("login", form("agent", "1001", "extension", "2001", "password", "1234")); a.status != http.StatusConflict || a.field != "agent" {
@@ -304,8 +316,14 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"disposition", form("session", s, "code", "callback", "callback_at", time.Now().AddDate(0, 0, 40).Format("2006-01-02T15:04")), 400, "callback_at"},
 		{"disposition", form("session", s, "code", "callback", "callback_at", time.Now().Add(time.Hour).Format(time.RFC3339), "callback_agent", "boss"), 400, "callback_agent"},
 		{"disposition", form("session", s, "code", "sale"), 409, "call"},
-		{"preview", form("session", s, "response", "Maybe"), 400, "response"},
-		{"preview", form("session", s, "response", "Accept"), 409, "response"},
+		{"disposition", form("session", s, "code", "callback", "callback_at", time.Now().Add(-time.Minute).Format(time.RFC3339)), 400, "callback_at"},
+		{"disposition", form("session", s, "code", "callback", "callback_at", "2031-02-30T10:00"), 400, "callback_at"},
+		{"disposition", form("session", s, "code", "callback", "callback_at", "31/12/2031 10:00"), 400, "callback_at"},
+		{"disposition", form("session", s, "code", "Sale"), 400, "code"},
+		{"preview", form("session", s, "response", "Maybe", "record", "12"), 400, "response"},
+		{"preview", form("session", s, "response", "Accept"), 400, "record"},
+		{"preview", form("session", s, "response", "Skip", "record", strings.Repeat("9", 41)), 400, "record"},
+		{"preview", form("session", s, "response", "Skip", "record", "12"), 409, "record"}, // no preview offered
 		{"nosuch", form("session", s), 404, "path"},
 	}
 	for _, tc := range cases {

@@ -65,8 +65,10 @@
     const p = v.preview;
     $("preview").hidden = !p;
     if (p) {
-      dl($("preview-record"), [["Campaign", p.campaign], ["Account", p.account], ["Phone", p.phone],
-        ["Name", p.name || (p.customer && p.customer.name)]]);
+      const cu = p.customer;
+      const rows = [["Record", p.record], ["Campaign", p.campaign], ["Account", p.account], ["Phone", p.phone],
+        ["Name", (cu && cu.name) || p.name]];
+      dl($("preview-record"), rows.concat(Object.entries((cu && cu.fields) || {}).filter(([k]) => k !== "phone")));
       $("preview-answered").textContent = p.answered ? "Answered: " + p.answered : "";
       $("accept").disabled = $("skip").disabled = !!p.answered;
     }
@@ -86,26 +88,29 @@
       $("answer").disabled = c.state !== "alerting";
       $("release").disabled = c.state !== "connected";
     }
-    renderScript(v.script);
+    renderScript(v.script, c);
 
     $("last").hidden = !v.last_disposition;
     if (v.last_disposition) {
       const d = v.last_disposition;
       $("last-text").textContent = "Call " + d.call_id + ": " + d.code +
-        (d.recall ? ", recall booked for " + d.recall.At : "");
+        (d.recall ? ", recall booked for " + new Date(d.recall.At).toLocaleString() + (d.recall.AgentID ? " (agent " + d.recall.AgentID + ")" : " (any agent)") : "");
     }
     const log = $("log");
-    log.replaceChildren(...v.log.slice().reverse().map((l) => { const li = document.createElement("li"); li.textContent = l; return li; }));
+    log.replaceChildren(...(v.log || []).slice().reverse().map((l) => { const li = document.createElement("li"); li.textContent = l; return li; }));
   }
 
   let shownStep = "";
-  function renderScript(s) {
+  function renderScript(s, c) {
     $("script").hidden = !s;
     if (!s) { shownStep = ""; return; }
     $("script-name").textContent = s.name;
     $("script-text").textContent = s.text;
-    if (shownStep === s.step) return; // keep what the agent is typing
-    shownStep = s.step;
+    // Keep what the agent is typing; the next call's first step is a new
+    // form even when no view without a script came in between.
+    const key = c.call_id + " " + s.step;
+    if (shownStep === key) return;
+    shownStep = key;
     const f = $("script-form");
     f.replaceChildren();
     f.dataset.step = s.step;
@@ -167,8 +172,8 @@
     view = null;
     $("login-form").hidden = true;
     $("desk").hidden = false;
+    listen(); // first: the stream must not depend on the first view rendering
     render(j.view);
-    listen();
   });
   async function act(api, fields) {
     const j = await post(api, fields);
@@ -188,8 +193,13 @@
   });
   $("answer").addEventListener("click", () => act("answer"));
   $("release").addEventListener("click", () => act("release"));
-  $("accept").addEventListener("click", () => act("preview", { response: "Accept" }));
-  $("skip").addEventListener("click", () => act("preview", { response: "Skip" }));
+  // The answer names the record shown: a record that went meanwhile is
+  // refused, not answered blindly.
+  function preview(response) {
+    if (view && view.preview) act("preview", { response: response, record: view.preview.record });
+  }
+  $("accept").addEventListener("click", () => preview("Accept"));
+  $("skip").addEventListener("click", () => preview("Skip"));
   $("code").addEventListener("change", () => {
     const d = view && view.dispositions.find((x) => x.code === $("code").value);
     $("callback").hidden = !(d && d.callback);
