@@ -188,6 +188,7 @@ func (k *desk) dispose(ctx context.Context, code *DispositionCode, at time.Time,
 		k.mu.Unlock()
 		return DispositionRecord{}, conflict("call", "release the call before the disposition")
 	}
+	typ := c.typ
 	rec := DispositionRecord{AgentID: k.agentID, CallID: c.id, Code: code.Code, Fields: maps.Clone(c.capture),
 		ScriptPath: append([]string(nil), c.path...), CompletedAt: k.cfg.Now()}
 	phone := c.data.ECC["BACustomerNumber"]
@@ -222,8 +223,8 @@ func (k *desk) dispose(ctx context.Context, code *DispositionCode, at time.Time,
 		k.cfg.Dispositioned(rec)
 	}
 	after, reason := ActReady, uint16(0)
-	if k.cfg.AfterCall == AfterNotReady {
-		after, reason = ActNotReady, k.cfg.AfterCallReason
+	if state, why := k.cfg.afterCall(typ); state == AfterNotReady {
+		after, reason = ActNotReady, why
 	}
 	if err := k.setState(ctx, after, reason); err != nil {
 		return rec, err

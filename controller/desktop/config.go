@@ -17,6 +17,8 @@ package desktop
 import (
 	"fmt"
 	"time"
+
+	"github.com/ipcclab/ipcclab/protocol/cti"
 )
 
 // Config configures the desktop. The zero value of every field but
@@ -38,6 +40,14 @@ type Config struct {
 	// dispositioned: AfterReady or AfterNotReady (with AfterCallReason).
 	AfterCall       string
 	AfterCallReason uint16
+	// AfterOutbound and AfterOutboundReason are the same for campaign
+	// calls (default: AfterCall's). Where the controller keeps blended
+	// agents NOT_READY to ICM while they work outbound (the integration's
+	// rule), a person who finishes a campaign call goes back to that state,
+	// not to Ready: Ready would take them out of the campaign and into
+	// ICM's routing.
+	AfterOutbound       string
+	AfterOutboundReason uint16
 	// MaxRecallDays bounds how far ahead a callback may be booked.
 	MaxRecallDays int
 	// Scripts: Inbound for inbound calls, Outbound for campaign calls.
@@ -107,6 +117,9 @@ func (c Config) Defaults() (Config, error) {
 	if c.AfterCall == "" {
 		c.AfterCall = AfterReady
 	}
+	if c.AfterOutbound == "" {
+		c.AfterOutbound, c.AfterOutboundReason = c.AfterCall, c.AfterCallReason
+	}
 	if c.MaxRecallDays == 0 {
 		c.MaxRecallDays = 30
 	}
@@ -140,6 +153,12 @@ func (c Config) Defaults() (Config, error) {
 	if c.AfterCall == AfterNotReady && c.reason(c.AfterCallReason) == nil {
 		return c, fmt.Errorf("desktop: AfterCallReason: %d is not one of ReasonCodes", c.AfterCallReason)
 	}
+	if c.AfterOutbound != AfterReady && c.AfterOutbound != AfterNotReady {
+		return c, fmt.Errorf("desktop: AfterOutbound: %q is neither %q nor %q", c.AfterOutbound, AfterReady, AfterNotReady)
+	}
+	if c.AfterOutbound == AfterNotReady && c.reason(c.AfterOutboundReason) == nil {
+		return c, fmt.Errorf("desktop: AfterOutboundReason: %d is not one of ReasonCodes", c.AfterOutboundReason)
+	}
 	seen := map[string]bool{}
 	for i, d := range c.Dispositions {
 		if d.Code == "" || seen[d.Code] {
@@ -171,4 +190,25 @@ func (c *Config) disposition(code string) *DispositionCode {
 		}
 	}
 	return nil
+}
+
+// afterCall is the state (and Not Ready reason) after a call of type t is
+// dispositioned: AfterOutbound's for campaign calls, AfterCall's otherwise.
+func (c Config) afterCall(t cti.CallType) (string, uint16) {
+	if isOutbound(t) || isReservation(t) {
+		return c.AfterOutbound, c.AfterOutboundReason
+	}
+	return c.AfterCall, c.AfterCallReason
+}
+
+// WithReason returns codes with r added, unless a code with r's number is
+// there already (a new slice either way).
+func WithReason(codes []ReasonCode, r ReasonCode) []ReasonCode {
+	out := append([]ReasonCode(nil), codes...)
+	for _, c := range out {
+		if c.Code == r.Code {
+			return out
+		}
+	}
+	return append(out, r)
 }

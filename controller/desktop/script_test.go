@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"errors"
+	"github.com/ipcclab/ipcclab/protocol/cti"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +150,8 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		{Config{}, "CTIAddr: required"},
 		{Config{CTIAddr: "x:1", AfterCall: "lunch"}, `AfterCall: "lunch"`},
 		{Config{CTIAddr: "x:1", AfterCall: AfterNotReady, AfterCallReason: 99}, "AfterCallReason: 99"},
+		{Config{CTIAddr: "x:1", AfterOutbound: "outbound"}, `AfterOutbound: "outbound"`},
+		{Config{CTIAddr: "x:1", AfterOutbound: AfterNotReady, AfterOutboundReason: 101}, "AfterOutboundReason: 101"},
 		{Config{CTIAddr: "x:1", Dispositions: []DispositionCode{{Code: "a"}, {Code: "a"}}}, "Dispositions[1]"},
 		{Config{CTIAddr: "x:1", Inbound: &Script{Name: "empty"}}, `script "empty": no steps`},
 	}
@@ -158,7 +161,44 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 		}
 	}
 	h, err := New(Config{CTIAddr: "127.0.0.1:1"})
-	if err != nil || h.cfg.Prefix != "/desktop" || len(h.cfg.ReasonCodes) == 0 || h.cfg.AfterCall != AfterReady {
+	if err != nil || h.cfg.Prefix != "/desktop" || len(h.cfg.ReasonCodes) == 0 || h.cfg.AfterCall != AfterReady || h.cfg.AfterOutbound != AfterReady {
 		t.Fatalf("defaults: %v %+v", err, h)
+	}
+}
+
+// After a campaign call a person goes where AfterOutbound says (the
+// controller's outbound Not Ready reason in up); after any other call,
+// where AfterCall says. Unset, AfterOutbound follows AfterCall.
+func TestAfterCallByCallType(t *testing.T) {
+	outbound := ReasonCode{Code: 101, Label: "Outbound campaign"}
+	codes := WithReason(DefaultReasonCodes, outbound)
+	if len(codes) != len(DefaultReasonCodes)+1 || len(WithReason(codes, outbound)) != len(codes) {
+		t.Fatalf("WithReason: %v", codes)
+	}
+	split, err := Config{CTIAddr: "x:1", ReasonCodes: codes, AfterOutbound: AfterNotReady, AfterOutboundReason: 101}.Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := Config{CTIAddr: "x:1", ReasonCodes: codes, AfterCall: AfterNotReady, AfterCallReason: 2}.Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cfg    Config
+		typ    cti.CallType
+		state  string
+		reason uint16
+	}{
+		{split, cti.CallTypeACDIn, AfterReady, 0},
+		{split, cti.CallTypeCustomerPreview, AfterNotReady, 101},
+		{split, cti.CallTypeAutoOut, AfterNotReady, 101},
+		{split, cti.CallTypeReservationPreview, AfterNotReady, 101},
+		{same, cti.CallTypeACDIn, AfterNotReady, 2},
+		{same, cti.CallTypeCustomerPreview, AfterNotReady, 2},
+	} {
+		if st, r := tc.cfg.afterCall(tc.typ); st != tc.state || r != tc.reason {
+			t.Errorf("AfterCall %s/%d AfterOutbound %s/%d, call type %v: %s/%d, want %s/%d", tc.cfg.AfterCall, tc.cfg.AfterCallReason,
+				tc.cfg.AfterOutbound, tc.cfg.AfterOutboundReason, tc.typ, st, r, tc.state, tc.reason)
+		}
 	}
 }

@@ -45,16 +45,19 @@ type liveInfo struct {
 	// same server (nil without one); peripheral the PG its sessions name.
 	closeDesktop func()
 	peripheral   uint32
-	http         *http.Server
-	httpAddr     string
-	token        string
+	// outboundReason is the controller's Not Ready reason for agents
+	// working outbound (0 without a controller).
+	outboundReason uint16
+	http           *http.Server
+	httpAddr       string
+	token          string
 }
 
 // newLiveInfo: ccfg is the controller's configuration (zero with
 // NoController).
 func newLiveInfo(sc *scenarios.Scenario, ccfg controller.Config, dialerPorts []string) *liveInfo {
 	l := &liveInfo{scenario: sc.Name, ctrlAgents: len(ccfg.Agents), pool: ccfg.Pool != nil, ports: map[string]bool{},
-		peripheral: sc.ICM.PeripheralID}
+		peripheral: sc.ICM.PeripheralID, outboundReason: ccfg.NotReadyReason}
 	if ccfg.Pool == nil && ccfg.Preview == nil {
 		l.linesPerAgent = ccfg.Pacer.LinesPerAgent
 	}
@@ -300,7 +303,7 @@ func (r *Running) serveDashboard(addr, token string, mk func(DesktopEnv) (http.H
 		return fmt.Errorf("dashboard: %w", err)
 	}
 	if mk != nil {
-		env := DesktopEnv{CTIAddr: r.addr, PeripheralID: r.live.peripheral, Logf: logf}
+		env := DesktopEnv{CTIAddr: r.addr, PeripheralID: r.live.peripheral, OutboundReason: r.live.outboundReason, Logf: logf}
 		if r.camp != nil {
 			env.Campaign, env.CampaignID = r.camp.store, r.camp.id
 		}

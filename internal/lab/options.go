@@ -118,5 +118,9 @@ type DesktopEnv struct {
 	// outbound.list): where recalls and callbacks are booked.
 	Campaign   *campaign.Store
 	CampaignID int64
-	Logf       func(format string, args ...any)
+	// OutboundReason is the Not Ready reason the controller keeps blended
+	// agents in while they work outbound (controller.not_ready_reason; 0
+	// without one): where a person returns after a campaign call.
+	OutboundReason uint16
+	Logf           func(format string, args ...any)
 }
