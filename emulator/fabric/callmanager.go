@@ -513,6 +513,7 @@ func (cm *callManager) endCall(c *call) {
 			o := c.gwOut
 			bye := request(NodeCallManager, NodeGateway, c.dialInvite.Leg, "BYE", c.dialInvite.FromUser, c.dialInvite.ToUser)
 			f.send(bye, func() {
+				f.trace(response(bye, 200, "OK"))
 				if o != nil {
 					f.gw.hungUp(o)
 				}
@@ -520,7 +521,10 @@ func (cm *callManager) endCall(c *call) {
 		} else {
 			in := c.in
 			bye := request(NodeCallManager, NodeGateway, in.invite.Leg, "BYE", in.invite.ToUser, in.invite.FromUser)
-			f.send(bye, func() { f.gw.ended(in) })
+			f.send(bye, func() {
+				f.trace(response(bye, 200, "OK"))
+				f.gw.ended(in)
+			})
 		}
 	}
 	if p := c.ivr; p != nil {
@@ -595,7 +599,9 @@ func (cm *callManager) dialAnswered(c *call) {
 	f.trace(request(NodeCallManager, NodeGateway, c.dialInvite.Leg, "ACK", c.dialInvite.FromUser, c.dialInvite.ToUser))
 	if c.ended {
 		o := c.gwOut
-		f.send(request(NodeCallManager, NodeGateway, c.dialInvite.Leg, "BYE", c.dialInvite.FromUser, c.dialInvite.ToUser), func() {
+		bye := request(NodeCallManager, NodeGateway, c.dialInvite.Leg, "BYE", c.dialInvite.FromUser, c.dialInvite.ToUser)
+		f.send(bye, func() {
+			f.trace(response(bye, 200, "OK"))
 			if o != nil {
 				f.gw.hungUp(o)
 			}

@@ -82,6 +82,9 @@ type Message struct {
 	// InDialog marks a re-INVITE (and its ACK): a second transaction of
 	// the dialog.
 	InDialog bool
+	// CSeq is the sequence number Render writes, set by a Sequencer; 0
+	// leaves Render a fixed number per method (one dialog alone).
+	CSeq uint32
 }
 
 // request builds a request message.
@@ -92,7 +95,7 @@ func request(from, to Node, leg Leg, method, fromUser, toUser string) Message {
 // response builds a response to req, travelling back.
 func response(req Message, status int, reason string) Message {
 	return Message{From: req.To, To: req.From, Leg: req.Leg, Status: status, Reason: reason, CSeqMethod: req.Method,
-		FromUser: req.FromUser, ToUser: req.ToUser}
+		FromUser: req.FromUser, ToUser: req.ToUser, InDialog: req.InDialog}
 }
 
 // IsRequest reports whether m is a request.

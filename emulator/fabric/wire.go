@@ -160,6 +160,9 @@ func (m Message) cseq() (uint32, string) {
 	if !m.IsRequest() {
 		method = m.CSeqMethod
 	}
+	if m.CSeq != 0 {
+		return m.CSeq, method
+	}
 	switch method {
 	case "INVITE", "ACK":
 		if m.InDialog {

@@ -21,6 +21,7 @@ type simVoice struct {
 	fab  *fabric.Fabric
 	w    *capture.Writer
 	seed uint64
+	seq  *fabric.Sequencer // CSeq numbers of the captured dialogs
 }
 
 // newSimVoice builds the fabric when the run asks for it (SimOptions.Voice
@@ -34,7 +35,7 @@ func newSimVoice(sc *scenarios.Scenario, opts SimOptions, sched sim.Scheduler, l
 	if err != nil {
 		return nil, err
 	}
-	v := &simVoice{seed: opts.Seed}
+	v := &simVoice{seed: opts.Seed, seq: fabric.NewSequencer()}
 	fc := fabric.Config{Scheduler: sched, Seed: opts.Seed, Hop: sc.Voice.HopLatency.D(), Causes: vs.Causes,
 		IVR: ivr.Script{DigitCount: vs.DigitCount, FirstDigitTimeout: vs.FirstDigitTimeout, InterDigitTimeout: vs.InterDigitTimeout,
 			Announcement: time.Duration(vs.AnnouncementMs) * time.Millisecond},
@@ -115,6 +116,7 @@ func (v *simVoice) sip(at time.Time, m fabric.Message) {
 	if v.w == nil {
 		return
 	}
+	v.seq.Number(&m)
 	v.w.UDP(at, m.From.Addr(), m.To.Addr(), fabric.Render(m, v.seed))
 }
 

@@ -87,6 +87,15 @@ func TestSimulateVoiceCapture(t *testing.T) {
 	parser := sip.NewParser()
 	var sipMsgs, events, tcp int
 	methods := map[string]int{}
+	// Each side of a dialog numbers its requests (RFC 3261 §12.2.1.1):
+	// a request seen twice would be a retransmission to Wireshark, and
+	// every BYE is answered.
+	type reqKey struct {
+		callID, fromTag, method string
+		cseq                    uint32
+	}
+	seen := map[reqKey]bool{}
+	byes := map[string]int{} // Call-ID and From tag of each BYE: its 200s minus it
 	first, last := time.Time{}, time.Time{}
 	for {
 		data, ci, err := rd.ReadPacketData()
@@ -112,8 +121,22 @@ func TestSimulateVoiceCapture(t *testing.T) {
 				t.Fatalf("seed %d: a SIP datagram does not parse: %v\n%s", seed, err, u.Payload)
 			}
 			sipMsgs++
+			from, _ := msg.From().Params.Get("tag")
+			k := reqKey{msg.CallID().Value(), from, string(msg.CSeq().MethodName), msg.CSeq().SeqNo}
 			if r, ok := msg.(*sip.Request); ok {
 				methods[string(r.Method)]++
+				if seen[k] {
+					t.Errorf("seed %d: %s %s CSeq %d sent twice in dialog %s", seed, r.Method, from, k.cseq, k.callID)
+				}
+				seen[k] = true
+				if r.Method == sip.BYE {
+					byes[k.callID+" "+from]--
+				}
+			} else if res := msg.(*sip.Response); k.method == "BYE" && res.StatusCode == 200 {
+				if !seen[k] {
+					t.Errorf("seed %d: 200 OK to a BYE never sent: CSeq %d in dialog %s", seed, k.cseq, k.callID)
+				}
+				byes[k.callID+" "+from]++
 			}
 			continue
 		}
@@ -124,6 +147,11 @@ func TestSimulateVoiceCapture(t *testing.T) {
 	}
 	if tcp == 0 || sipMsgs == 0 || events == 0 {
 		t.Fatalf("seed %d: capture has %d CTI segments, %d SIP messages, %d RFC 4733 packets", seed, tcp, sipMsgs, events)
+	}
+	for d, n := range byes {
+		if n != 0 {
+			t.Errorf("seed %d: dialog %s: %d BYE without its 200 OK", seed, d, -n)
+		}
 	}
 	for _, m := range []string{"INVITE", "ACK", "BYE", "REGISTER", "REFER", "CANCEL"} {
 		if methods[m] == 0 {
