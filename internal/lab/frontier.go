@@ -26,15 +26,26 @@ import (
 // all the agents miss (a burst of arrivals) is reported, not held.
 //
 // Frontier: table D's outbound rate at the run's day service level, from the
-// exact §5.6 D model (internal/erlang.Threshold) at the scenario's nominal
-// parameters — the blended agents, the inbound rate and talk time it
-// configures, the skill group's threshold — interpolated linearly in the
-// service level between consecutive reserves r. It assumes outbound work
+// exact §5.6 D model (internal/erlang.Threshold), interpolated linearly in
+// the service level between consecutive reserves r. It assumes outbound work
 // starts the instant an agent frees; the dialer has to find a live customer
-// first. The run's realised inbound load differs from the nominal one by a
-// few per cent from seed to seed (Poisson arrivals, exponential talk), so
-// RealisedFrontier gives the same model at the run's measured rate and
-// handling time for comparison.
+// first.
+//
+// "For the matching parameters" is read as the parameters the run actually
+// had: the all-inbound run's measured arrival rate and handling time
+// (RealisedFrontier), used both for the outbound rate and for the service
+// level that places the run between two reserves. Table D is a function of
+// (s, λ, 1/μ, threshold); an 8-hour day of Poisson arrivals and exponential
+// talk realises λ/μ anywhere from 11.2 to 13.0 Erl on seeds 1–8 against the
+// nominal 12. Judged at the nominal parameters, a light day is credited with
+// outbound the traffic gave it (seed 5: 167 % of the frontier) and a heavy
+// one is charged for load no policy could avoid (seed 4 at 13.0 Erl: even
+// the ideal threshold policy, outbound work the instant an agent frees,
+// reaches at most 87.5 % of the nominal frontier, so the line could not be
+// met by any controller). A criterion the optimal policy fails is not a
+// criterion of the policy; the realised reading removes the load's noise
+// (on seeds 1–8 the shares span 62–101 % instead of 44–167 %) and leaves the policy's.
+// Frontier and Share at the nominal parameters are still reported.
 
 // FrontierTarget is what the line asks for.
 type FrontierTarget struct {
@@ -74,26 +85,27 @@ type FrontierCheck struct {
 	// OutboundPerHour is the outbound calls handled (live answers
 	// connected) per hour.
 	OutboundPerHour float64 `json:"outbound_per_hour"`
-	// Frontier is table D's outbound rate at ServiceLevel (nominal
-	// parameters), Share OutboundPerHour over it.
+	// Frontier is table D's outbound rate at ServiceLevel at the
+	// scenario's nominal parameters, Share OutboundPerHour over it
+	// (reported, not judged).
 	Frontier float64 `json:"frontier"`
 	Share    float64 `json:"share"`
 	// RealisedLoad is the all-inbound run's measured load (Erlangs);
 	// RealisedFrontier and RealisedShare the model at that run's rate and
-	// handling time.
+	// handling time: the reading the line is judged by.
 	RealisedLoad     float64 `json:"realised_load"`
 	RealisedFrontier float64 `json:"realised_frontier"`
 	RealisedShare    float64 `json:"realised_share"`
 	AbandonRate      float64 `json:"abandon_rate"`
-	// Held: no achievable half hour missed, Share and AbandonRate within
-	// the target.
+	// Held: no achievable half hour missed, RealisedShare and
+	// AbandonRate within the target.
 	Held bool `json:"held"`
 }
 
 // String is one line for logs and test failures.
 func (f *FrontierCheck) String() string {
-	return fmt.Sprintf("seed %d: day service level %.1f %%, achievable half hours under target %v; outbound %.1f/h = %.0f %% of the frontier %.1f/h (%.0f %% of %.1f/h at the realised load %.2f Erl); abandons %.2f %%; held %v",
-		f.Seed, 100*f.ServiceLevel, f.Missed, f.OutboundPerHour, 100*f.Share, f.Frontier, 100*f.RealisedShare, f.RealisedFrontier, f.RealisedLoad, 100*f.AbandonRate, f.Held)
+	return fmt.Sprintf("seed %d: day service level %.1f %%, achievable half hours under target %v; outbound %.1f/h = %.1f %% of the frontier %.1f/h at the realised load %.2f Erl (%.1f %% of %.1f/h at the nominal load); abandons %.2f %%; held %v",
+		f.Seed, 100*f.ServiceLevel, f.Missed, f.OutboundPerHour, 100*f.RealisedShare, f.RealisedFrontier, f.RealisedLoad, 100*f.Share, f.Frontier, 100*f.AbandonRate, f.Held)
 }
 
 // frontierModel is the §5.6 D model of a scenario: blended agents s, one
@@ -238,9 +250,12 @@ func CheckFrontier(ctx context.Context, sc *scenarios.Scenario, seed uint64, dur
 	if f.RealisedFrontier > 0 {
 		f.RealisedShare = f.OutboundPerHour / f.RealisedFrontier
 	}
+	if base.Inbound.Offered == 0 {
+		return nil, fmt.Errorf("lab: frontier check: scenario %s, seed %d: the all-inbound run offered no call, so the realised load is unknown", sc.Name, seed)
+	}
 	// A service level above the model's with every agent in reserve has a
 	// frontier of 0: any outbound is on it.
-	shareOK := f.Frontier == 0 || f.Share >= target.Share
+	shareOK := f.RealisedFrontier == 0 || f.RealisedShare >= target.Share
 	f.Held = len(f.Missed) == 0 && shareOK && f.AbandonRate <= target.AbandonLimit
 	return f, nil
 }
