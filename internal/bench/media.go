@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,6 +151,10 @@ func Media(ctx context.Context, o MediaOptions) (*MediaResult, error) {
 		if err != nil {
 			return res, err
 		}
+		logf("tshark per-packet RTP fields on %s", o.Capture)
+		if res.Tshark.Checked, res.Tshark.Late, err = TsharkLate(ctx, o.Capture); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }
@@ -161,6 +167,11 @@ type StreamSummary struct {
 	// streams whose largest gap exceeded 40 ms.
 	MaxDelta time.Duration
 	Over40   int
+	// Late counts the packets tshark decoded (Checked, RFC 4733 events
+	// aside) that were captured more than 40 ms after their RTP timestamp
+	// predicts, measured from each stream's first packet: the issue's
+	// "late" by tshark's decode rather than our receiver's counters.
+	Checked, Late int
 }
 
 // TsharkStreams runs `tshark -q -z rtp,streams` on a capture and totals the
@@ -172,6 +183,70 @@ func TsharkStreams(ctx context.Context, path string) (*StreamSummary, error) {
 		return nil, fmt.Errorf("tshark: %w (install the Debian package tshark)", err)
 	}
 	return parseStreams(string(out))
+}
+
+// lateBound is when a packet counts as late: captured more than this after
+// its RTP timestamp predicts.
+const lateBound = 40 * time.Millisecond
+
+// TsharkLate has tshark decode every RTP packet of a capture (SSRC, capture
+// time, RTP timestamp; telephone events, whose packets all carry their
+// event's start timestamp, left out) and counts those captured more than
+// 40 ms after their stream's first packet and the 8 kHz clock predict.
+func TsharkLate(ctx context.Context, path string) (checked, late int, err error) {
+	cmd := exec.CommandContext(ctx, "tshark", "-r", path, "-Y", "rtp && !rtpevent", "-T", "fields",
+		"-e", "rtp.ssrc", "-e", "frame.time_epoch", "-e", "rtp.timestamp", "-E", "separator=,")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, 0, fmt.Errorf("tshark: %w (install the Debian package tshark)", err)
+	}
+	checked, late, perr := countLate(out)
+	if err := cmd.Wait(); err != nil {
+		return 0, 0, fmt.Errorf("tshark: %w", err)
+	}
+	return checked, late, perr
+}
+
+// countLate reads "ssrc,epoch seconds,timestamp" lines (tshark -T fields).
+func countLate(r io.Reader) (checked, late int, err error) {
+	type ref struct {
+		at float64
+		ts uint32
+	}
+	first := map[string]ref{}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		f := strings.Split(sc.Text(), ",")
+		if len(f) != 3 || f[0] == "" {
+			continue // a packet tshark decoded without these fields
+		}
+		at, e1 := strconv.ParseFloat(f[1], 64)
+		ts, e2 := strconv.ParseUint(f[2], 10, 32)
+		if e1 != nil || e2 != nil {
+			return checked, late, fmt.Errorf("tshark fields line %d: %q", n, sc.Text())
+		}
+		r0, ok := first[f[0]]
+		if !ok {
+			first[f[0]] = ref{at, uint32(ts)}
+			checked++
+			continue
+		}
+		checked++
+		want := float64(int32(uint32(ts)-r0.ts)) / 8000
+		if time.Duration((at-r0.at-want)*float64(time.Second)) > lateBound {
+			late++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return checked, late, err
+	}
+	if checked == 0 {
+		return 0, 0, errors.New("tshark: no RTP packets in the capture")
+	}
+	return checked, late, nil
 }
 
 // parseStreams totals the text of tshark's rtp,streams tap.
@@ -237,6 +312,10 @@ func (r *MediaResult) Report() string {
 	if t := r.Tshark; t != nil {
 		fmt.Fprintf(&b, "\ntshark rtp,streams over the whole capture: %d streams, %d packets, %d lost, max delta %v, %d streams with a gap > 40 ms\n",
 			t.Streams, t.Packets, t.Lost, t.MaxDelta.Round(100*time.Microsecond), t.Over40)
+		if t.Checked > 0 {
+			fmt.Fprintf(&b, "tshark per packet: %d of %d RTP packets captured > 40 ms after their timestamp predicts (%.3f %%); lost + late %.3f %%\n",
+				t.Late, t.Checked, 100*float64(t.Late)/float64(t.Checked), 100*float64(t.Late+max(0, t.Lost))/float64(t.Checked))
+		}
 	}
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,5 +26,31 @@ func TestParseStreams(t *testing.T) {
 	}
 	if _, err := parseStreams("nothing here\n"); err == nil {
 		t.Error("a table without streams parsed without error")
+	}
+}
+
+// countLate measures lateness from each stream's first packet and the
+// 8 kHz clock; a stream's jitter under 40 ms is not late, a packet 41 ms
+// behind is, and timestamps wrap.
+func TestCountLate(t *testing.T) {
+	in := strings.Join([]string{
+		"0x1,100.000,1000",
+		"0x1,100.020,1160", // on time
+		"0x1,100.075,1320", // 35 ms behind: not late
+		"0x1,100.101,1480", // 41 ms behind: late
+		"0x2,100.010,4294967200",
+		"0x2,100.030,64",  // across the wrap, on time
+		"0x2,100.120,224", // 70 ms behind: late
+		",,",              // a packet without the fields
+	}, "\n")
+	checked, late, err := countLate(strings.NewReader(in))
+	if err != nil || checked != 7 || late != 2 {
+		t.Fatalf("countLate: %d checked, %d late, %v; want 7, 2", checked, late, err)
+	}
+	if _, _, err := countLate(strings.NewReader("0x1,abc,5\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("bad line: %v", err)
+	}
+	if _, _, err := countLate(strings.NewReader("")); err == nil {
+		t.Errorf("no packets: no error")
 	}
 }
