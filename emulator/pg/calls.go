@@ -521,7 +521,7 @@ func (p *PG) endLine(c *call, releasing Device, conn Connection) {
 	p.emit(&CallClearedEvent{Header: p.header(), Connection: l.conn(c.id), State: LCSNull, Cause: CauseNone})
 	p.forget(c)
 	if l.call == c {
-		l.call = nil
+		l.call, l.since = nil, now
 		l.calls++
 		l.talk += now.Sub(c.answered)
 	}
@@ -849,7 +849,7 @@ func (p *PG) connectLine(c *call) {
 	now := p.sched.Now()
 	l := c.line
 	c.phase, c.answered = phaseConnected, now
-	l.call = c
+	l.call, l.since = c, now
 	c.addLeg(now, LegAgent, l.device())
 	conn := l.conn(c.id)
 	p.emit(&CallDeliveredEvent{Header: p.header(), Connection: conn, ServiceNumber: NullService, ServiceID: NullService,

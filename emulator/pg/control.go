@@ -315,7 +315,7 @@ func (p *PG) established(c *call) {
 func (p *PG) detach(c *call, pt *party) {
 	c.remove(pt)
 	if l := pt.line; l != nil && l.call == c {
-		l.call = nil
+		l.call, l.since = nil, p.sched.Now()
 		l.calls++
 		if !c.answered.IsZero() {
 			l.talk += p.sched.Now().Sub(c.answered)

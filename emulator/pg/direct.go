@@ -109,7 +109,7 @@ func (p *PG) DirectAnswered(callID uint32) error {
 	}
 	now := p.sched.Now()
 	c.phase, c.answered = phaseConnected, now
-	l.call = c
+	l.call, l.since = c, now
 	c.addLeg(now, LegAgent, l.device())
 	p.emit(&CallEstablishedEvent{Header: p.header(), Connection: c.begin, ServiceNumber: NullService, ServiceID: NullService,
 		SkillGroup: c.sg, Answering: l.device(), Calling: c.customer, Called: l.device(), LastRedirect: NoDevice,

@@ -78,7 +78,7 @@ func (p *PG) lineTransfer(l *line, r TransferRequest) (CallControlResult, error)
 // counts for the line).
 func (p *PG) leaveLine(c *call, l *line, now time.Time) {
 	c.endLeg(now, LegAgent)
-	l.call = nil
+	l.call, l.since = nil, now
 	l.calls++
 	l.talk += now.Sub(c.answered)
 	c.line = nil
@@ -129,7 +129,7 @@ func (p *PG) lineToLine(c *call, from, to *line) CallControlResult {
 	now := p.sched.Now()
 	p.leaveLine(c, from, now)
 	c.line, c.answered = to, now
-	to.call = c
+	to.call, to.since = c, now
 	c.addLeg(now, LegAgent, to.device())
 	res := p.transferred(c, from, to.device(), to.conn(c.id))
 	if p.cfg.Hooks.LineTransferred != nil {

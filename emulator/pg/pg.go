@@ -351,6 +351,9 @@ type line struct {
 	call  *call
 	calls int
 	talk  time.Duration
+	// since is when a call last came to or left the line (zero before
+	// its first call): how long the line has been as it is.
+	since time.Time
 }
 
 // device and conn name the line by its instrument.
@@ -370,6 +373,9 @@ type LineStatus struct {
 	// time of those and of the current call.
 	Calls int
 	Talk  time.Duration
+	// Since is when the line last changed: its current call connected or
+	// its last call ended; zero before its first call.
+	Since time.Time
 }
 
 // PG is the emulated CallManager PG.
@@ -602,7 +608,7 @@ func (p *PG) Lines() []LineStatus {
 	now := p.sched.Now()
 	out := make([]LineStatus, len(p.lines))
 	for i, l := range p.lines {
-		out[i] = LineStatus{Extension: l.ext, Instrument: l.inst, Calls: l.calls, Talk: l.talk}
+		out[i] = LineStatus{Extension: l.ext, Instrument: l.inst, Calls: l.calls, Talk: l.talk, Since: l.since}
 		if l.call != nil {
 			out[i].CallID = l.call.id
 			out[i].Talk += now.Sub(l.call.answered)

@@ -544,8 +544,12 @@ func TestLinePredictiveEventOrder(t *testing.T) {
 	if ci, ok := r.pg.Call(id); !ok || ci.Phase != "connected" || ci.Line != "SEP2302" || ci.AgentID != "" {
 		t.Fatalf("call snapshot %+v", ci)
 	}
+	connected := r.loop.Now()
 	if ls := r.pg.Lines(); len(ls) != 2 || ls[1].CallID != id || ls[0].CallID != 0 {
 		t.Fatalf("lines %+v", ls)
+	} else if !ls[1].Since.Equal(connected) || !ls[0].Since.IsZero() {
+		// A line's Since is when its call connected; zero before its first.
+		t.Fatalf("lines' since %v and %v, want %v and zero", ls[1].Since, ls[0].Since, connected)
 	}
 	r.run(90 * time.Second)
 	if err := r.pg.ClearConnection(id, "SEP2302"); err != nil { // the person at the line hangs up
@@ -566,8 +570,9 @@ func TestLinePredictiveEventOrder(t *testing.T) {
 	if r.changed != 0 || r.answered != 0 || len(r.handled) != 0 {
 		t.Fatalf("ICM hooks called for a line: changed %d answered %d handled %v", r.changed, r.answered, r.handled)
 	}
-	if ls := r.pg.Lines(); ls[1].CallID != 0 || ls[1].Calls != 1 || ls[1].Talk != 90*time.Second {
-		t.Fatalf("line after the call %+v", ls[1])
+	if ls := r.pg.Lines(); ls[1].CallID != 0 || ls[1].Calls != 1 || ls[1].Talk != 90*time.Second ||
+		!ls[1].Since.Equal(connected.Add(90*time.Second)) {
+		t.Fatalf("line after the call %+v (connected at %v)", ls[1], connected)
 	}
 	if _, live := r.pg.Call(id); live || r.pg.ActiveCalls() != 0 {
 		t.Fatal("call still alive")

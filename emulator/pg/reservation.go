@@ -119,7 +119,7 @@ func (p *PG) portCall(l *line, r MakeCallRequest) (Connection, error) {
 	port := &party{dev: l.device(), conn: l.conn(c.id), line: l, lcs: LCSConnect}
 	c.parties = append(c.parties, port)
 	c.addLeg(now, LegPort, l.device())
-	l.call = c
+	l.call, l.since = c, now
 	p.deferEvents()
 	if toAgent {
 		c.begin = a.conn(c.id)
@@ -134,7 +134,7 @@ func (p *PG) portCall(l *line, r MakeCallRequest) (Connection, error) {
 	pt := &party{dev: to.device(), conn: c.begin, line: to, lcs: LCSAlerting}
 	c.parties = append(c.parties, pt)
 	c.addLeg(now, LegAgent, to.device())
-	to.call = c
+	to.call, to.since = c, now
 	p.emit(&BeginCallEvent{Header: p.header(), Connection: c.begin, Data: c.data.clone()})
 	p.emit(&CallDeliveredEvent{Header: p.header(), Connection: c.begin, ServiceNumber: NullService, ServiceID: NullService,
 		SkillGroup: c.sg, Alerting: to.device(), Calling: c.calling, Called: to.device(), LastRedirect: NoDevice,
