@@ -148,19 +148,65 @@ func (f *figure) render(w io.Writer, format string) error {
 	default:
 		return fmt.Errorf("charts: format %q: want png or svg", format)
 	}
-	dc := draw.New(c)
-	rows := make([][]*plot.Plot, len(f.panels))
-	for i, p := range f.panels {
-		rows[i] = []*plot.Plot{p}
-	}
-	tiles := draw.Tiles{Rows: len(f.panels), Cols: 1, PadTop: vg.Points(6), PadBottom: vg.Points(6),
-		PadLeft: vg.Points(6), PadRight: vg.Points(12), PadY: vg.Points(10)}
-	canvases := plot.Align(rows, tiles, dc)
-	for i, p := range f.panels {
-		p.Draw(canvases[i][0])
-	}
+	f.draw(draw.New(c))
 	_, err := c.WriteTo(w)
 	return err
+}
+
+// legendGap separates the panels from the legend column.
+const legendGap = 14 * vg.Inch / 72 // 14 pt
+
+// draw lays the figure out on dc and draws it.
+func (f *figure) draw(dc draw.Canvas) {
+	panels, legends, areas := f.layout(dc)
+	for i := range panels {
+		panels[i].Draw(areas[i].panel)
+		legends[i].Draw(areas[i].legend)
+	}
+}
+
+// area is where one panel and its legend go.
+type area struct{ panel, legend draw.Canvas }
+
+// layout places the panels one above the other and their legends in a
+// column to their right, each legend level with its panel's plotting
+// area: outside the axes, so a legend never covers data (inside, the
+// legend of a busy day sat on its lines). It returns the panels without
+// their legends (copies: the figure renders again for the other format)
+// and the legends, to draw in the areas.
+func (f *figure) layout(dc draw.Canvas) ([]*plot.Plot, []plot.Legend, []area) {
+	panels := make([]*plot.Plot, len(f.panels))
+	legends := make([]plot.Legend, len(f.panels))
+	col := vg.Length(0)
+	for i, p := range f.panels {
+		cp := *p
+		legends[i], cp.Legend = p.Legend, plot.NewLegend()
+		panels[i] = &cp
+		col = max(col, legends[i].Rectangle(dc).Size().X)
+	}
+	left := draw.Crop(dc, 0, -(col + legendGap), 0, 0)
+	rows := make([][]*plot.Plot, len(panels))
+	for i, p := range panels {
+		rows[i] = []*plot.Plot{p}
+	}
+	tiles := draw.Tiles{Rows: len(panels), Cols: 1, PadTop: vg.Points(6), PadBottom: vg.Points(6),
+		PadLeft: vg.Points(6), PadRight: vg.Points(6), PadY: vg.Points(10)}
+	canvases := plot.Align(rows, tiles, left)
+	areas := make([]area, len(panels))
+	for i, p := range panels {
+		c := canvases[i][0]
+		// Level with the plotting area: below the panel's title.
+		top := c.Max.Y
+		if p.Title.Text != "" {
+			top -= p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+		}
+		lg := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: left.Max.X + legendGap, Y: c.Min.Y},
+			Max: vg.Point{X: dc.Max.X, Y: top},
+		}}
+		areas[i] = area{panel: c, legend: lg}
+	}
+	return panels, legends, areas
 }
 
 // Colours: one per meaning, the same on every chart.
@@ -183,6 +229,8 @@ func panel(tl *lab.Timeline, title, ylabel string) *plot.Plot {
 	p.Y.Label.Text = ylabel
 	p.X.Label.Text = fmt.Sprintf("time of day (%s)", tl.Start.Location())
 	p.X.Tick.Marker = clockTicks{loc: tl.Start.Location()}
+	// Drawn in a column right of the panel (layout): from its top, text
+	// after the swatch.
 	p.Legend.Top = true
 	p.Legend.Left = true
 	p.Legend.ThumbnailWidth = vg.Points(18)

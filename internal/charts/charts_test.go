@@ -15,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+
 	"github.com/ipcclab/ipcclab/internal/lab"
 	"github.com/ipcclab/ipcclab/scenarios"
 )
@@ -242,4 +246,65 @@ func distinctColours(img image.Image) int {
 		}
 	}
 	return len(seen)
+}
+
+// A service level axis ends just above 100 %, not far beyond it.
+func TestServiceLevelAxisStopsAt105(t *testing.T) {
+	figs, err := figures(timeline(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y := figs[ServiceLevel].panels[0].Y; y.Min != 0 || y.Max != 105 {
+		t.Errorf("service level axis %v–%v %%, want 0–105", y.Min, y.Max)
+	}
+}
+
+// Every legend is drawn outside the panels, in a column to their right,
+// level with its own panel, wide enough for its longest entry, and the
+// panels drawn have no legend of their own (which would sit on the data).
+func TestLegendsStayOffTheData(t *testing.T) {
+	figs, err := figures(timeline(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Names {
+		f := figs[name]
+		c := vgsvg.New(width, height)
+		dc := draw.New(c)
+		panels, legends, areas := f.layout(dc)
+		if len(panels) != len(f.panels) || len(legends) != len(f.panels) {
+			t.Fatalf("%s: %d panels, %d legends for %d panels", name, len(panels), len(legends), len(f.panels))
+		}
+		for i, a := range areas {
+			need := legends[i].Rectangle(a.legend).Size()
+			if got := a.legend.Size(); got.X < need.X || got.Y < need.Y {
+				t.Errorf("%s panel %d: legend area %v smaller than the legend %v", name, i, got, need)
+			}
+			for j, b := range areas {
+				if overlaps(a.legend.Rectangle, b.panel.Rectangle) {
+					t.Errorf("%s: legend %d overlaps panel %d (%v, %v)", name, i, j, a.legend.Rectangle, b.panel.Rectangle)
+				}
+			}
+			if a.legend.Min.Y < a.panel.Min.Y || a.legend.Max.Y > a.panel.Max.Y {
+				t.Errorf("%s: legend %d (%v) not level with its panel (%v)", name, i, a.legend.Rectangle, a.panel.Rectangle)
+			}
+			if a.legend.Max.X > dc.Max.X {
+				t.Errorf("%s: legend %d runs off the figure", name, i)
+			}
+			if n := legends[i].Rectangle(dc).Size().Y; n == 0 {
+				t.Errorf("%s: legend %d has no entries", name, i)
+			}
+			if n := panels[i].Legend.Rectangle(dc).Size().Y; n != 0 {
+				t.Errorf("%s: panel %d still draws a legend inside", name, i)
+			}
+		}
+		// Laying out twice (PNG, then SVG) finds the legends again.
+		if _, again, _ := f.layout(dc); again[0].Rectangle(dc).Size().Y == 0 {
+			t.Errorf("%s: the second layout lost the legend", name)
+		}
+	}
+}
+
+func overlaps(a, b vg.Rectangle) bool {
+	return a.Min.X < b.Max.X && b.Min.X < a.Max.X && a.Min.Y < b.Max.Y && b.Min.Y < a.Max.Y
 }

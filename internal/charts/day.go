@@ -42,7 +42,9 @@ func serviceLevel(tl *lab.Timeline) (*figure, error) {
 		}
 	}
 	frame(top, tl, 100)
-	top.Y.Max = 130 // room above 100 % for the legend, clear of the bars
+	// A service level is at most 100 %: the axis stops just above, where
+	// the bars of a perfect half-hour still show their top edge.
+	top.Y.Max = 105
 
 	bottom := panel(tl, "Inbound queue", "calls in queue (calls)")
 	queue := series(tl, func(s lab.Sample) (float64, bool) { return float64(s.InQueue), true })
@@ -69,7 +71,7 @@ func dialLevel(tl *lab.Timeline) (*figure, error) {
 		}
 		ymax = max(ymax, tl.LinesPerAgent)
 	}
-	frame(top, tl, ymax*1.25)
+	frame(top, tl, ymax*1.1)
 
 	bottom := panel(tl, "Outbound abandon rate", "abandoned / live answers (%)")
 	ab := series(tl, func(s lab.Sample) (float64, bool) { return 100 * s.OutboundAbandonRate, true })
@@ -83,7 +85,7 @@ func dialLevel(tl *lab.Timeline) (*figure, error) {
 		}
 		ymax = max(ymax, 100*tl.AbandonLimit)
 	}
-	frame(bottom, tl, max(1, ymax*1.3))
+	frame(bottom, tl, max(1, ymax*1.15))
 	return &figure{panels: []*plot.Plot{top, bottom}}, nil
 }
 
@@ -125,8 +127,7 @@ func agentStates(tl *lab.Timeline) (*figure, error) {
 		p.Add(band)
 		p.Legend.Add(l.label, band)
 	}
-	p.Legend.Left = false
-	frame(p, tl, top*1.35) // headroom for the legend
+	frame(p, tl, top*1.05)
 	return &figure{panels: []*plot.Plot{p}}, nil
 }
 
@@ -175,7 +176,7 @@ func blending(tl *lab.Timeline) (*figure, error) {
 		}
 		p.Legend.Add(mk.label, sc)
 	}
-	frame(p, tl, max(4, maxOf(lent)*1.4))
+	frame(p, tl, max(4, maxOf(lent)*1.15))
 	return &figure{panels: []*plot.Plot{p}}, nil
 }
 
