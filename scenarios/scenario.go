@@ -11,6 +11,7 @@ package scenarios
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -50,6 +51,10 @@ type Scenario struct {
 	// Voice configures the real voice path of `ipcclab up`; the
 	// simulation ignores it.
 	Voice Voice `yaml:"voice"`
+	// Desktop is what the agent desktop of `ipcclab up` offers: reason
+	// codes, dispositions, scripts and customers (desktop.go); the
+	// simulation ignores it.
+	Desktop Desktop `yaml:"desktop"`
 	// BaseDir is the directory of the scenario file (set by Load; empty
 	// for embedded and in-memory scenarios): relative paths in it, such
 	// as outbound.list, are resolved against it.
@@ -563,7 +568,9 @@ func DefaultYAML() []byte {
 
 // Load reads and validates a scenario file; relative paths in it are
 // resolved against its directory, and a call list that cannot be read is
-// reported with the line of outbound.list.
+// reported with the line of outbound.list. It reads the desktop section's
+// script and customer files, each problem in them reported at that file's
+// line.
 func Load(path string) (*Scenario, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -574,12 +581,21 @@ func Load(path string) (*Scenario, error) {
 		return nil, err
 	}
 	s.BaseDir = filepath.Dir(path)
+	var probs []Problem
 	if p := s.checkListFile(); p != nil {
+		probs = append(probs, *p)
+	}
+	probs = append(probs, s.loadDesktop()...)
+	if len(probs) > 0 {
 		var root yaml.Node
 		if yaml.Unmarshal(b, &root) == nil {
-			p.Line = lineOf(&root, p.Field)
+			for i := range probs {
+				if probs[i].File == "" {
+					probs[i].Line = lineOf(&root, probs[i].Field)
+				}
+			}
 		}
-		return nil, &Error{File: path, Problems: []Problem{*p}}
+		return nil, &Error{File: path, Problems: probs}
 	}
 	return s, nil
 }
@@ -590,8 +606,11 @@ type Error struct {
 	Problems []Problem
 }
 
-// Problem is one bad field.
+// Problem is one bad field. File, when set, is the file the problem is
+// in when that is not the scenario file (a script or customer file the
+// scenario names); Line is then that file's.
 type Problem struct {
+	File  string
 	Line  int
 	Field string
 	Msg   string
@@ -603,7 +622,7 @@ func (e *Error) Error() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		fmt.Fprintf(&b, "%s:%d: %s: %s", e.File, p.Line, p.Field, p.Msg)
+		fmt.Fprintf(&b, "%s:%d: %s: %s", cmp.Or(p.File, e.File), p.Line, p.Field, p.Msg)
 	}
 	return b.String()
 }

@@ -381,6 +381,7 @@ func (s *Scenario) validate() []Problem {
 	}
 	c.voice(s.Voice, exts)
 	c.alerts(s)
+	c.desktop(s)
 	return c.probs
 }
 
