@@ -29,6 +29,14 @@ type callbackError struct {
 	Field string `json:"field,omitempty"`
 }
 
+// named is e with its error text starting with the field it names.
+func (e callbackError) named() callbackError {
+	if e.Field != "" && !strings.HasPrefix(e.Error, e.Field+": ") {
+		e.Error = e.Field + ": " + e.Error
+	}
+	return e
+}
+
 // NewCallbackHandler serves web callback requests for one campaign:
 //
 //	POST application/json {"phone", "time_zone", "name", "at"}
@@ -99,12 +107,12 @@ func decodeCallback(w http.ResponseWriter, r *http.Request) (callbackRequest, in
 		case errors.As(err, &tooBig):
 			return req, http.StatusRequestEntityTooLarge, &callbackError{Error: fmt.Sprintf("body over %d bytes", MaxCallbackBody)}
 		case errors.As(err, &typeErr):
-			return req, http.StatusBadRequest, &callbackError{Error: "want a string", Field: typeErr.Field}
+			return req, http.StatusBadRequest, &callbackError{Error: "want a string, got " + typeErr.Value, Field: typeErr.Field}
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return req, http.StatusBadRequest, &callbackError{Error: "unknown field", Field: f}
 		default:
-			return req, http.StatusBadRequest, &callbackError{Error: "bad JSON: " + err.Error()}
+			return req, http.StatusBadRequest, &callbackError{Error: "bad JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
 		}
 	}
 	bad := func(field, msg string) (callbackRequest, int, *callbackError) {
@@ -133,7 +141,15 @@ func decodeCallback(w http.ResponseWriter, r *http.Request) (callbackRequest, in
 	return req, 0, nil
 }
 
+// writeJSON writes v as the answer. An error naming a field says it first
+// ("phone: required"), as every answer of these APIs does.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	switch e := v.(type) {
+	case callbackError:
+		v = e.named()
+	case *callbackError:
+		v = e.named()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)

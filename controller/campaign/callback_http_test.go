@@ -69,8 +69,10 @@ func TestCallbackHandler(t *testing.T) {
 			t.Errorf("%s: %d %v, want %d", tc.name, code, out, tc.code)
 			continue
 		}
-		if f, _ := out["field"].(string); f != tc.field || out["error"] == nil {
-			t.Errorf("%s: body %v, want field %q", tc.name, out, tc.field)
+		f, _ := out["field"].(string)
+		msg, _ := out["error"].(string)
+		if f != tc.field || msg == "" || (f != "" && !strings.HasPrefix(msg, f+": ")) || goName.MatchString(msg) {
+			t.Errorf("%s: body %v, want field %q named first and no Go name", tc.name, out, tc.field)
 		}
 	}
 	// While the callback is being dialed, another request for it is refused.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -104,12 +105,16 @@ func showCampaign(c Campaign) campaignJSON {
 //	      200 the campaign as saved; the controller applies it at its next
 //	      decision
 //	POST  /campaigns/{id}/records    text/csv call list (ImportCSV's format),
-//	      appended: 200 {"imported", "dnc", "rejected": [{"line", "reason"}]}
+//	      appended: 200 {"imported", "dnc", "rejected": [{"line", "reason"}]};
+//	      422 with the same report (and "error", "field": "body") when no
+//	      row was taken, every one rejected
 //	POST  /campaigns/{id}/callbacks  a web callback (NewCallbackHandler)
 //
-// Errors are JSON {"error", "field"}: 400 bad JSON or a bad field, named
-// (as in the JSON); 404 unknown campaign; 405, 413, 415 as for callbacks;
-// 503 the controller did not take the change (nothing saved).
+// Errors are JSON {"error", "field"}, the error text starting with the
+// field as the JSON names it ("abandon_limit: 2: want 0 < limit ≤ 0.03"):
+// 400 bad JSON, a bad field or an {id} that is not a campaign ID; 404 no
+// such campaign; 405, 413, 415 as for callbacks; 503 the controller did
+// not take the change (nothing saved).
 func (a *CampaignAPI) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/campaigns/{id}", a.campaign)
@@ -127,11 +132,12 @@ func (a *CampaignAPI) Handler() http.Handler {
 	return mux
 }
 
-// lookup finds the campaign of the path, answering 404 when there is none.
+// lookup finds the campaign of the path, answering 400 when {id} is not a
+// campaign ID and 404 when there is no such campaign.
 func (a *CampaignAPI) lookup(w http.ResponseWriter, r *http.Request) (Campaign, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		writeJSON(w, http.StatusNotFound, callbackError{Error: "no such campaign", Field: "id"})
+	if err != nil || id < 1 {
+		writeJSON(w, http.StatusBadRequest, callbackError{Error: fmt.Sprintf("%q: want a campaign ID, a whole number from 1", r.PathValue("id")), Field: "id"})
 		return Campaign{}, false
 	}
 	c, err := a.Store.Campaign(id)
@@ -178,7 +184,7 @@ func (a *CampaignAPI) campaign(w http.ResponseWriter, r *http.Request) {
 		if err := a.Apply(c); err != nil {
 			var le *controller.LimitError
 			if errors.As(err, &le) {
-				writeJSON(w, http.StatusBadRequest, callbackError{Error: le.Err.Error(), Field: jsonField(le.Field)})
+				writeJSON(w, http.StatusBadRequest, callbackError{Error: strings.TrimPrefix(le.Err.Error(), "controller: "), Field: jsonField(le.Field)})
 				return
 			}
 			writeJSON(w, http.StatusServiceUnavailable, callbackError{Error: "the controller did not take the change: " + err.Error()})
@@ -222,7 +228,7 @@ func patchCampaign(c Campaign, p campaignJSON) (Campaign, *callbackError) {
 	if p.CallingHours != nil {
 		h, err := ParseHours(*p.CallingHours)
 		if err != nil {
-			return bad("calling_hours", "%v", err)
+			return bad("calling_hours", "%s", strings.TrimPrefix(err.Error(), "campaign: "))
 		}
 		c.CallingHours = h
 	}
@@ -230,8 +236,9 @@ func patchCampaign(c Campaign, p campaignJSON) (Campaign, *callbackError) {
 		c.MaxAttempts = *p.MaxAttempts
 	}
 	if p.AbandonLimit != nil {
-		if *p.AbandonLimit == 0 {
-			return bad("abandon_limit", "want 0 < limit ≤ 0.03")
+		// Validate holds the same bound, in the store's words.
+		if v := *p.AbandonLimit; !(v > 0 && v <= DefaultAbandonTarget) {
+			return bad("abandon_limit", "%v: want 0 < limit ≤ %v", v, DefaultAbandonTarget)
 		}
 		c.AbandonTarget = *p.AbandonLimit
 	}
@@ -264,28 +271,48 @@ func patchCampaign(c Campaign, p campaignJSON) (Campaign, *callbackError) {
 		}
 	}
 	if err := c.Validate(); err != nil {
-		return bad(fieldOf(err), "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		field, msg := problems(err)
+		return bad(field, "%s", msg)
 	}
 	return c, nil
 }
 
-var goField = regexp.MustCompile(`Campaign\.([A-Za-z]+)(?:\[[A-Za-z]+\])?(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))?`)
+// goProblem is one line of Campaign.Validate's report: the Go field path
+// ("Campaign.RetryRules.Abandoned.Delay"; calling hours with a weekday in
+// brackets) and what is wrong with it.
+var goProblem = regexp.MustCompile(`^(?:campaign: )?Campaign\.([A-Za-z]+)(?:\[[A-Za-z]+\])?(?:\.([A-Za-z]+))?(?:\.([A-Za-z]+))? (.*)$`)
 
-// fieldOf names the JSON field of the first problem Campaign.Validate
-// reported.
-func fieldOf(err error) string {
-	m := goField.FindStringSubmatch(err.Error())
-	if m == nil {
-		return ""
+// problems turns Campaign.Validate's report into the API's words: the
+// JSON field of the first problem, and every problem as "field: what"
+// (the first without its field, which the answer puts in front), so that
+// no Go name reaches a client.
+func problems(err error) (field, msg string) {
+	var parts []string
+	for i, line := range strings.Split(err.Error(), "\n") {
+		f, what := "", strings.TrimPrefix(line, "campaign: ")
+		if m := goProblem.FindStringSubmatch(line); m != nil {
+			f, what = goFieldJSON(m[1], m[2], m[3]), m[4]
+		}
+		if i == 0 {
+			field = f
+		} else if f != "" {
+			what = f + ": " + what
+		}
+		parts = append(parts, what)
 	}
-	if m[1] == "RetryRules" && m[2] != "" {
-		f := "retry." + snake(m[2])
-		if m[3] != "" {
-			f += "." + snake(m[3])
+	return field, strings.Join(parts, "; ")
+}
+
+// goFieldJSON names a Campaign field path as the JSON does.
+func goFieldJSON(top, sub, leaf string) string {
+	if top == "RetryRules" && sub != "" {
+		f := "retry." + snake(sub)
+		if leaf != "" {
+			f += "." + snake(leaf)
 		}
 		return f
 	}
-	return jsonField(m[1])
+	return jsonField(top)
 }
 
 // jsonField maps a Campaign or controller.CampaignLimits field to its JSON
@@ -333,15 +360,40 @@ func decodeStrict(w http.ResponseWriter, r *http.Request, v any, limit int64) (i
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, &callbackError{Error: fmt.Sprintf("body over %d bytes", limit)}
 	case errors.As(err, &typeErr):
-		return http.StatusBadRequest, &callbackError{Error: "want " + typeErr.Type.String(), Field: typeErr.Field}
+		return http.StatusBadRequest, &callbackError{Error: "want " + jsonKind(typeErr.Type) + ", got " + typeErr.Value, Field: typeErr.Field}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return http.StatusBadRequest, &callbackError{Error: "unknown field", Field: f}
 	}
-	return http.StatusBadRequest, &callbackError{Error: "bad JSON: " + err.Error()}
+	return http.StatusBadRequest, &callbackError{Error: "bad JSON: " + strings.TrimPrefix(err.Error(), "json: ")}
+}
+
+// jsonKind says what JSON a Go type takes, for a type mismatch: the
+// client wrote JSON and is told about JSON, not about Go types.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }
 
 type importJSON struct {
+	// Error and Field say why nothing was imported (422).
+	Error    string    `json:"error,omitempty"`
+	Field    string    `json:"field,omitempty"`
 	Campaign int64     `json:"campaign"`
 	Imported int       `json:"imported"`
 	DNC      int       `json:"dnc"`
@@ -380,7 +432,7 @@ func (a *CampaignAPI) records(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// A header that cannot be used, or a CSV the reader gave up on.
-		writeJSON(w, http.StatusBadRequest, callbackError{Error: err.Error(), Field: "body"})
+		writeJSON(w, http.StatusBadRequest, callbackError{Error: strings.TrimPrefix(err.Error(), "campaign: import: "), Field: "body"})
 		return
 	}
 	out := importJSON{Imported: rep.Imported, DNC: rep.DNC, DNCLines: rep.DNCLines, Campaign: c.ID, Rejected: []rowJSON{}}
@@ -389,6 +441,19 @@ func (a *CampaignAPI) records(w http.ResponseWriter, r *http.Request) {
 	}
 	if a.Changed != nil && rep.Imported > 0 {
 		a.Changed(c.ID)
+	}
+	// A list of which no row was taken is refused as a whole, with the
+	// report saying why line by line; a do-not-call row was taken (it is
+	// kept, never dialed).
+	if rep.Imported == 0 && rep.DNC == 0 {
+		out.Field = "body"
+		if len(rep.Rejected) == 0 {
+			out.Error = "body: no records after the header"
+		} else {
+			out.Error = fmt.Sprintf("body: every row was rejected (%d; see rejected)", len(rep.Rejected))
+		}
+		writeJSON(w, http.StatusUnprocessableEntity, out)
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }

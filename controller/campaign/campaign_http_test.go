@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -72,31 +73,55 @@ func TestCampaignAPI(t *testing.T) {
 		name, method, path, ctype, body string
 		code                            int
 		field                           string
+		// want, when set, is the whole error text.
+		want string
 	}{
-		{"unknown campaign", "PATCH", "/campaigns/999", js, `{}`, 404, "id"},
-		{"not a campaign id", "GET", "/campaigns/abc", "", "", 404, "id"},
-		{"abandon limit above 3 %", "PATCH", path, js, `{"abandon_limit": 0.05}`, 400, "abandon_limit"},
-		{"abandon limit zero", "PATCH", path, js, `{"abandon_limit": 0}`, 400, "abandon_limit"},
-		{"bad hours", "PATCH", path, js, `{"calling_hours": "21:00-09:00"}`, 400, "calling_hours"},
-		{"UK lockout", "PATCH", path, js, `{"retry": {"abandoned": {"delay": "24h"}}}`, 400, "retry.abandoned.delay"},
-		{"bad duration", "PATCH", path, js, `{"retry": {"busy": {"delay": "soon"}}}`, 400, "retry.busy.delay"},
-		{"unknown outcome", "PATCH", path, js, `{"retry": {"fax": {"delay": "1h"}}}`, 400, "retry.fax"},
-		{"attempts", "PATCH", path, js, `{"max_attempts": 0}`, 400, "max_attempts"},
-		{"lines per agent", "PATCH", path, js, `{"lines_per_agent": 0.5}`, 400, "lines_per_agent"},
-		{"negative in flight", "PATCH", path, js, `{"max_in_flight": -3}`, 400, "max_in_flight"},
-		{"wrong type", "PATCH", path, js, `{"max_in_flight": "many"}`, 400, "max_in_flight"},
-		{"unknown field", "PATCH", path, js, `{"speed": 11}`, 400, "speed"},
-		{"mode change", "PATCH", path, js, `{"mode": "preview"}`, 400, "mode"},
-		{"bad JSON", "PATCH", path, js, `{"max_in_flight": `, 400, ""},
-		{"two objects", "PATCH", path, js, `{} {}`, 400, ""},
-		{"not JSON", "PATCH", path, "text/plain", `{}`, 415, ""},
-		{"wrong method", "DELETE", path, "", "", 405, ""},
-		{"records wrong type", "POST", path + "/records", js, `{}`, 415, ""},
-		{"records bad header", "POST", path + "/records", "text/csv", "name\nx\n", 400, "body"},
+		{"unknown campaign", "PATCH", "/campaigns/999", js, `{}`, 404, "id", ""},
+		{"not a campaign id", "GET", "/campaigns/abc", "", "", 400, "id", `id: "abc": want a campaign ID, a whole number from 1`},
+		{"campaign id zero", "GET", "/campaigns/0", "", "", 400, "id", ""},
+		{"negative campaign id", "PATCH", "/campaigns/-4", js, `{}`, 400, "id", ""},
+		{"records of no campaign id", "POST", "/campaigns/x1/records", "text/csv", "phone\n", 400, "id", ""},
+		{"callbacks of no campaign id", "POST", "/campaigns/1.5/callbacks", js, `{}`, 400, "id", ""},
+		{"abandon limit above 3 %", "PATCH", path, js, `{"abandon_limit": 2}`, 400, "abandon_limit", "abandon_limit: 2: want 0 < limit ≤ 0.03"},
+		{"abandon limit zero", "PATCH", path, js, `{"abandon_limit": 0}`, 400, "abandon_limit", "abandon_limit: 0: want 0 < limit ≤ 0.03"},
+		{"two problems", "PATCH", path, js, `{"max_attempts": 0, "max_in_flight": -3}`, 400, "max_attempts",
+			"max_attempts: 0: want 1 ≤ n ≤ 100; max_in_flight: -3: want 0 (the controller's limit) or 1–100000"},
+		{"retry attempts", "PATCH", path, js, `{"retry": {"busy": {"max_attempts": 101}}}`, 400, "retry.busy.max_attempts",
+			"retry.busy.max_attempts: 101: want 0 (the campaign's) or 1–100"},
+		{"retry not an object", "PATCH", path, js, `{"retry": 5}`, 400, "retry", "retry: want an object, got number"},
+		{"enabled not a boolean", "PATCH", path, js, `{"enabled": "yes"}`, 400, "enabled", "enabled: want true or false, got string"},
+		{"not an object", "PATCH", path, js, `[1]`, 400, "", "want an object, got array"},
+		{"bad hours", "PATCH", path, js, `{"calling_hours": "21:00-09:00"}`, 400, "calling_hours", ""},
+		{"UK lockout", "PATCH", path, js, `{"retry": {"abandoned": {"delay": "24h"}}}`, 400, "retry.abandoned.delay", ""},
+		{"bad duration", "PATCH", path, js, `{"retry": {"busy": {"delay": "soon"}}}`, 400, "retry.busy.delay", ""},
+		{"unknown outcome", "PATCH", path, js, `{"retry": {"fax": {"delay": "1h"}}}`, 400, "retry.fax", ""},
+		{"attempts", "PATCH", path, js, `{"max_attempts": 0}`, 400, "max_attempts", ""},
+		{"lines per agent", "PATCH", path, js, `{"lines_per_agent": 0.5}`, 400, "lines_per_agent", ""},
+		{"negative in flight", "PATCH", path, js, `{"max_in_flight": -3}`, 400, "max_in_flight", ""},
+		{"wrong type", "PATCH", path, js, `{"max_in_flight": "many"}`, 400, "max_in_flight", "max_in_flight: want a whole number, got string"},
+		{"unknown field", "PATCH", path, js, `{"speed": 11}`, 400, "speed", ""},
+		{"mode change", "PATCH", path, js, `{"mode": "preview"}`, 400, "mode", ""},
+		{"bad JSON", "PATCH", path, js, `{"max_in_flight": `, 400, "", ""},
+		{"two objects", "PATCH", path, js, `{} {}`, 400, "", ""},
+		{"not JSON", "PATCH", path, "text/plain", `{}`, 415, "", ""},
+		{"wrong method", "DELETE", path, "", "", 405, "", ""},
+		{"records wrong type", "POST", path + "/records", js, `{}`, 415, "", ""},
+		{"records bad header", "POST", path + "/records", "text/csv", "name\nx\n", 400, "body", ""},
+		{"records header only", "POST", path + "/records", "text/csv", "phone,time_zone\n", 422, "body", "body: no records after the header"},
+		{"records every row rejected", "POST", path + "/records", "text/csv", "phone,time_zone\ncall me,UTC\n+1 212 555 0199,Mars/Base\n", 422, "body",
+			"body: every row was rejected (2; see rejected)"},
 	} {
 		code, out := do(tc.method, tc.path, tc.ctype, tc.body)
-		if code != tc.code || (tc.field != "" && out["field"] != tc.field) {
+		msg, _ := out["error"].(string)
+		switch {
+		case code != tc.code || (tc.field != "" && out["field"] != tc.field):
 			t.Errorf("%s: %d %v, want %d naming %q", tc.name, code, out, tc.code, tc.field)
+		case tc.want != "" && msg != tc.want:
+			t.Errorf("%s: error %q, want %q", tc.name, msg, tc.want)
+		case tc.field != "" && !strings.HasPrefix(msg, tc.field+": "):
+			t.Errorf("%s: error %q does not start with its field %q", tc.name, msg, tc.field)
+		case goName.MatchString(msg):
+			t.Errorf("%s: error %q shows a Go name", tc.name, msg)
 		}
 	}
 	if again, _ := s.Campaign(c.ID); again.MaxInFlight != 12 || again.CallingHours != wantHours || len(applied) != 1 {
@@ -115,6 +140,15 @@ func TestCampaignAPI(t *testing.T) {
 		t.Errorf("controller away: %d, saved %+v", code, again)
 	}
 	applyErr = nil
+
+	// Every row rejected: 422, and the report says why, line by line.
+	code, out = do("POST", path+"/records", "text/csv", "phone,time_zone\ncall me,UTC\n+1 212 555 0199,Mars/Base\n")
+	if rej, _ := out["rejected"].([]any); code != 422 || out["imported"] != 0.0 || len(rej) != 2 || rej[1].(map[string]any)["line"] != 3.0 {
+		t.Errorf("list with every row rejected: %d %v", code, out)
+	}
+	if changed != 1 {
+		t.Errorf("a list with nothing imported told the controller (%d changes)", changed)
+	}
 
 	// A list posted to the running campaign: bad rows named by line.
 	list, err := os.ReadFile("testdata/zones.csv")
@@ -136,5 +170,9 @@ func TestCampaignAPI(t *testing.T) {
 		t.Errorf("GET after the bad requests: %d", code)
 	}
 }
+
+// goName matches what only Go code says: a qualified or exported Go name
+// (Campaign.AbandonTarget, campaign.retryJSON), a pointer or map type.
+var goName = regexp.MustCompile(`[A-Za-z]+\.[A-Z][a-z]+[A-Z]|\bcampaign[.:]|\*[a-z]+[0-9]*\b|map\[|float64|int64`)
 
 func itoa(v int64) string { b, _ := json.Marshal(v); return string(b) }
