@@ -82,6 +82,9 @@ at once, and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
 			opts.Scenario = sc
 			opts.Seed = seedFlag(cmd, sc)
 			opts.Desktop = agentDesktop
+			// Alerts are always logged (stderr), --log or not, webhook or not.
+			errOut := cmd.ErrOrStderr()
+			opts.AlertLogf = func(format string, args ...any) { fmt.Fprintf(errOut, format+"\n", args...) }
 			ctx := cmd.Context()
 			if opts.Duration > 0 {
 				var cancel context.CancelFunc
@@ -106,9 +109,11 @@ at once, and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
 	f.StringVar(&opts.SIPAddr, "sip-addr", lab.DefaultSIPAddr, "the voice gateway's PSTN-side SIP address, UDP and TCP (empty: no voice path, the PG switches calls itself)")
 	f.StringVar(&opts.PSTNAddr, "pstn-addr", "", "an outside SIP peer (IP:port) that plays the PSTN for outbound calls, instead of the PSTN model")
 	f.StringVar(&opts.Capture, "capture", "", "write CTI, SIP and RTP traffic to this pcapng file")
-	f.StringVar(&opts.CampaignAddr, "campaign-addr", "", "serve the campaign API (GET/PATCH /campaigns/{id}, POST .../records, .../callbacks) here, for a scenario with outbound.list (empty: off); off loopback it needs --http-token, which clients send as Authorization: Bearer")
+	f.StringVar(&opts.CampaignAddr, "campaign-addr", "", "serve the campaign API (GET/PATCH /campaigns/{id}, POST .../records, .../callbacks) here, for a scenario with outbound.list (empty: off); off loopback clients need the token (--http-token), sent as Authorization: Bearer")
 	f.StringVar(&opts.HTTPAddr, "http-addr", lab.DefaultHTTPAddr, "serve the live dashboard (/), its JSON (/api/snapshot), event stream (/api/events) and Prometheus /metrics here (empty: off); off loopback clients need --http-token")
-	f.StringVar(&opts.HTTPToken, "http-token", "", "token clients off loopback must send (Authorization: Bearer, or ?token= on the page); generated and printed when --http-addr is not loopback and this is empty")
+	f.StringVar(&opts.Store, "store", "", "write each half-hour interval (when it closes, the partial one at shutdown) and the controller's outbound attempts to this SQLite file (read them with ipcclab report)")
+	f.StringVar(&opts.CampaignStore, "campaign-store", "", "keep the call list's campaign store (outbound.list) in this SQLite file, so its progress survives a restart (default: in memory)")
+	f.StringVar(&opts.HTTPToken, "http-token", "", "token clients off loopback must send to the dashboard, desktop and campaign API (Authorization: Bearer, or ?token= on the pages); generated and printed when --http-addr or --campaign-addr is not loopback and this is empty")
 	return cmd
 }
 

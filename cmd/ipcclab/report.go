@@ -16,11 +16,30 @@ func newReport() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Print half-hour interval tables or outbound attempts from a store written by simulate --store",
+		Short: "Print half-hour interval tables or outbound attempts from a store written by simulate --store or up --store",
 		Long: `report prints one kind of ICM-style half-hour interval records — call types,
 skill groups, agents or the outbound campaign — from a SQLite store written by
-'ipcclab simulate --store FILE.db': one row per half hour per entity, then a
-TOTAL row per entity and one over all of them ("all").
+'ipcclab simulate --store FILE.db' or 'ipcclab up --store FILE.db': one row
+per half hour per entity, then a TOTAL row per entity and one over all of them
+("all"). A row is named by its half-hour (xx:00 or xx:30): a run that started
+at 16:01 has its first row at 16:00-16:30.
+
+What the columns count:
+  skillgroup agents_logged_on   the group's agents logged on at the interval's
+                                end; a TOTAL row shows the peak, and TOTAL all
+                                the peak of distinct agents in any group (an
+                                agent in two groups counts once), which is
+                                simulate --json's agents.logged_on when nobody
+                                logs off
+  agent calls                   calls connected to the agent, counted in the
+                                interval they connect in: an ICM agent's calls
+                                going TALKING (a retrieve from hold is not a
+                                new call), an outbound-only agent's line's
+                                connected calls; TOTAL all equals simulate
+                                --json's inbound.answered + outbound.connects
+  agent logged_on               an outbound-only agent (a line without an ICM
+                                agent) is logged on from the centre's start;
+                                it has calls, talk and logged_on only
 
 --kind attempt prints the controller's outbound attempts instead: one row per
 call it placed, in start order (campaign, mode, number, call-list record and
@@ -40,7 +59,7 @@ HH:MM on the store's first day, or RFC 3339. --csv prints CSV with raw sums
 				return fmt.Errorf("--kind: %w", err)
 			}
 			if store == "" {
-				return fmt.Errorf("--store: required (a file written by ipcclab simulate --store)")
+				return fmt.Errorf("--store: required (a file written by ipcclab simulate --store or up --store)")
 			}
 			s, err := reporting.Open(store)
 			if err != nil {
@@ -94,7 +113,7 @@ HH:MM on the store's first day, or RFC 3339. --csv prints CSV with raw sums
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&store, "store", "", "SQLite store written by simulate --store, or a campaign store for --kind attempt (required)")
+	f.StringVar(&store, "store", "", "SQLite store written by simulate --store or up --store, or a campaign store for --kind attempt (required)")
 	f.StringVar(&kind, "kind", string(reporting.KindCallType), "calltype, skillgroup, agent, campaign or attempt")
 	f.StringVar(&from, "from", "", "first interval (or attempt) start: HH:MM on the store's first day, or RFC 3339")
 	f.StringVar(&to, "to", "", "end of the range (exclusive): HH:MM or RFC 3339")

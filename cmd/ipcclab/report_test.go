@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipcclab/ipcclab/controller/reporting"
 	"github.com/ipcclab/ipcclab/internal/lab"
@@ -94,6 +95,40 @@ func TestReportTotalsEqualTheSimulateJSONTotals(t *testing.T) {
 		}
 	}
 
+	// The agents: TOTAL all calls are the inbound calls answered and the
+	// outbound calls connected (each counted when it connects), and an
+	// outbound-only agent is logged on the whole run. The skill groups'
+	// TOTAL all counts each agent once, though agents are in several
+	// groups (the default scenario's agents stay logged on).
+	totals, _ = reportCSV(t, "--store", db, "--kind", "agent")
+	if got, want := totals["all"]["calls"], int64(rep.Inbound.Answered+rep.Outbound.Connects); got != want {
+		t.Errorf("agent TOTAL all calls %d, simulate --json answered + connects %d", got, want)
+	}
+	agents := readAgentTotals(t, db)
+	outboundOnly := 0
+	for id, a := range agents {
+		if a.Calls > 0 && a.Ready+a.NotReady+a.WrapUp+a.Hold == 0 { // a line without an ICM agent
+			outboundOnly++
+			if run := time.Duration(rep.SimSeconds * float64(time.Second)); a.LoggedOnTime != run {
+				t.Errorf("outbound-only agent %s: logged on %v of a %v run", id, a.LoggedOnTime, run)
+			}
+		}
+	}
+	if outboundOnly != rep.Agents.Lines {
+		t.Errorf("%d outbound-only agents in the report, simulate --json has %d lines", outboundOnly, rep.Agents.Lines)
+	}
+	totals, _ = reportCSV(t, "--store", db, "--kind", "skillgroup")
+	var maxGroup int64
+	for g, m := range totals {
+		if g != "all" {
+			maxGroup = max(maxGroup, m["agents_logged_on"])
+		}
+	}
+	if got := totals["all"]["agents_logged_on"]; got != int64(rep.Agents.LoggedOn) || got <= maxGroup {
+		t.Errorf("skill group TOTAL all agents_logged_on %d, simulate --json agents.logged_on %d (largest group %d)",
+			got, rep.Agents.LoggedOn, maxGroup)
+	}
+
 	// Through the package API: six half hours of each call type.
 	s, err := reporting.Open(db)
 	if err != nil {
@@ -128,6 +163,27 @@ func TestReportTotalsEqualTheSimulateJSONTotals(t *testing.T) {
 		strings.Contains(out, "10:00-10:30") || !strings.Contains(out, "TOTAL") {
 		t.Errorf("--from 09:00 --to 10:00:\n%s", out)
 	}
+}
+
+// readAgentTotals sums each agent's interval records of the store.
+func readAgentTotals(t *testing.T, db string) map[string]reporting.AgentInterval {
+	t.Helper()
+	s, err := reporting.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	iv, err := s.Read(reporting.KindAgent, reporting.Range{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]reporting.AgentInterval{}
+	for _, a := range iv.Agents {
+		tot := out[a.AgentID]
+		tot.Add(a)
+		out[a.AgentID] = tot
+	}
+	return out
 }
 
 func TestReportRefusesBadInputNamingTheFlag(t *testing.T) {

@@ -319,7 +319,7 @@ func (k *desk) apply(m cti.Message) {
 		k.logf("AGENT_STATE_EVENT %s", k.view.State)
 	case *cti.BeginCallEvent:
 		c := &call{id: e.ConnectionCallID, device: e.ConnectionDeviceID, typ: e.CallType, state: "begun",
-			data: CallData{ANI: e.ANI, DNIS: e.DNIS, DialedNumber: e.DialedNumber, CallVariables: cti.GetCallVars(e), ECC: ecc(e.NamedVariables)}}
+			data: CallData{ANI: e.ANI, DNIS: e.DNIS, DialedNumber: e.DialedNumber, CallerEnteredDigits: e.CallerEnteredDigits, CallVariables: cti.GetCallVars(e), ECC: ecc(e.NamedVariables)}}
 		k.calls[c.id] = c
 		if cu, ok := k.cfg.Customers.Customer(c.data); ok {
 			c.cust = &cu

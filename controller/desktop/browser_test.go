@@ -96,12 +96,21 @@ func choose(sel, value string) chromedp.Action[chromedp.Void] {
 		`; if (e.value !== ` + quote(value) + `) throw new Error("no option " + ` + quote(value) + `); e.dispatchEvent(new Event("change", {bubbles: true})); })()`)
 }
 
+// The agent works from another machine, as on `up --http-addr 0.0.0.0:…`:
+// the desktop is opened with ?token= on a server that refuses every
+// request from off loopback without it (offLoopback), so the page works
+// only if its style, script, forms and event stream all carry the token.
 func TestBrowserAgentTakesACall(t *testing.T) {
 	needChromium(t)
 	h := start(t)
+	base := h.offLoopback()
 	b := newBrowser(t, deskSeed, 40*time.Second)
 
-	b.step("open the desktop", chromedp.Navigate(h.srv.URL+"/desktop/"), visible("#login-form"))
+	b.step("open the desktop", chromedp.Navigate(base+"/desktop/?token="+deskToken), visible("#login-form"))
+	// The style sheet came through: only it draws the login form's panel
+	// border (a refused style.css leaves the form unstyled).
+	b.step("styled", chromedp.Poll[chromedp.Void](`getComputedStyle(document.querySelector("#login-form")).borderTopStyle === "solid"`,
+		chromedp.WithPollingInterval(50*time.Millisecond)))
 	b.step("log in", keys("#agent", "1001"), keys("#extension", "2001"), keys("#password", "1234"),
 		click("#login"), visible("#desk"), text("#state", "NOT_READY"))
 	b.step("go ready", click("#ready"), text("#state", "AVAILABLE"))

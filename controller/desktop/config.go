@@ -61,6 +61,13 @@ type Config struct {
 	// Dispositioned, when set, receives every disposition with the
 	// captured fields (reporting, the campaign's attempt record).
 	Dispositioned func(DispositionRecord)
+	// Agents, when set, says whether an agent may log in here at all: an
+	// error refuses the login with 409 naming agent, before any CTI
+	// session opens. `up` refuses the agents its emulator drives
+	// (DeskAgentsOnly): a desktop login for one of them would take it
+	// over, and its logout would log the emulated agent out of the centre.
+	// Nil lets in every agent the CTI Server accepts.
+	Agents func(agentID string) error
 	// MaxAgents bounds the desktop sessions open at once.
 	MaxAgents int
 	// RequestTimeout bounds each CTI request (default 5 s, §5.2 says a

@@ -21,8 +21,11 @@ type Customer struct {
 // customer up.
 type CallData struct {
 	ANI, DNIS, DialedNumber string
-	CallVariables           [10]string
-	ECC                     map[string]string
+	// CallerEnteredDigits are the digits the caller keyed at the IVR
+	// (their account number, §5 BEGIN_CALL_EVENT).
+	CallerEnteredDigits string
+	CallVariables       [10]string
+	ECC                 map[string]string
 }
 
 // CustomerLookup finds the customer of a call (the integrator plugs the
@@ -47,6 +50,69 @@ func (m MapCustomers) Customer(c CallData) (Customer, bool) {
 		}
 	}
 	return Customer{}, false
+}
+
+// CustomerTable is a CustomerLookup over a customer file's rows (the
+// scenario's desktop.customers): by the account the caller keyed at the
+// IVR (CallerEnteredDigits, else CallVariable2, where the routing script
+// puts it, else an Outbound Option record's BAAccountNumber), then by the
+// caller's number (ANI, else BACustomerNumber), compared digits only so
+// that "+1 (212) 555-0100" in the file finds the ANI 12125550100.
+type CustomerTable struct {
+	byAccount, byPhone map[string]Customer
+}
+
+// CustomerRow is one customer of a CustomerTable with the account and
+// phone number it is found by (either may be empty).
+type CustomerRow struct {
+	Account, Phone string
+	Customer       Customer
+}
+
+// NewCustomerTable indexes rows by account and by phone. A later row with
+// the account or phone of an earlier one is not found by it (the scenario
+// refuses repeated accounts; two customers may share a phone).
+func NewCustomerTable(rows []CustomerRow) *CustomerTable {
+	t := &CustomerTable{byAccount: make(map[string]Customer, len(rows)), byPhone: make(map[string]Customer, len(rows))}
+	for _, r := range rows {
+		if _, dup := t.byAccount[r.Account]; r.Account != "" && !dup {
+			t.byAccount[r.Account] = r.Customer
+		}
+		if p := phoneDigits(r.Phone); p != "" {
+			if _, dup := t.byPhone[p]; !dup {
+				t.byPhone[p] = r.Customer
+			}
+		}
+	}
+	return t
+}
+
+// Len is the number of customers found by account.
+func (t *CustomerTable) Len() int { return len(t.byAccount) }
+
+// Customer implements CustomerLookup.
+func (t *CustomerTable) Customer(c CallData) (Customer, bool) {
+	for _, k := range []string{c.CallerEnteredDigits, c.CallVariables[1], c.ECC["BAAccountNumber"]} {
+		if cu, ok := t.byAccount[strings.TrimSpace(k)]; ok && k != "" {
+			return cu, true
+		}
+	}
+	for _, k := range []string{c.ANI, c.ECC["BACustomerNumber"]} {
+		if cu, ok := t.byPhone[phoneDigits(k)]; ok && phoneDigits(k) != "" {
+			return cu, true
+		}
+	}
+	return Customer{}, false
+}
+
+// phoneDigits keeps the digits of a phone number.
+func phoneDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 // Recall is a callback agreed with the customer.

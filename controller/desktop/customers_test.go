@@ -52,3 +52,40 @@ func TestCampaignCustomers(t *testing.T) {
 		t.Error("no store and no fallback found a customer")
 	}
 }
+
+// A customer file's table finds inbound callers by the account they keyed
+// (CallerEnteredDigits, then CallVariable2, then BAAccountNumber) and then
+// by their number, compared digits only.
+func TestCustomerTable(t *testing.T) {
+	ada, grace := desktop.Customer{Name: "Ada"}, desktop.Customer{Name: "Grace"}
+	table := desktop.NewCustomerTable([]desktop.CustomerRow{
+		{Account: "0042", Phone: "+1 (212) 555-0100", Customer: ada},
+		{Account: "0043", Customer: grace},
+		{Account: "0042", Phone: "+1 212 555 0199", Customer: desktop.Customer{Name: "repeated account"}},
+	})
+	vars := func(cv2 string) (v [10]string) { v[1] = cv2; return v }
+	cases := []struct {
+		name string
+		call desktop.CallData
+		want *desktop.Customer
+	}{
+		{"keyed digits", desktop.CallData{CallerEnteredDigits: "0043"}, &grace},
+		{"keyed digits before CallVariable2", desktop.CallData{CallerEnteredDigits: "0043", CallVariables: vars("0042")}, &grace},
+		{"CallVariable2", desktop.CallData{CallVariables: vars("0042")}, &ada},
+		{"BAAccountNumber", desktop.CallData{ECC: map[string]string{"BAAccountNumber": "0043"}}, &grace},
+		{"ANI, digits only", desktop.CallData{ANI: "12125550100"}, &ada},
+		{"an unknown account, then the ANI", desktop.CallData{CallerEnteredDigits: "9", ANI: "1 212 555 0100"}, &ada},
+		{"the repeated row's phone", desktop.CallData{ANI: "12125550199"}, &desktop.Customer{Name: "repeated account"}},
+		{"nobody", desktop.CallData{CallerEnteredDigits: "9", ANI: "1"}, nil},
+		{"nothing to go by", desktop.CallData{}, nil},
+	}
+	for _, tc := range cases {
+		got, ok := table.Customer(tc.call)
+		if (tc.want == nil) != !ok || (ok && !reflect.DeepEqual(got, *tc.want)) {
+			t.Errorf("%s: %+v %v, want %+v", tc.name, got, ok, tc.want)
+		}
+	}
+	if table.Len() != 2 {
+		t.Errorf("Len %d, want 2", table.Len())
+	}
+}

@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
+	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,7 +26,9 @@ var assets embed.FS
 // Handler serves the desktop pages and API. Mount it at Config.Prefix
 // ("/desktop/"); request paths are taken relative to the prefix.
 //
-//	GET  /                      the desktop page (index.html, app.js, style.css)
+//	GET  /                      the desktop page (index.html, app.js, style.css);
+//	                            a ?token= on the page is carried to its assets
+//	                            and, by the script, to every API request
 //	POST /api/login             agent, extension[, password] → {"session": …}
 //	POST /api/state             session, state (ready|not_ready|logout)[, reason]
 //	POST /api/answer            session
@@ -34,11 +39,13 @@ var assets embed.FS
 //	GET  /api/view?session=…    the View as JSON
 //	GET  /api/events?session=…  server-sent events: one "view" event per change
 //
-// Every refusal is a 4xx (or 502 when the CTI Server fails) with the body
-// {"field": …, "error": …}.
+// The API's POST bodies are forms (application/x-www-form-urlencoded);
+// another Content-Type is refused with 415. Every refusal is a 4xx (or 502
+// when the CTI Server fails) with the body {"field": …, "error": …}.
 type Handler struct {
 	cfg    Config
 	static http.Handler
+	page   *template.Template
 
 	mu    sync.Mutex
 	desks map[string]*desk // by session token
@@ -55,7 +62,32 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, static: http.FileServer(http.FS(sub)), desks: map[string]*desk{}, byID: map[string]*desk{}}, nil
+	page, err := template.ParseFS(sub, "index.html")
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{cfg: cfg, static: http.FileServer(http.FS(sub)), page: page, desks: map[string]*desk{}, byID: map[string]*desk{}}, nil
+}
+
+// pageData is what index.html renders.
+type pageData struct {
+	// Query carries the page's ?token= to the style sheet and script: off
+	// loopback the server that mounts the desktop refuses every request
+	// without the token, the page's own assets included (the script reads
+	// it from the page's address for the API and the event stream).
+	Query template.URL
+}
+
+// servePage renders the desktop page.
+func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
+	var d pageData
+	if tok := r.URL.Query().Get("token"); tok != "" {
+		d.Query = template.URL("?" + url.Values{"token": {tok}}.Encode())
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := h.page.Execute(w, d); err != nil {
+		h.cfg.Logf("desktop: page: %v", err)
+	}
 }
 
 // Close logs nobody out but ends every CTI session (the server is going
@@ -94,6 +126,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
+		if bare := strings.TrimSuffix(h.cfg.Prefix, "/"); r.URL.Path == bare {
+			// The page's links are relative: at "/desktop" they would name
+			// the dashboard's style and script, not the desktop's.
+			to := bare + "/"
+			if r.URL.RawQuery != "" {
+				to += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, to, http.StatusMovedPermanently)
+			return
+		}
+		if path == "/" {
+			h.servePage(w, r)
+			return
+		}
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = path
 		h.static.ServeHTTP(w, r2)
@@ -103,6 +149,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	get := api == "view" || api == "events"
 	if get != (r.Method == http.MethodGet) {
 		fail(w, &formError{http.StatusMethodNotAllowed, "method", fmt.Sprintf("%s /api/%s is not allowed", r.Method, api)})
+		return
+	}
+	if err := formBody(r); err != nil {
+		fail(w, err)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
@@ -160,6 +210,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d.snapshot())
 }
 
+// formBody refuses a POST body that is not a form: ParseForm would read
+// nothing from it and every field would look missing (a JSON body to
+// /api/login would be told "agent: required"). An empty body needs no
+// type.
+func formBody(r *http.Request) error {
+	if r.Method != http.MethodPost || r.ContentLength == 0 {
+		return nil
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && mt == formType {
+		return nil
+	}
+	if ct == "" {
+		ct = "none"
+	}
+	return &formError{http.StatusUnsupportedMediaType, "Content-Type", fmt.Sprintf("must be %s (a form), got %s", formType, ct)}
+}
+
+const formType = "application/x-www-form-urlencoded"
+
 func (h *Handler) desk(token string) (*desk, error) {
 	if token == "" {
 		return nil, &formError{http.StatusUnauthorized, "session", "required (log in first)"}
@@ -197,6 +268,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	case len(pass) > 63 || strings.ContainsRune(pass, 0):
 		fail(w, bad("password", "at most 63 characters, no NUL"))
 		return
+	}
+	if h.cfg.Agents != nil {
+		if err := h.cfg.Agents(agent); err != nil {
+			fail(w, conflict("agent", "%v", err))
+			return
+		}
 	}
 	h.mu.Lock()
 	if h.byID[agent] != nil {

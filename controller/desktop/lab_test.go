@@ -45,6 +45,7 @@ const deskSeed = 3
 type harness struct {
 	t       *testing.T
 	run     *lab.Running
+	dk      *desktop.Handler
 	srv     *httptest.Server
 	recalls *fakeRecalls
 	now     time.Time
@@ -53,8 +54,9 @@ type harness struct {
 }
 
 // start runs the emulator and the desktop on an httptest server mounted at
-// /desktop/, as the integrator's server mounts it.
-func start(t *testing.T) *harness {
+// /desktop/, as the integrator's server mounts it; tune, when given,
+// changes the desktop's configuration first.
+func start(t *testing.T, tune ...func(*desktop.Config)) *harness {
 	t.Helper()
 	sc, err := scenarios.Load("testdata/desk.yaml")
 	if err != nil {
@@ -69,18 +71,23 @@ func start(t *testing.T) *harness {
 	t.Cleanup(func() { _ = run.Stop() })
 	run.Begin()
 	h := &harness{t: t, run: run, recalls: &fakeRecalls{}, now: time.Now(), seed: deskSeed}
-	dk, err := desktop.New(desktop.Config{CTIAddr: run.CTIAddr(), PeripheralID: 5000, Recalls: h.recalls,
+	cfg := desktop.Config{CTIAddr: run.CTIAddr(), PeripheralID: 5000, Recalls: h.recalls,
 		Customers: desktop.CustomerFunc(func(c desktop.CallData) (desktop.Customer, bool) {
 			if c.CallVariables[1] == "" {
 				return desktop.Customer{}, false
 			}
 			return desktop.Customer{Name: "Ada Lovelace", Fields: map[string]string{"tier": "gold"}}, true
 		}),
-		Logf: t.Logf})
+		Logf: t.Logf}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	dk, err := desktop.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(dk.Close)
+	h.dk = dk
 	mux := http.NewServeMux()
 	mux.Handle("/desktop/", dk)
 	h.srv = httptest.NewServer(mux)
@@ -343,6 +350,24 @@ func TestBadInputNamesTheField(t *testing.T) {
 	big := form("session", s, "state", strings.Repeat("x", 20<<10))
 	if a := h.post("state", big); a.status != 400 || a.field != "form" {
 		t.Errorf("oversized form: %d %q", a.status, a.field)
+	}
+	// The API takes forms: another body would read as no fields at all.
+	for _, tc := range []struct{ api, ctype, body string }{
+		{"login", "application/json", `{"agent": "1001", "extension": "2001"}`},
+		{"state", "text/plain", "session=" + s + "&state=ready"},
+		{"answer", "", "session=" + s},
+		{"login", "multipart/form-data; boundary=x", "--x--"},
+	} {
+		resp, err := http.Post(h.srv.URL+"/desktop/api/"+tc.api, tc.ctype, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ Field, Error string }
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnsupportedMediaType || out.Field != "Content-Type" || !strings.HasPrefix(out.Error, "Content-Type: ") {
+			t.Errorf("%s with a %q body: %d %+v, want 415 naming Content-Type", tc.api, tc.ctype, resp.StatusCode, out)
+		}
 	}
 }
 

@@ -16,8 +16,9 @@ import (
 )
 
 // IntervalLength is ICM's historical interval: half-hour rows start at
-// xx:00 and xx:30 peripheral time. The first and last rows of a run may be
-// shorter, from the run's start or to its end.
+// xx:00 and xx:30 peripheral time. A row is named by the half-hour it
+// belongs to: a run that starts at 16:01 has its first row start at 16:00
+// (its figures from 16:01), and its last row ends when the run did.
 const IntervalLength = 30 * time.Minute
 
 // Kind names one of the interval tables.
@@ -134,10 +135,18 @@ type SkillGroupInterval struct {
 	LoggedOnTime time.Duration
 	// AgentsLoggedOn is the member agents logged on at the interval's end.
 	AgentsLoggedOn int
+	// AgentsAnyGroup is the distinct agents logged on in any skill group
+	// at the interval's end, the same in every group's row of an
+	// interval: an agent in several groups counts once here and in each
+	// group's AgentsLoggedOn. The "all" row of a report shows its peak
+	// (0 in a store written before it was kept: the largest group's
+	// peak is shown instead).
+	AgentsAnyGroup int
 }
 
-// Add accumulates o into s; AgentsLoggedOn becomes the larger (a headcount
-// does not add up over time: a range's figure is its peak).
+// Add accumulates o into s; AgentsLoggedOn and AgentsAnyGroup become the
+// larger (a headcount does not add up over time: a range's figure is its
+// peak).
 func (s *SkillGroupInterval) Add(o SkillGroupInterval) {
 	s.Handled += o.Handled
 	s.TalkTime += o.TalkTime
@@ -145,6 +154,7 @@ func (s *SkillGroupInterval) Add(o SkillGroupInterval) {
 	s.NotReadyTime += o.NotReadyTime
 	s.LoggedOnTime += o.LoggedOnTime
 	s.AgentsLoggedOn = max(s.AgentsLoggedOn, o.AgentsLoggedOn)
+	s.AgentsAnyGroup = max(s.AgentsAnyGroup, o.AgentsAnyGroup)
 }
 
 // AgentInterval is one agent over one interval (Agent_Half_Hour).

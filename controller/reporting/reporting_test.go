@@ -263,3 +263,70 @@ func TestBadInputIsRefusedNamingIt(t *testing.T) {
 		}
 	}
 }
+
+// The skill groups' TOTAL all counts the centre's agents once each: four
+// agents in two groups of three (two in both) are four, not three (the
+// largest group) nor six (the sum). A store written before the distinct
+// count was kept reads 0 for it, and the row falls back to the largest
+// group's peak.
+func TestSkillGroupAllRowCountsDistinctAgents(t *testing.T) {
+	iv := &Intervals{SkillGroups: []SkillGroupInterval{
+		{Span: sp("08:00", "08:30"), SkillGroup: "Sales", Number: 1, AgentsLoggedOn: 3, AgentsAnyGroup: 4},
+		{Span: sp("08:00", "08:30"), SkillGroup: "Service", Number: 2, AgentsLoggedOn: 3, AgentsAnyGroup: 4},
+		{Span: sp("08:30", "09:00"), SkillGroup: "Sales", Number: 1, AgentsLoggedOn: 2, AgentsAnyGroup: 3},
+		{Span: sp("08:30", "09:00"), SkillGroup: "Service", Number: 2, AgentsLoggedOn: 3, AgentsAnyGroup: 3},
+	}}
+	allAgents := func(iv *Intervals) string {
+		t.Helper()
+		tab, err := BuildTable(KindSkillGroup, iv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := tab.Rows[len(tab.Rows)-1]
+		if last.Entity != "all" {
+			t.Fatalf("last row %+v", last)
+		}
+		return last.CSV[len(last.CSV)-1]
+	}
+	if got := allAgents(iv); got != "4" {
+		t.Errorf("TOTAL all agents_logged_on %s, want the 4 distinct agents", got)
+	}
+
+	s, path := newStore(t)
+	if err := s.Write(iv); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.Read(KindSkillGroup, Range{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.SkillGroups, iv.SkillGroups) {
+		t.Errorf("read back %+v", back.SkillGroups)
+	}
+	// The store as schema version 2 wrote it: no agents_any_group.
+	if _, err := s.db.Exec(`ALTER TABLE skill_group_interval DROP COLUMN agents_any_group; UPDATE schema_version SET version = 2`); err != nil {
+		t.Fatal(err)
+	}
+	old, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	back, err = old.Read(KindSkillGroup, Range{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := allAgents(back); got != "3" {
+		t.Errorf("version 2 store: TOTAL all agents_logged_on %s, want the largest group's peak, 3", got)
+	}
+	// Create migrates it again.
+	s.Close()
+	again, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if again.version != len(migrations) {
+		t.Errorf("migrated to version %d, want %d", again.version, len(migrations))
+	}
+}

@@ -104,16 +104,24 @@ CREATE TABLE outbound_attempt (
 	PRIMARY KEY (start_ms, campaign, seq)
 );
 `,
+	// 3: the distinct agents logged on in any skill group, for the
+	// report's "all" row (an agent in two groups counts in each group's
+	// agents_logged_on). Older rows read 0: not kept.
+	`ALTER TABLE skill_group_interval ADD COLUMN agents_any_group INTEGER NOT NULL DEFAULT 0;`,
 }
 
-// attemptsVersion is the first schema version with outbound_attempt.
-const attemptsVersion = 2
+// attemptsVersion is the first schema version with outbound_attempt,
+// anyGroupVersion the first with skill_group_interval.agents_any_group.
+const (
+	attemptsVersion = 2
+	anyGroupVersion = 3
+)
 
 // The columns of each table in the order Write binds and Read scans
 // them (named, so that a later migration adding a column breaks neither).
 const (
 	callTypeColumns   = `start_ms, end_ms, call_type, call_type_id, sl_type, offered, answered, abandoned, sl_calls, sl_offered, sl_aband, answer_wait_ms, handled, handle_ms`
-	skillGroupColumns = `start_ms, end_ms, skill_group, number, handled, talk_ms, ready_ms, not_ready_ms, logged_on_ms, agents_logged_on`
+	skillGroupColumns = `start_ms, end_ms, skill_group, number, handled, talk_ms, ready_ms, not_ready_ms, logged_on_ms, agents_logged_on, agents_any_group`
 	agentColumns      = `start_ms, end_ms, agent_id, agent_group, calls, talk_ms, hold_ms, wrap_up_ms, ready_ms, not_ready_ms, logged_on_ms`
 	campaignColumns   = `start_ms, end_ms, campaign, attempts, connects, abandoned, busy, no_answer, machines`
 	attemptColumns    = `start_ms, campaign, seq, mode, dialed_number, record_id, attempt_number, agent_id, port, call_id, outcome, cause, alerting_ms, answered_ms, connected_ms, end_ms`
@@ -354,10 +362,10 @@ func writeAll(tx *sql.Tx, iv *Intervals) error {
 			return join(spanArgs(c.Span), c.CallType, c.CallTypeID, c.ServiceLevelType, c.Offered, c.Answered, c.Abandoned,
 				c.SLCalls, c.SLOffered, c.SLAband, msd(c.AnswerWait), c.Handled, msd(c.HandleTime))
 		}),
-		ins(`INSERT OR REPLACE INTO skill_group_interval (`+skillGroupColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?)`, len(iv.SkillGroups), func(i int) []any {
+		ins(`INSERT OR REPLACE INTO skill_group_interval (`+skillGroupColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`, len(iv.SkillGroups), func(i int) []any {
 			g := iv.SkillGroups[i]
 			return join(spanArgs(g.Span), g.SkillGroup, g.Number, g.Handled, msd(g.TalkTime), msd(g.ReadyTime), msd(g.NotReadyTime),
-				msd(g.LoggedOnTime), g.AgentsLoggedOn)
+				msd(g.LoggedOnTime), g.AgentsLoggedOn, g.AgentsAnyGroup)
 		}),
 		ins(`INSERT OR REPLACE INTO agent_interval (`+agentColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`, len(iv.Agents), func(i int) []any {
 			a := iv.Agents[i]
@@ -414,10 +422,14 @@ func (s *Store) Read(kind Kind, r Range) (*Intervals, error) {
 			return nil
 		})
 	case KindSkillGroup:
-		err = s.scan(`SELECT `+skillGroupColumns+` FROM skill_group_interval`+where+` ORDER BY start_ms, number, skill_group`, args, func(sc func(...any) error) error {
+		cols := skillGroupColumns
+		if s.version < anyGroupVersion {
+			cols = strings.Replace(cols, "agents_any_group", "0", 1) // not kept then
+		}
+		err = s.scan(`SELECT `+cols+` FROM skill_group_interval`+where+` ORDER BY start_ms, number, skill_group`, args, func(sc func(...any) error) error {
 			var g SkillGroupInterval
 			var a, b, talk, ready, nr, lo int64
-			if err := sc(&a, &b, &g.SkillGroup, &g.Number, &g.Handled, &talk, &ready, &nr, &lo, &g.AgentsLoggedOn); err != nil {
+			if err := sc(&a, &b, &g.SkillGroup, &g.Number, &g.Handled, &talk, &ready, &nr, &lo, &g.AgentsLoggedOn, &g.AgentsAnyGroup); err != nil {
 				return err
 			}
 			g.Span, g.TalkTime, g.ReadyTime, g.NotReadyTime, g.LoggedOnTime = span(a, b), durMS(talk), durMS(ready), durMS(nr), durMS(lo)

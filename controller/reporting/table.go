@@ -207,11 +207,18 @@ func BuildTable(kind Kind, iv *Intervals) (Table, error) {
 	return Table{}, err
 }
 
-// sumSkillGroups adds the skill groups' totals; the agents logged on of
-// the "all" row is the largest group's peak, since an agent may belong to
-// several groups and a sum would count them twice.
+// sumSkillGroups adds the skill groups' totals. The agents logged on of
+// the "all" row is the peak of the distinct agents logged on in any group
+// (AgentsAnyGroup): an agent may belong to several groups, and neither a
+// sum nor the largest group counts the centre's agents. A store written
+// before AgentsAnyGroup was kept has 0 there; the largest group's peak
+// is then the best figure it has.
 func sumSkillGroups(gs []SkillGroupInterval) SkillGroupInterval {
-	return sumAll((*SkillGroupInterval).Add)(gs)
+	out := sumAll((*SkillGroupInterval).Add)(gs)
+	if out.AgentsAnyGroup > 0 {
+		out.AgentsLoggedOn = out.AgentsAnyGroup
+	}
+	return out
 }
 
 // spanText renders an interval for people: clock times when the whole

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,11 +184,32 @@ func TestPageShowsTodayByHalfHour(t *testing.T) {
 	src := &fakeIntervals{iv: morning()}
 	src.set(busyCentre(), nil)
 	body := get(t, newServer(t, src, Config{}), "/").Body.String()
-	for _, want := range []string{`<table id="today">`, "Today by half-hour", "<th>offered</th>",
-		"<td>09:30-09:41</td><td>Sales</td><td>3</td>", `<tr class="total"><td>TOTAL</td><td>all</td><td>17</td>`} {
+	for _, want := range []string{`<table id="today">`, "Today by half-hour", "<th>Call type</th><th>Offered</th>",
+		"<th>Answered in SL</th>", "<th>ASA (s)</th>", `<option value="calltype" selected>call type</option>`,
+		"<td>09:30-09:41</td><td>Sales</td><td>3</td>", `<tr class="total"><td>TOTAL</td><td>all</td><td>17</td>`,
+		// Service had no call in the partial interval: no service level,
+		// ASA or AHT, as on the live tables, rather than 0.0 %.
+		"<td>09:30-09:41</td><td>Service</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>—</td><td>—</td><td>0</td><td>—</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	if strings.Contains(body, "answered_in_sl") {
+		t.Error("page heads a column by its snake_case name")
+	}
+
+	// ?kind= chooses the table, and the selector says which; the token
+	// rides along in the selector's form.
+	body = get(t, newServer(t, src, Config{}), "/?kind=agent&token=a%26b").Body.String()
+	for _, want := range []string{`<option value="agent" selected>agent</option>`, "<th>Interval</th><th>Agent</th><th>Calls</th>",
+		"<td>09:00-09:30</td><td>1201</td><td>4</td>", `<input type="hidden" name="token" value="a&amp;b">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("agent table page lacks %q", want)
+		}
+	}
+	rec := get(t, newServer(t, src, Config{}), "/?kind=queue")
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `kind: unknown kind "queue"`) {
+		t.Errorf("bad kind: %d %q, want 400 naming kind", rec.Code, rec.Body)
 	}
 
 	src.err = errors.New("the centre did not answer")
@@ -200,5 +222,83 @@ func TestPageShowsTodayByHalfHour(t *testing.T) {
 	plain.set(busyCentre(), nil)
 	if body := get(t, newServer(t, plain, Config{}), "/").Body.String(); strings.Contains(body, `id="today"`) {
 		t.Error("a source without intervals got a today table")
+	}
+}
+
+func TestIntervalHeadings(t *testing.T) {
+	for col, want := range map[string]string{
+		"answered_in_sl": "Answered in SL",
+		"asa_s":          "ASA (s)",
+		"not_ready":      "Not ready",
+		"call_type":      "Call type",
+		"offered":        "Offered",
+		"hold_time_s":    "Hold time (s)", // no label: the name in words
+		"x":              "X",
+		"":               "",
+	} {
+		if got := heading(col); got != want {
+			t.Errorf("heading(%q) = %q, want %q", col, got, want)
+		}
+	}
+	// Every column of every kind is headed in words.
+	s := newServer(t, &fakeIntervals{iv: morning()}, Config{})
+	for _, k := range reporting.Kinds {
+		var tab IntervalTable
+		if err := json.Unmarshal(get(t, s, "/api/intervals?kind="+string(k)).Body.Bytes(), &tab); err != nil {
+			t.Fatal(err)
+		}
+		if len(tab.Labels) != len(tab.Columns) || strings.Contains(tab.EntityLabel, "_") {
+			t.Errorf("%s: labels %q for columns %q, entity %q", k, tab.Labels, tab.Columns, tab.EntityLabel)
+		}
+		for _, l := range tab.Labels {
+			if strings.Contains(l, "_") {
+				t.Errorf("%s: heading %q", k, l)
+			}
+		}
+	}
+}
+
+// A ratio over nothing reads "—"; over something, its figure, 0 % included.
+func TestIntervalRatiosOverNothing(t *testing.T) {
+	iv := &reporting.Intervals{
+		CallTypes: []reporting.CallTypeInterval{
+			{Span: ivSpan(9, 0, 9, 30), CallType: "Quiet", ServiceLevelType: 2},
+			{Span: ivSpan(9, 0, 9, 30), CallType: "Missed", ServiceLevelType: 2, Offered: 2, Abandoned: 2, SLOffered: 2, SLAband: 2},
+		},
+		Campaigns: []reporting.CampaignInterval{
+			{Span: ivSpan(9, 0, 9, 30), Campaign: "idle"},
+			{Span: ivSpan(9, 0, 9, 30), Campaign: "clean", Attempts: 3, Connects: 2},
+		},
+	}
+	s := newServer(t, &fakeIntervals{iv: iv}, Config{})
+	cell := func(kind reporting.Kind, entity, col string) string {
+		t.Helper()
+		var tab IntervalTable
+		if err := json.Unmarshal(get(t, s, "/api/intervals?kind="+string(kind)).Body.Bytes(), &tab); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range tab.Rows {
+			if r.Entity == entity && !r.Total {
+				return r.Cells[slices.Index(tab.Columns, col)]
+			}
+		}
+		t.Fatalf("%s: no row for %s", kind, entity)
+		return ""
+	}
+	for _, tc := range []struct {
+		kind              reporting.Kind
+		entity, col, want string
+	}{
+		{reporting.KindCallType, "Quiet", "service_level", "—"},
+		{reporting.KindCallType, "Quiet", "asa_s", "—"},
+		{reporting.KindCallType, "Quiet", "aht_s", "—"},
+		{reporting.KindCallType, "Missed", "service_level", "0.0 %"}, // every call abandoned: a real 0
+		{reporting.KindCallType, "Missed", "asa_s", "—"},
+		{reporting.KindCampaign, "idle", "abandon_rate", "—"},
+		{reporting.KindCampaign, "clean", "abandon_rate", "0.0 %"},
+	} {
+		if got := cell(tc.kind, tc.entity, tc.col); got != tc.want {
+			t.Errorf("%s %s %s = %q, want %q", tc.kind, tc.entity, tc.col, got, tc.want)
+		}
 	}
 }

@@ -107,15 +107,42 @@ func families(s Snapshot) []*family {
 		id := []string{"campaign", cp.Name}
 		target := g("ipcclab_outbound_abandon_target_ratio", "The abandon rate the campaign is held to.")
 		target.add(cp.AbandonTarget, id...)
-		left := g("ipcclab_campaign_records_left", "Call list records left to dial (pending or dialing).")
-		left.add(float64(cp.RecordsLeft), id...)
-		recs := g("ipcclab_campaign_records", "Call list records, every status.")
-		recs.add(float64(cp.Records), id...)
-		out = append(out, target, left, recs)
+		out = append(out, target)
+		// Without a call list there are no records to count: the series
+		// are absent rather than 0, which would read as an exhausted list.
+		if cp.List != nil {
+			left := g("ipcclab_campaign_records_left", "Call list records left to dial (pending or dialing).")
+			left.add(float64(cp.List.Left), id...)
+			recs := g("ipcclab_campaign_records", "Call list records, every status.")
+			recs.add(float64(cp.List.Records), id...)
+			out = append(out, left, recs)
+		}
 	}
 	alerts := g("ipcclab_alerts", "Alerts raised and not cleared.")
 	alerts.add(float64(len(s.Alerts)))
-	return append(out, alerts)
+	out = append(out, alerts)
+	// The same alerts by kind and severity, one series per pair raised; a
+	// cleared pair's series disappears (alert rules read absent as 0).
+	if len(s.Alerts) > 0 {
+		active := g("ipcclab_alerts_active", "Alerts raised and not cleared, by what crossed its threshold and severity.")
+		type pair struct{ kind, severity string }
+		n, order := map[pair]int{}, []pair{}
+		for _, al := range s.Alerts {
+			p := pair{al.Kind, al.Severity}
+			if p.kind == "" {
+				p.kind = "unknown"
+			}
+			if n[p] == 0 {
+				order = append(order, p)
+			}
+			n[p]++
+		}
+		for _, p := range order {
+			active.add(float64(n[p]), "kind", p.kind, "severity", p.severity)
+		}
+		out = append(out, active)
+	}
+	return out
 }
 
 // snapshotCollector is a prometheus.Collector over one snapshot: the

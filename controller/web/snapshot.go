@@ -41,7 +41,8 @@ type Snapshot struct {
 	SkillGroups []SkillGroup `json:"skill_groups"`
 	// Queues has one row per inbound call type.
 	Queues []Queue `json:"queues"`
-	// Campaign is the outbound campaign, nil when the centre runs none.
+	// Campaign is the outbound campaign whenever outbound is enabled,
+	// with or without a call list; nil when the centre runs none.
 	Campaign *Campaign `json:"campaign,omitempty"`
 	// Moves are the most recent blending moves, oldest first.
 	Moves []Move `json:"moves"`
@@ -107,9 +108,12 @@ type Agent struct {
 	SkillGroups []string `json:"skill_groups"`
 	// CallID is the call on the agent's device, 0 when none; Direction is
 	// "inbound", "outbound" or "" with it.
-	CallID    uint32    `json:"call_id,omitempty"`
-	Direction string    `json:"direction,omitempty"`
-	Since     time.Time `json:"since"`
+	CallID    uint32 `json:"call_id,omitempty"`
+	Direction string `json:"direction,omitempty"`
+	// Since is when the agent entered State; for a line, when its call
+	// connected or its last call ended. Zero (0001-01-01) when nothing has
+	// happened yet, a line that has had no call: pages show "—" then.
+	Since time.Time `json:"since"`
 	// Line marks an outbound-only agent (a CallManager line).
 	Line bool `json:"line,omitempty"`
 }
@@ -162,23 +166,33 @@ type Queue struct {
 	AbandonedToday int `json:"abandoned_today"`
 }
 
-// Campaign is the outbound campaign's progress.
+// Campaign is the outbound campaign: what the controller dials by, and
+// the call list's progress when it dials one.
 type Campaign struct {
-	ID   int64  `json:"id"`
+	// ID is the campaign's ID in the campaign store, 0 when it has no call
+	// list (nothing is stored: the controller dials generated numbers).
+	ID   int64  `json:"id,omitempty"`
 	Name string `json:"name"`
+	// Mode is progressive, predictive or preview.
 	Mode string `json:"mode"`
 	// LinesPerAgent is the configured dial level of the per-agent pacer
 	// (0 where the strategy decides).
 	LinesPerAgent float64 `json:"lines_per_agent"`
 	// AbandonTarget is the limit the abandon rate is held to.
 	AbandonTarget float64 `json:"abandon_target"`
-	// Records in the list, and those left to dial (pending or dialing).
-	Records     int `json:"records"`
-	RecordsLeft int `json:"records_left"`
+	// List is the call list's progress, nil when the campaign has no list.
+	List *CallList `json:"list,omitempty"`
 	// Scheduled are the next callbacks and recalls waiting for their time,
 	// soonest first (at most MaxScheduled): what a customer booked on the
-	// callback page or an agent agreed on a call.
+	// callback page or an agent agreed on a call. Empty without a list.
 	Scheduled []Scheduled `json:"scheduled"`
+}
+
+// CallList is a campaign's call list: its records, and those left to dial
+// (pending or dialing).
+type CallList struct {
+	Records int `json:"records"`
+	Left    int `json:"left"`
 }
 
 // MaxScheduled is how many scheduled records a snapshot lists.
@@ -208,6 +222,10 @@ type Move struct {
 type Alert struct {
 	At       time.Time `json:"at"`
 	Severity string    `json:"severity"`
+	// Kind is what crossed its threshold (service_level_to5,
+	// outbound_abandon, agent_reserved, …): a label of
+	// ipcclab_alerts_active.
+	Kind string `json:"kind"`
 	// Subject is what the alert is about (a call type, an agent, the
 	// campaign); Message says what crossed which threshold.
 	Subject string `json:"subject"`

@@ -61,11 +61,13 @@ func busyCentre() Snapshot {
 			{Number: 200, Name: "Service", LoggedOn: 1, BusyOther: 1}},
 		Queues: []Queue{{CallType: "Sales \"EU\"", InQueue: 1, LongestWaitSeconds: 7, ServiceLevelTo5: 0.8, ServiceLevelHalf: -1,
 			ServiceLevelToday: 0.75, ASASeconds: 4.5, Offered: 3, Answered: 2, Abandoned: 1, AbandonedToday: 1}},
-		Campaign: &Campaign{ID: 1, Name: "spring", Mode: "progressive", LinesPerAgent: 1.5, AbandonTarget: 0.03, Records: 100, RecordsLeft: 60,
+		Campaign: &Campaign{ID: 1, Name: "spring", Mode: "progressive", LinesPerAgent: 1.5, AbandonTarget: 0.03, List: &CallList{Records: 100, Left: 60},
 			Scheduled: []Scheduled{{RecordID: 42, At: t0.Add(26 * time.Hour), Kind: "callback", Phone: "442079460000",
 				Name: "Ada <Lovelace>", TimeZone: "Europe/London"}}},
-		Moves:  []Move{{At: t0.Add(-time.Minute), Agent: "1203", Kind: "lend"}},
-		Alerts: []Alert{{At: t0, Severity: "warning", Subject: "Sales", Message: "service level 80 % below 85 %"}},
+		Moves: []Move{{At: t0.Add(-time.Minute), Agent: "1203", Kind: "lend"}},
+		Alerts: []Alert{{At: t0, Severity: "warning", Kind: "service_level_to5", Subject: "Sales", Message: "service level 80 % below 85 %"},
+			{At: t0, Severity: "critical", Kind: "agent_reserved", Subject: "1202", Message: "reserved 40 s"},
+			{At: t0, Severity: "critical", Kind: "agent_reserved", Subject: "1203", Message: "reserved 35 s"}},
 	}
 }
 
@@ -120,7 +122,7 @@ func TestSnapshotJSONShape(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Centre.Answered != 2 || len(back.Agents) != 3 || back.Campaign == nil || back.Campaign.RecordsLeft != 60 {
+	if back.Centre.Answered != 2 || len(back.Agents) != 3 || back.Campaign == nil || back.Campaign.List == nil || back.Campaign.List.Left != 60 {
 		t.Errorf("round trip lost figures: %+v", back)
 	}
 }
@@ -201,19 +203,21 @@ func TestMetricsNamesAndValues(t *testing.T) {
 		`ipcclab_blend_moves_total{direction="to_inbound"}`:                    2,
 		`ipcclab_campaign_records_left{campaign="spring"}`:                     60,
 		`ipcclab_outbound_abandon_target_ratio{campaign="spring"}`:             0.03,
-		`ipcclab_alerts`: 1,
-		`ipcclab_inbound_asa_seconds{call_type="Sales \"EU\""}`:           4.5,
-		`ipcclab_inbound_longest_wait_seconds{call_type="Sales \"EU\""}`:  7,
-		`ipcclab_inbound_calls_abandoned_total{call_type="Sales \"EU\""}`: 1,
-		`ipcclab_outbound_dial_level`:                                     1,
-		`ipcclab_blend_lent_agents`:                                       1,
-		`ipcclab_outbound_connects_total`:                                 4,
-		`ipcclab_outbound_calls_dialing`:                                  2,
-		`ipcclab_inbound_calls_offered_total{call_type="Sales \"EU\""}`:   3,
-		`ipcclab_campaign_records{campaign="spring"}`:                     100,
-		`ipcclab_outbound_abandoned_total`:                                1,
-		`ipcclab_blend_moves_total{direction="to_outbound"}`:              1,
-		`ipcclab_agents{state="reserved"}`:                                1,
+		`ipcclab_alerts`: 3,
+		`ipcclab_alerts_active{kind="service_level_to5",severity="warning"}`: 1,
+		`ipcclab_alerts_active{kind="agent_reserved",severity="critical"}`:   2,
+		`ipcclab_inbound_asa_seconds{call_type="Sales \"EU\""}`:              4.5,
+		`ipcclab_inbound_longest_wait_seconds{call_type="Sales \"EU\""}`:     7,
+		`ipcclab_inbound_calls_abandoned_total{call_type="Sales \"EU\""}`:    1,
+		`ipcclab_outbound_dial_level`:                                        1,
+		`ipcclab_blend_lent_agents`:                                          1,
+		`ipcclab_outbound_connects_total`:                                    4,
+		`ipcclab_outbound_calls_dialing`:                                     2,
+		`ipcclab_inbound_calls_offered_total{call_type="Sales \"EU\""}`:      3,
+		`ipcclab_campaign_records{campaign="spring"}`:                        100,
+		`ipcclab_outbound_abandoned_total`:                                   1,
+		`ipcclab_blend_moves_total{direction="to_outbound"}`:                 1,
+		`ipcclab_agents{state="reserved"}`:                                   1,
 	} {
 		if v, ok := got[key]; !ok || v != want {
 			t.Errorf("%s = %v (present %v), want %v", key, v, ok, want)
@@ -228,11 +232,35 @@ func TestMetricsNamesAndValues(t *testing.T) {
 func TestMetricsWithoutCampaign(t *testing.T) {
 	snap := busyCentre()
 	snap.Campaign = nil
+	snap.Alerts = []Alert{}
 	s := newServer(t, &fake{snap: snap}, Config{})
 	got := parseMetrics(t, get(t, s, "/metrics").Body.String())
 	for key := range got {
-		if strings.HasPrefix(key, "ipcclab_campaign_") {
+		if strings.HasPrefix(key, "ipcclab_campaign_") || strings.HasPrefix(key, "ipcclab_outbound_abandon_target") {
 			t.Errorf("%s exported without a campaign", key)
+		}
+		if strings.HasPrefix(key, "ipcclab_alerts_active") {
+			t.Errorf("%s exported without an alert", key)
+		}
+	}
+	if v, ok := got["ipcclab_alerts"]; !ok || v != 0 {
+		t.Errorf("ipcclab_alerts = %v (present %v), want 0", v, ok)
+	}
+}
+
+// A campaign without a call list has its target and no records: absent
+// series, not a 0 that reads as an exhausted list.
+func TestMetricsCampaignWithoutList(t *testing.T) {
+	snap := busyCentre()
+	snap.Campaign = &Campaign{Name: "Renewals", Mode: "progressive", LinesPerAgent: 1, AbandonTarget: 0.03, Scheduled: []Scheduled{}}
+	s := newServer(t, &fake{snap: snap}, Config{})
+	got := parseMetrics(t, get(t, s, "/metrics").Body.String())
+	if v := got[`ipcclab_outbound_abandon_target_ratio{campaign="Renewals"}`]; v != 0.03 {
+		t.Errorf("abandon target %v, want 0.03", v)
+	}
+	for key := range got {
+		if strings.HasPrefix(key, "ipcclab_campaign_records") {
+			t.Errorf("%s exported without a call list", key)
 		}
 	}
 }
@@ -286,6 +314,60 @@ func TestPageReadsWithoutScript(t *testing.T) {
 		if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != ct || rec.Body.Len() == 0 {
 			t.Errorf("GET %s: %d %q %d bytes", path, rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len())
 		}
+	}
+}
+
+// A line that has had no call has no "For" time (its Since is zero), and
+// a campaign without a call list says so rather than "No campaign.".
+func TestPageLineWithoutCallAndCampaignWithoutList(t *testing.T) {
+	snap := busyCentre()
+	snap.Agents[2].Since = time.Time{}
+	snap.Campaign = &Campaign{Name: "Renewals", Mode: "progressive", LinesPerAgent: 1, AbandonTarget: 0.03, Scheduled: []Scheduled{}}
+	body := get(t, newServer(t, &fake{snap: snap}, Config{}), "/").Body.String()
+	for _, want := range []string{
+		`<tr data-agent="3001" data-state="IDLE"><td>3001</td><td>3001</td><td class="state">IDLE</td><td>—</td>`,
+		`Campaign Renewals (progressive): no call list; abandon target 3.0 %`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "No campaign.") {
+		t.Error(`page says "No campaign." with a campaign`)
+	}
+	snap.Campaign = nil
+	if body := get(t, newServer(t, &fake{snap: snap}, Config{}), "/").Body.String(); !strings.Contains(body, "No campaign.") {
+		t.Error(`page without a campaign does not say "No campaign."`)
+	}
+	for _, tc := range []struct {
+		at, t time.Time
+		want  string
+	}{
+		{t0, time.Time{}, "—"},
+		{t0, t0.Add(-90 * time.Second), "90 s"},
+		{t0, t0.Add(time.Second), "0 s"}, // clocks a moment apart
+	} {
+		if got := since(tc.at, tc.t); got != tc.want {
+			t.Errorf("since(%v, %v) = %q, want %q", tc.at, tc.t, got, tc.want)
+		}
+	}
+}
+
+// The pages mounted beside the dashboard are linked from it, with the
+// page's token.
+func TestPageLinksMountedPages(t *testing.T) {
+	s := newServer(t, &fake{snap: busyCentre()}, Config{})
+	if body := get(t, s, "/").Body.String(); strings.Contains(body, `id="links"`) {
+		t.Error("links with nothing mounted")
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	s.Mount("/desktop/", ok)
+	s.Mount(CallbackPath, ok)
+	s.Mount("/other/", ok)
+	body := get(t, s, "/?token=a%26b").Body.String()
+	want := `<nav id="links"><a href="desktop/?token=a%26b">Agent desktop</a> <a href="callback/?token=a%26b">Web callback</a> <a href="other/?token=a%26b">/other/</a> </nav>`
+	if !strings.Contains(body, want) {
+		t.Errorf("page lacks %s:\n%s", want, body)
 	}
 }
 

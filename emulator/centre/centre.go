@@ -79,6 +79,10 @@ type Callers struct {
 	// Talk is the default inbound conversation time.
 	Talk      pstn.Dist
 	ANIPrefix string
+	// Accounts are the account numbers callers key at the IVR, one drawn
+	// per caller (the customers a desktop's screen pop can find); empty:
+	// random eight-digit numbers.
+	Accounts []string
 }
 
 // Outbound describes the customers MakePredictiveCall reaches.
@@ -463,6 +467,10 @@ func (c *Centre) Start() {
 	c.world.Start()
 }
 
+// StartedAt is when Start ran (zero before): the interval records count
+// the outbound-only agents' lines as on from then.
+func (c *Centre) StartedAt() time.Time { return c.start }
+
 // Subscribe adds an event sink (the CTI Server); sinks run synchronously,
 // in subscription order, for every PG event.
 func (c *Centre) Subscribe(fn func(pg.Event)) { c.subs = append(c.subs, fn) }
@@ -513,7 +521,12 @@ func (c *Centre) arrival(cl *pstn.Caller) {
 	// The caller keys an account number at the IVR; the routing script
 	// puts the call type and the account in the call variables, which is
 	// what the agent's screen pop is built from (step 5 of the call flow).
-	account := fmt.Sprintf("%08d", c.ivr.IntN(100_000_000))
+	var account string
+	if accts := c.cfg.Callers.Accounts; len(accts) > 0 {
+		account = accts[c.ivr.IntN(len(accts))]
+	} else {
+		account = fmt.Sprintf("%08d", c.ivr.IntN(100_000_000))
+	}
 	in := pg.Incoming{ANI: cl.ANI, DNIS: cl.DNIS, DialedNumber: cl.DialedNumber, CallerEnteredDigits: account}
 	in.CallVariables[0] = c.typeNames[cl.CallTypeID]
 	in.CallVariables[1] = account

@@ -68,8 +68,10 @@ type Config struct {
 	// Scheduler is the centre's (required).
 	Scheduler sim.Scheduler
 	// Seed seeds the gateway's per-call draws (gateway.Draws), as the real
-	// gateway's Seed does.
-	Seed uint64
+	// gateway's Seed does; Accounts are the callers' account numbers
+	// (gateway.Config.Accounts).
+	Seed     uint64
+	Accounts []string
 	// Hop is each SIP message's and RTP packet's one-way latency (0:
 	// DefaultHop; at most MaxHop).
 	Hop time.Duration
@@ -165,7 +167,7 @@ func New(cfg Config) (*Fabric, error) {
 		cfg.Logf = func(string, ...any) {}
 	}
 	f := &Fabric{cfg: cfg, sched: cfg.Scheduler, hop: cfg.Hop}
-	f.gw = gatewayNode{f: f, draws: gateway.NewDraws(cfg.Seed), byCaller: map[*pstn.Caller]*inbound{}}
+	f.gw = gatewayNode{f: f, draws: gateway.NewDraws(cfg.Seed, cfg.Accounts), byCaller: map[*pstn.Caller]*inbound{}}
 	f.ivr = ivrNode{f: f, ports: map[string]*ivrPort{}}
 	return f, nil
 }

@@ -89,17 +89,26 @@ func Reject(o pstn.Outcome, causes CauseMap) Rejection {
 // sound seed (Caller), an outbound call's far-end sound seed (Callee). The
 // order of calls decides the values, as in the real gateway, where both
 // are drawn on the centre's loop.
-type Draws struct{ r *rand.Rand }
-
-// NewDraws seeds the gateway's stream.
-func NewDraws(seed uint64) *Draws {
-	return &Draws{r: rand.New(rand.NewPCG(seed, 0x6761746577617921))}
+type Draws struct {
+	r        *rand.Rand
+	accounts []string
 }
 
-// Caller draws an arriving caller's account number (eight digits, keyed at
-// IP-IVR) and the seed of its voice.
+// NewDraws seeds the gateway's stream. accounts, when not empty, are the
+// account numbers callers key (one drawn per caller, as the simulation's
+// centre does); otherwise they are random eight-digit numbers.
+func NewDraws(seed uint64, accounts []string) *Draws {
+	return &Draws{r: rand.New(rand.NewPCG(seed, 0x6761746577617921)), accounts: accounts}
+}
+
+// Caller draws an arriving caller's account number (keyed at IP-IVR) and
+// the seed of its voice.
 func (d *Draws) Caller() (account string, soundSeed uint64) {
-	account = fmt.Sprintf("%08d", d.r.IntN(100_000_000))
+	if n := len(d.accounts); n > 0 {
+		account = d.accounts[d.r.IntN(n)]
+	} else {
+		account = fmt.Sprintf("%08d", d.r.IntN(100_000_000))
+	}
 	return account, d.r.Uint64()
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestRejectFollowsTheCauseMap(t *testing.T) {
 // TestDraws: the per-call draws are a function of the seed and of the order
 // of calls, and accounts are eight digits.
 func TestDraws(t *testing.T) {
-	a, b := NewDraws(42), NewDraws(42)
+	a, b := NewDraws(42, nil), NewDraws(42, nil)
 	for i := 0; i < 50; i++ {
 		acc1, s1 := a.Caller()
 		acc2, s2 := b.Caller()
@@ -79,10 +80,26 @@ func TestDraws(t *testing.T) {
 			t.Fatalf("callee draw %d differs from the same seed", i)
 		}
 	}
-	acc, _ := NewDraws(43).Caller()
-	first, _ := NewDraws(42).Caller()
+	acc, _ := NewDraws(43, nil).Caller()
+	first, _ := NewDraws(42, nil).Caller()
 	if acc == first {
 		t.Errorf("seeds 42 and 43 drew the same first account %s", acc)
+	}
+	// With the customers' accounts, callers key those, and the sound seeds
+	// are the same draws as without (one draw per account either way).
+	accounts := []string{"1001", "1002", "1003"}
+	c, plain := NewDraws(42, accounts), NewDraws(42, nil)
+	seen := map[string]bool{}
+	for i := 0; i < 60; i++ {
+		acc, s := c.Caller()
+		_, sp := plain.Caller()
+		if !slices.Contains(accounts, acc) || s != sp {
+			t.Fatalf("draw %d: account %q (want one of %v), sound seed %d vs %d", i, acc, accounts, s, sp)
+		}
+		seen[acc] = true
+	}
+	if len(seen) != len(accounts) {
+		t.Errorf("60 callers keyed %v of %v", seen, accounts)
 	}
 }
 

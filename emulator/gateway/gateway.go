@@ -62,6 +62,9 @@ type Config struct {
 	Causes CauseMap
 	// Seed draws the callers' account digits and the far ends' sounds.
 	Seed uint64
+	// Accounts are the account numbers PSTN-model callers key at IP-IVR,
+	// one drawn per caller (empty: random eight-digit numbers).
+	Accounts []string
 	// DigitsToIVR makes PSTN-model callers key their account number when
 	// IP-IVR answers (default on when the IVR collects digits).
 	DigitsToIVR bool
@@ -122,7 +125,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Gateway{cfg: cfg, callers: map[string]*pstn.Caller{}, byID: map[*pstn.Caller]*inbound{},
-		draws: NewDraws(cfg.Seed), ctx: ctx, cancel: cancel}
+		draws: NewDraws(cfg.Seed, cfg.Accounts), ctx: ctx, cancel: cancel}
 	// The trunk side first: the PSTN side's INVITE handler uses it, and an
 	// outside caller may call in the moment the PSTN side listens.
 	tc := cfg.TrunkNode

@@ -16,7 +16,9 @@ import (
 	"context"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +36,11 @@ type dashboardView struct {
 	InQueue  int      `json:"inQueue"`
 	Answered int      `json:"answered"`
 	States   []string `json:"states"`
+	// For are the agents table's "For" cells; Campaign the campaign line;
+	// TodayHead the half-hour table's headings.
+	For       []string `json:"for"`
+	Campaign  string   `json:"campaign"`
+	TodayHead []string `json:"todayHead"`
 }
 
 const readDashboard = `(() => {
@@ -43,8 +50,24 @@ const readDashboard = `(() => {
     inQueue: n("t-in_queue"),
     answered: n("t-answered"),
     states: [...document.querySelectorAll("#agents tbody tr")].map((r) => r.dataset.state),
+    for: [...document.querySelectorAll("#agents tbody tr")].map((r) => r.cells[3].textContent),
+    campaign: document.getElementById("campaign").textContent,
+    todayHead: [...document.querySelectorAll("#today thead th")].map((th) => th.textContent),
   };
 })()`
+
+// chooseKind picks a kind in the half-hour table's selector, as a person
+// would (a change event).
+const chooseKind = `(() => {
+  const s = document.getElementById("today-kind");
+  s.value = "agent";
+  s.dispatchEvent(new Event("change"));
+  return true;
+})()`
+
+// forCell is an agents table "For" cell: a count of seconds, or "—" for a
+// line that has had no call.
+var forCell = regexp.MustCompile(`^(—|\d{1,6} s)$`)
 
 func TestDashboardShowsInboundCallAnswered(t *testing.T) {
 	browser, err := exec.LookPath("chromium")
@@ -110,6 +133,26 @@ func TestDashboardShowsInboundCallAnswered(t *testing.T) {
 		return v.Answered > before && slices.Contains(v.States, "TALKING")
 	})
 	t.Logf("call answered: %d answered, agents %v", v.Answered, count(v.States))
+
+	// The presentation: every agent's time in state is a time or "—" (no
+	// year-long count for a line that has had no call); the default
+	// scenario's campaign is shown without a call list; the half-hour
+	// table is headed in words and follows the kind selector.
+	for _, f := range v.For {
+		if !forCell.MatchString(f) {
+			t.Errorf("agents table For cell %q", f)
+		}
+	}
+	if !strings.Contains(v.Campaign, "Campaign Renewals (progressive): no call list") {
+		t.Errorf("campaign line %q", v.Campaign)
+	}
+	if !slices.Contains(v.TodayHead, "Call type") || !slices.Contains(v.TodayHead, "Answered in SL") {
+		t.Errorf("half-hour table headings %q", v.TodayHead)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](chooseKind)); err != nil {
+		t.Fatalf("choose the agent table: %v", err)
+	}
+	until("the half-hour table by agent", func() bool { return slices.Contains(v.TodayHead, "Agent") })
 }
 
 func count(states []string) map[string]int {

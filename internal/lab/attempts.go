@@ -89,16 +89,34 @@ func (c *attemptCollector) transport(now func() time.Time, t controller.Transpor
 
 // finish stores the attempts as of now. For a call list it joins each
 // attempt with its journal entry in the campaign store (the controller
-// journals an attempt just before its dial request leaves, so both have
-// the same start): the attempt number is the journal's, and so is the
-// outcome of an entry the controller has ended — its own judgement.
+// journals an attempt just before its dial request leaves, so in
+// simulation both have the same start): the attempt number is the
+// journal's, and so is the outcome of an entry the controller has ended —
+// its own judgement.
 func (c *attemptCollector) finish(now time.Time, camp *labCampaign) error {
 	if c == nil {
 		return nil
 	}
+	atts, err := c.joined(now, camp, 0)
+	if err != nil {
+		return err
+	}
+	*c.out = append(*c.out, atts...)
+	return nil
+}
+
+// joined returns the recorder's attempts as of now joined with camp's
+// journal (finish). skew is how much earlier than the attempt's start, as
+// the recorder saw it, its journal entry may have started: 0 in
+// simulation, where the journal and the link share one clock and an entry
+// missing is an error; in real time the controller journals on its own
+// clock before the request crosses the TCP link, so the entry is the last
+// one started within skew, and an attempt without one keeps what the CTI
+// session showed, with a log line.
+func (c *attemptCollector) joined(now time.Time, camp *labCampaign, skew time.Duration) ([]reporting.Attempt, error) {
 	atts := c.rec.Attempts(now)
-	if n := c.rec.Undecodable(); n > 0 {
-		return fmt.Errorf("lab: attempt records: %d frames of the controller's session could not be decoded", n)
+	if n := c.rec.Undecodable(); n > 0 && skew == 0 {
+		return nil, fmt.Errorf("lab: attempt records: %d frames of the controller's session could not be decoded", n)
 	}
 	for i := range atts {
 		a := &atts[i]
@@ -107,32 +125,45 @@ func (c *attemptCollector) finish(now time.Time, camp *labCampaign) error {
 		}
 		journal, err := camp.store.Attempts(a.RecordID)
 		if err != nil {
-			return fmt.Errorf("lab: attempt records: record %d: %w", a.RecordID, err)
+			return nil, fmt.Errorf("lab: attempt records: record %d: %w", a.RecordID, err)
 		}
-		found := false
+		start := a.Start.Truncate(time.Millisecond)
+		found := -1
 		for n, j := range journal {
-			if !j.StartedAt.Equal(a.Start.Truncate(time.Millisecond)) {
+			switch {
+			case skew == 0 && j.StartedAt.Equal(start):
+				found = n
+			case skew > 0 && !j.StartedAt.After(start) && start.Sub(j.StartedAt) <= skew:
+				found = n // the last such entry: journal entries are in start order
+				continue
+			default:
 				continue
 			}
-			found = true
-			a.AttemptNumber = n + 1
-			if j.EndedAt.IsZero() {
-				break
-			}
-			if a.Outcome != "" && a.Outcome != j.Outcome && c.logf != nil {
-				// The recorder follows the controller's rules; a
-				// difference means one of them changed.
-				c.logf("lab: attempt records: record %d, attempt %d at %s: the CTI session says %s, the journal %s (kept)",
-					a.RecordID, a.AttemptNumber, a.Start.Format("15:04:05.000"), a.Outcome, j.Outcome)
-			}
-			a.Outcome = j.Outcome
 			break
 		}
-		if !found {
-			return fmt.Errorf("lab: attempt records: the dial of record %d at %s is not in the campaign's journal", a.RecordID,
+		if found < 0 {
+			if skew > 0 {
+				if c.logf != nil {
+					c.logf("lab: attempt records: the dial of record %d at %s has no journal entry within %v (kept as the CTI session showed it)",
+						a.RecordID, a.Start.Format("15:04:05.000"), skew)
+				}
+				continue
+			}
+			return nil, fmt.Errorf("lab: attempt records: the dial of record %d at %s is not in the campaign's journal", a.RecordID,
 				a.Start.Format(time.RFC3339Nano))
 		}
+		j := journal[found]
+		a.AttemptNumber = found + 1
+		if j.EndedAt.IsZero() {
+			continue
+		}
+		if a.Outcome != "" && a.Outcome != j.Outcome && c.logf != nil {
+			// The recorder follows the controller's rules; a difference
+			// means one of them changed.
+			c.logf("lab: attempt records: record %d, attempt %d at %s: the CTI session says %s, the journal %s (kept)",
+				a.RecordID, a.AttemptNumber, a.Start.Format("15:04:05.000"), a.Outcome, j.Outcome)
+		}
+		a.Outcome = j.Outcome
 	}
-	*c.out = append(*c.out, atts...)
-	return nil
+	return atts, nil
 }

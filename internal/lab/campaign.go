@@ -40,6 +40,10 @@ type ListReport struct {
 	Status map[string]int `json:"status,omitempty"`
 	// Attempts journaled during the run.
 	Attempts int `json:"attempts"`
+	// Resumed: the campaign was found in the campaign store's file
+	// (UpOptions.CampaignStore) and goes on from where it stood; nothing
+	// was imported.
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 // openCampaign builds the campaign of sc: campaign settings from outbound
@@ -48,6 +52,16 @@ type ListReport struct {
 // error names the scenario key at fault. now is the store's clock (the
 // import time, from which the records are due).
 func openCampaign(sc *scenarios.Scenario, now func() time.Time, logf func(string, ...any)) (*labCampaign, error) {
+	return openCampaignAt(sc, "", now, logf)
+}
+
+// openCampaignAt is openCampaign with the store in the SQLite file at path
+// (UpOptions.CampaignStore; "" in memory). A file that already holds a
+// campaign of this name is resumed as it stands — its settings (the
+// campaign API may have changed them), records, journal and recalls —
+// and nothing is imported; a crash's attempts in flight are resolved by
+// campaign.Open.
+func openCampaignAt(sc *scenarios.Scenario, path string, now func() time.Time, logf func(string, ...any)) (*labCampaign, error) {
 	fail := func(key string, err error) (*labCampaign, error) {
 		return nil, fmt.Errorf("scenario %s: %s: %w", sc.Name, key, err)
 	}
@@ -93,9 +107,15 @@ func openCampaign(sc *scenarios.Scenario, now func() time.Time, logf func(string
 	if err := c.Validate(); err != nil {
 		return fail(scenarioKey(err), err)
 	}
-	store, err := campaign.OpenMemory(campaign.Config{Now: now})
-	if err != nil {
-		return nil, fmt.Errorf("scenario %s: campaign store: %w", sc.Name, err)
+	var store *campaign.Store
+	var err error
+	if path == "" {
+		store, err = campaign.OpenMemory(campaign.Config{Now: now})
+		if err != nil {
+			return nil, fmt.Errorf("scenario %s: campaign store: %w", sc.Name, err)
+		}
+	} else if store, err = campaign.Open(path, campaign.Config{Now: now}); err != nil {
+		return nil, fmt.Errorf("--campaign-store: %w", err)
 	}
 	lc := &labCampaign{store: store}
 	ok := false
@@ -104,6 +124,18 @@ func openCampaign(sc *scenarios.Scenario, now func() time.Time, logf func(string
 			store.Close()
 		}
 	}()
+	if path != "" {
+		have, err := store.Campaigns()
+		if err != nil {
+			return nil, fmt.Errorf("--campaign-store: %s: %w", path, err)
+		}
+		for _, h := range have {
+			if h.Name == c.Name {
+				lc.id, lc.list.Resumed, ok = h.ID, true, true
+				return lc, nil
+			}
+		}
+	}
 	if c, err = store.CreateCampaign(c); err != nil {
 		return fail(scenarioKey(err), err)
 	}
@@ -266,16 +298,9 @@ func (r *Running) serveCampaignAPI(addr, token string) error {
 	if h == nil {
 		return errors.New("--campaign-addr: the campaign API needs a call list (outbound.list) and the controller")
 	}
-	// The dashboard's rule: loopback clients, or others with the token.
-	// Off loopback the API changes campaigns for anyone who can reach it,
-	// so it does not start there without a token.
-	need, err := web.NeedsToken(addr)
-	if err != nil {
-		return fmt.Errorf("--campaign-addr: %w", err)
-	}
-	if need && token == "" {
-		return fmt.Errorf("--campaign-addr %s is not a loopback address: give --http-token, which its clients must send (Authorization: Bearer)", addr)
-	}
+	// The dashboard's rule: loopback clients, or others with the token
+	// (httpToken's, set whenever addr is off loopback: there the API
+	// changes campaigns for anyone who can reach it).
 	h = web.Protect(token, h)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

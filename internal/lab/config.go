@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller"
@@ -36,7 +37,8 @@ func CentreConfig(sc *scenarios.Scenario) centre.Config {
 		AbandonCallWaitTime: sc.ICM.AbandonCallWaitTime.D(),
 		RingNoAnswerTimeout: sc.ICM.RingNoAnswerTimeout.D(),
 		TransferDelay:       500 * time.Millisecond,
-		Callers:             centre.Callers{Patience: dist(sc.Callers.Patience), Talk: dist(sc.Callers.Talk), ANIPrefix: "212555"},
+		Callers: centre.Callers{Patience: dist(sc.Callers.Patience), Talk: dist(sc.Callers.Talk), ANIPrefix: "212555",
+			Accounts: CallerAccounts(sc)},
 	}
 	for _, g := range sc.ICM.SkillGroups {
 		cfg.SkillGroups = append(cfg.SkillGroups, icm.SkillGroupConfig{Number: g.Number, ID: g.ID, Name: g.Name,
@@ -191,4 +193,27 @@ func ControllerConfig(sc *scenarios.Scenario, noBlend bool) (controller.Config, 
 		return cfg, fmt.Errorf("scenario %s: controller: %w", sc.Name, err)
 	}
 	return cfg, nil
+}
+
+// CallerAccounts are the account numbers the emulated callers key at the
+// IVR: the keys of the desktop's customer file (desktop.customers) that a
+// caller can key — digits only, no longer than IP-IVR collects
+// (voice.ivr.digits, default 8) — so the people on desktops get screen pops
+// with customers they can find. nil (random accounts) without such a file.
+func CallerAccounts(sc *scenarios.Scenario) []string {
+	cf := sc.Desktop.Customers
+	if cf == nil {
+		return nil
+	}
+	most := sc.Voice.IVR.Digits
+	if most <= 0 {
+		most = 8
+	}
+	var out []string
+	for _, c := range cf.Records {
+		if len(c.Key) > 0 && len(c.Key) <= most && strings.Trim(c.Key, "0123456789") == "" {
+			out = append(out, c.Key)
+		}
+	}
+	return out
 }

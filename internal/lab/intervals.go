@@ -41,6 +41,9 @@ type intervalCollector struct {
 	// ticks are the loop events the collector ran, left out of the run's
 	// events_processed so that --store does not change the report.
 	ticks uint64
+	// onCut, when set, sees the rows of each interval recorded (`up
+	// --store` writes them); it must not keep the slices.
+	onCut func(*reporting.Intervals)
 }
 
 type intervalSnapshot struct {
@@ -48,11 +51,16 @@ type intervalSnapshot struct {
 	skillGroups map[uint32]icm.Counters
 	sgTimes     map[uint32]pg.StateTimes
 	sgLoggedOn  map[uint32]int
+	anyGroup    int // distinct agents logged on in any skill group
 	agents      map[string]pg.StateTimes
 	lines       map[string]pg.LineStatus
 	calls       map[string]int64
 	out         centre.OutboundCounters
 	machines    int
+	// linesOn is how long the outbound-only agents' lines have been on:
+	// since the centre started (they are at their phones throughout, as
+	// the run's line occupancy counts them).
+	linesOn time.Duration
 }
 
 // newIntervalCollector starts collecting into out from now; nil out
@@ -71,10 +79,22 @@ func newIntervalCollector(out *reporting.Intervals, sc *scenarios.Scenario, loop
 	}
 	c := &intervalCollector{out: out, loop: loop, cen: cen, loc: loc, campaign: name, dials: sc.Outbound.Enabled,
 		firstCampaign: len(out.Campaigns), from: loop.Now(), calls: map[string]int64{}, state: map[string]pg.AgentState{}}
-	c.prev = c.snapshot()
+	c.prev = c.snapshot(loop.Now())
 	cen.Subscribe(c.pgEvent)
 	c.arm()
 	return c
+}
+
+// halfHourStart is the start of the half-hour interval t is in (xx:00 or
+// xx:30 in loc), in t's location: a row is named by its interval, however
+// late in it the run started.
+func halfHourStart(t time.Time, loc *time.Location) time.Time {
+	lt := t.In(loc)
+	m := 0
+	if lt.Minute() >= 30 {
+		m = 30
+	}
+	return time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), m, 0, 0, loc).In(t.Location())
 }
 
 // nextHalfHour is the first half-hour boundary after t in loc.
@@ -107,7 +127,7 @@ func (c *intervalCollector) pgEvent(e pg.Event) {
 	c.state[id] = ev.State
 }
 
-func (c *intervalCollector) snapshot() intervalSnapshot {
+func (c *intervalCollector) snapshot(now time.Time) intervalSnapshot {
 	r := c.cen.Router()
 	s := intervalSnapshot{callTypes: map[uint32]icm.Counters{}, skillGroups: map[uint32]icm.Counters{}, sgTimes: map[uint32]pg.StateTimes{},
 		sgLoggedOn: map[uint32]int{}, agents: map[string]pg.StateTimes{}, lines: map[string]pg.LineStatus{}, calls: map[string]int64{},
@@ -131,6 +151,12 @@ func (c *intervalCollector) snapshot() intervalSnapshot {
 				s.sgLoggedOn[ref.Number]++
 			}
 		}
+		if st.LoggedOn && len(st.SkillGroups) > 0 {
+			s.anyGroup++
+		}
+	}
+	if at := c.cen.StartedAt(); !at.IsZero() {
+		s.linesOn = now.Sub(at)
 	}
 	for _, l := range c.cen.PG().Lines() {
 		s.lines[l.Extension] = l
@@ -146,9 +172,18 @@ func (c *intervalCollector) cut(now time.Time) {
 	if !now.After(c.from) {
 		return
 	}
-	cur := c.snapshot()
-	c.appendRows(c.out, cur, now)
+	cur := c.snapshot(now)
+	o := c.out
+	nct, nsg, nag, ncp := len(o.CallTypes), len(o.SkillGroups), len(o.Agents), len(o.Campaigns)
+	c.appendRows(o, cur, now)
 	c.prev, c.from = cur, now
+	if c.onCut != nil {
+		iv := &reporting.Intervals{CallTypes: o.CallTypes[nct:], SkillGroups: o.SkillGroups[nsg:], Agents: o.Agents[nag:]}
+		if c.dials || c.cen.Outbound().Attempts > 0 {
+			iv.Campaigns = o.Campaigns[ncp:] // as finish drops them: no dialing, no campaign
+		}
+		c.onCut(iv)
+	}
 }
 
 // appendRows appends to out the rows of the interval from c.from to now,
@@ -156,7 +191,9 @@ func (c *intervalCollector) cut(now time.Time) {
 // live dashboard reads the interval in progress with it.
 func (c *intervalCollector) appendRows(out *reporting.Intervals, cur intervalSnapshot, now time.Time) {
 	p := c.prev
-	sp := reporting.Span{Start: c.from, End: now}
+	// The row is the half-hour's (ICM's DateTime of the interval): a run
+	// that started at 16:01 has its first row at 16:00.
+	sp := reporting.Span{Start: halfHourStart(c.from, c.loc), End: now}
 	r := c.cen.Router()
 	for _, ct := range r.CallTypes() {
 		k := cur.callTypes[ct.ID].Sub(p.callTypes[ct.ID])
@@ -177,7 +214,7 @@ func (c *intervalCollector) appendRows(out *reporting.Intervals, cur intervalSna
 			ReadyTime:      t.InState[pg.StateAvailable] - pt.InState[pg.StateAvailable],
 			NotReadyTime:   t.InState[pg.StateNotReady] - pt.InState[pg.StateNotReady],
 			LoggedOnTime:   t.LoggedOn - pt.LoggedOn,
-			AgentsLoggedOn: cur.sgLoggedOn[sg.Number]})
+			AgentsLoggedOn: cur.sgLoggedOn[sg.Number], AgentsAnyGroup: cur.anyGroup})
 	}
 	for _, a := range c.cen.Agents() {
 		row := reporting.AgentInterval{Span: sp, AgentID: a.AgentID, Group: a.Group}
@@ -194,10 +231,13 @@ func (c *intervalCollector) appendRows(out *reporting.Intervals, cur intervalSna
 			row.Talk, row.Hold, row.WrapUp = in(pg.StateTalking), in(pg.StateHold), in(pg.StateWorkReady, pg.StateWorkNotReady)
 			row.Ready, row.NotReady, row.LoggedOnTime = in(pg.StateAvailable), in(pg.StateNotReady), t.LoggedOn-pt.LoggedOn
 		} else {
-			// An outbound-only agent's line: its connected calls (counted
-			// when they end) and its connected time.
+			// An outbound-only agent's line: its connected calls, counted
+			// when they connect as an ICM agent's are (lineCalls), and its
+			// connected time; the line is on, its agent logged on, from
+			// the centre's start.
 			l, pl := cur.lines[a.Extension], p.lines[a.Extension]
-			row.Calls, row.Talk = int64(l.Calls-pl.Calls), l.Talk-pl.Talk
+			row.Calls, row.Talk = lineCalls(l)-lineCalls(pl), l.Talk-pl.Talk
+			row.LoggedOnTime = cur.linesOn - p.linesOn
 		}
 		out.Agents = append(out.Agents, row)
 	}
@@ -205,6 +245,17 @@ func (c *intervalCollector) appendRows(out *reporting.Intervals, cur intervalSna
 	out.Campaigns = append(out.Campaigns, reporting.CampaignInterval{Span: sp, Campaign: c.campaign,
 		Attempts: int64(o.Attempts - po.Attempts), Connects: int64(o.Connects - po.Connects), Abandoned: int64(o.Abandoned - po.Abandoned),
 		Busy: int64(o.Busy - po.Busy), NoAnswer: int64(o.NoAnswer - po.NoAnswer), Machines: int64(cur.machines - p.machines)})
+}
+
+// lineCalls is the calls connected to a line so far: those that ended and
+// the one connected now, so that a call counts in the interval it
+// connected in, as an ICM agent's call does when the agent goes TALKING.
+func lineCalls(l pg.LineStatus) int64 {
+	n := int64(l.Calls)
+	if l.CallID != 0 {
+		n++
+	}
+	return n
 }
 
 // finish records the last, possibly partial, interval up to now. With no

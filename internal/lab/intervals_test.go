@@ -21,8 +21,10 @@ func TestIntervalsAddUpToTheReport(t *testing.T) {
 		want []string
 	}{
 		{"aligned", 8 * time.Hour, 2 * time.Hour, []string{"08:00-08:30", "08:30-09:00", "09:00-09:30", "09:30-10:00"}},
-		// Off the boundaries: a partial first and last interval.
-		{"partial", 8*time.Hour + 10*time.Minute, 65 * time.Minute, []string{"08:10-08:30", "08:30-09:00", "09:00-09:15"}},
+		// Off the boundaries: a partial first interval, named by its
+		// half-hour (ICM's intervals start at xx:00 and xx:30) though its
+		// figures start at 08:10, and a partial last one, to the end.
+		{"partial", 8*time.Hour + 10*time.Minute, 65 * time.Minute, []string{"08:00-08:30", "08:30-09:00", "09:00-09:15"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := defaultScenario(t)

@@ -276,6 +276,9 @@ type Running struct {
 	// intervals cuts the run into half-hour intervals for the dashboard
 	// (liveintervals.go); loop's, like the centre.
 	intervals *intervalCollector
+	// store writes them and the attempts to UpOptions.Store (nil
+	// without; livestore.go).
+	store *liveStore
 }
 
 // Start brings up the emulated IPCC with its CTI Server listening on
@@ -333,7 +336,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	}
 	var camp *labCampaign
 	if !opts.NoController && sc.Outbound.List != nil && sc.Outbound.Enabled {
-		if camp, err = openCampaign(sc, time.Now, logf); err != nil {
+		if camp, err = openCampaignAt(sc, opts.CampaignStore, time.Now, logf); err != nil {
 			if capw != nil {
 				_ = capw.Close()
 			}
@@ -345,6 +348,12 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		if camp != nil {
 			camp.store.Close()
 		}
+	}
+	if opts.CampaignStore != "" && camp == nil {
+		if capw != nil {
+			_ = capw.Close()
+		}
+		return nil, errors.New("--campaign-store: the scenario has no call list (outbound.list with outbound.enabled) run by the controller")
 	}
 	addr := opts.CTIAddr
 	if addr == "" {
@@ -375,17 +384,38 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 			return nil, fmt.Errorf("CTI Server side B: %w", err)
 		}
 	}
+	var store *liveStore
+	if opts.Store != "" {
+		var cc *controller.Config
+		if !opts.NoController {
+			cc = &ctrlCfg
+		}
+		if store, err = openLiveStore(opts.Store, sc, cc, logf); err != nil {
+			ln.Close()
+			if lnB != nil {
+				lnB.Close()
+			}
+			if capw != nil {
+				_ = capw.Close()
+			}
+			closeCamp()
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	ctxA, cancelA := context.WithCancel(ctx)
-	r := &Running{loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel, srvB: srvB, lnA: ln, cancelA: cancelA,
+	r := &Running{store: store, loop: loop, cen: cen, srv: srv, addr: ln.Addr().String(), cancel: cancel, srvB: srvB, lnA: ln, cancelA: cancelA,
 		voice: vc, capture: capw, camp: camp, live: newLiveInfo(sc, ctrlCfg, cen.DialerPorts())}
 	// Armed before the loop runs, as Simulate arms it before its first step.
 	r.intervals = newLiveIntervals(sc, loop, cen)
+	if store != nil {
+		r.intervals.onCut = store.interval
+	}
 	r.wg.Add(2)
 	go func() { defer r.wg.Done(); _ = loop.RunRealtime(ctx, time.Now) }()
 	if vc != nil {
 		if err := vc.start(ctx, cen, voiceOptions{SIPAddr: opts.SIPAddr, PSTNAddr: opts.PSTNAddr, Capture: capw, Settings: vs,
-			Seed: opts.Seed, Logf: logf}); err != nil {
+			Seed: opts.Seed, Accounts: CallerAccounts(sc), Logf: logf}); err != nil {
 			_ = ln.Close()
 			if lnB != nil {
 				_ = lnB.Close()
@@ -393,6 +423,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 			cancel()
 			r.wg.Done() // the CTI Server goroutine below never starts
 			r.wg.Wait()
+			store.close(nil)
 			if capw != nil {
 				_ = capw.Close()
 			}
@@ -405,7 +436,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 	}
 	go func() {
 		defer r.wg.Done()
-		_ = ctitcp.Serve(ctxA, ln, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return &moveWatch{FrameSink: srv.Accept(c, c.Remote), r: r} })
+		_ = ctitcp.Serve(ctxA, ln, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return &moveWatch{FrameSink: r.acceptCTI(srv, c), r: r} })
 	}()
 	addrs := []string{r.addr}
 	if srvB != nil {
@@ -414,7 +445,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			_ = ctitcp.Serve(ctx, lnB, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return &moveWatch{FrameSink: srvB.Accept(c, c.Remote), r: r} })
+			_ = ctitcp.Serve(ctx, lnB, loop, func(c *ctitcp.Conn) ctitcp.FrameSink { return &moveWatch{FrameSink: r.acceptCTI(srvB, c), r: r} })
 		}()
 	}
 	if !opts.NoController {
@@ -425,19 +456,25 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		}
 		r.ctrl = h
 	}
+	token, err := httpToken(opts)
+	if err != nil {
+		r.Stop()
+		return nil, err
+	}
+	r.live.token = token
 	if opts.CampaignAddr != "" {
-		if err := r.serveCampaignAPI(opts.CampaignAddr, opts.HTTPToken); err != nil {
+		if err := r.serveCampaignAPI(opts.CampaignAddr, token); err != nil {
 			r.Stop()
 			return nil, err
 		}
 	}
 	if opts.HTTPAddr != "" {
-		if err := r.serveDashboard(opts.HTTPAddr, opts.HTTPToken, opts.Desktop, logf); err != nil {
+		if err := r.serveDashboard(opts.HTTPAddr, token, opts.Desktop, logf); err != nil {
 			r.Stop()
 			return nil, err
 		}
 	}
-	if err := r.startLiveAlerts(ctx, sc, logf); err != nil {
+	if err := r.startLiveAlerts(ctx, sc, alertLogf(opts, logf)); err != nil {
 		r.Stop()
 		return nil, err
 	}
@@ -499,6 +536,9 @@ func (r *Running) Report() centre.Report {
 // they started.
 func (r *Running) Stop() error {
 	r.once.Do(func() {
+		// The partial interval and the attempts (--store) as the run
+		// stands, calls in flight included, before anything stops.
+		r.closeLiveStore()
 		if r.ctrl != nil {
 			r.ctrl.Stop()
 		}
@@ -637,17 +677,13 @@ func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
 		fmt.Fprintf(out, "  controller            connected to %s as %q (blending %v)\n", r.CTIAddr(), ControllerClientID, !opts.NoBlend && sc.Controller.Blend.Enabled)
 	}
 	if r.camp != nil {
-		fmt.Fprintf(out, "  campaign              %d records from %s, campaign %d\n", r.camp.list.Imported, listName(sc), r.camp.id)
-	}
-	if r.apiAddr != "" {
-		fmt.Fprintf(out, "  campaign API          http://%s/campaigns/%d   GET, PATCH; POST .../records (text/csv), .../callbacks\n", r.apiAddr, r.camp.id)
-	}
-	if u := r.DashboardURL(); u != "" {
-		fmt.Fprintf(out, "  dashboard             %s   live; JSON at /api/snapshot, events at /api/events, Prometheus at /metrics\n", u)
-		if tok := r.HTTPToken(); tok != "" {
-			fmt.Fprintf(out, "  dashboard token       %s   clients off loopback send Authorization: Bearer <token>\n", tok)
+		if r.camp.list.Resumed {
+			fmt.Fprintf(out, "  campaign              %d resumed from %s (nothing imported)\n", r.camp.id, opts.CampaignStore)
+		} else {
+			fmt.Fprintf(out, "  campaign              %d records from %s, campaign %d\n", r.camp.list.Imported, listName(sc), r.camp.id)
 		}
 	}
+	r.printHTTP(out, hostname())
 	fmt.Fprintln(out, "inbound traffic has started; Ctrl-C stops")
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()

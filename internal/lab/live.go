@@ -5,11 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller"
+	"github.com/ipcclab/ipcclab/controller/campaign"
 	"github.com/ipcclab/ipcclab/controller/web"
 	"github.com/ipcclab/ipcclab/emulator/icm"
 	"github.com/ipcclab/ipcclab/internal/ctitcp"
@@ -48,18 +50,32 @@ type liveInfo struct {
 	// outboundReason is the controller's Not Ready reason for agents
 	// working outbound (0 without a controller).
 	outboundReason uint16
-	http           *http.Server
-	httpAddr       string
-	token          string
+	// campaign is the outbound campaign as configured, nil when the
+	// controller dials none; a call list's progress is added from the
+	// campaign store on each snapshot (liveCampaign).
+	campaign *web.Campaign
+	// pages are the pages mounted beside the dashboard (the agent desktop,
+	// the web callback form), for up's banner.
+	pages    []servedPage
+	http     *http.Server
+	httpAddr string
+	token    string
+	// deskAgents are the agents the desktop may log in (deskAgents).
+	deskAgents []string
+	// desktop is the scenario's desktop section (DesktopEnv.Desktop).
+	desktop scenarios.Desktop
 }
 
 // newLiveInfo: ccfg is the controller's configuration (zero with
 // NoController).
 func newLiveInfo(sc *scenarios.Scenario, ccfg controller.Config, dialerPorts []string) *liveInfo {
 	l := &liveInfo{scenario: sc.Name, ctrlAgents: len(ccfg.Agents), pool: ccfg.Pool != nil, ports: map[string]bool{},
-		peripheral: sc.ICM.PeripheralID, outboundReason: ccfg.NotReadyReason}
+		peripheral: sc.ICM.PeripheralID, outboundReason: ccfg.NotReadyReason, deskAgents: deskAgents(sc), desktop: sc.Desktop}
 	if ccfg.Pool == nil && ccfg.Preview == nil {
 		l.linesPerAgent = ccfg.Pacer.LinesPerAgent
+	}
+	if ccfg.OutboundEnabled {
+		l.campaign = configuredCampaign(sc, ccfg, l.linesPerAgent)
 	}
 	for _, p := range dialerPorts {
 		l.ports[p] = true
@@ -83,14 +99,48 @@ func (r *Running) Snapshot(ctx context.Context) (Snapshot, error) {
 	case <-ctx.Done():
 		return Snapshot{}, fmt.Errorf("lab: the centre did not answer: %w", ctx.Err())
 	}
-	if r.camp != nil {
+	switch {
+	case r.camp != nil:
 		cp, err := r.liveCampaign()
 		if err != nil {
 			return Snapshot{}, err
 		}
 		s.Campaign = cp
+	case r.live.campaign != nil:
+		cp := *r.live.campaign
+		cp.Scheduled = []web.Scheduled{}
+		s.Campaign = &cp
 	}
 	return s, nil
+}
+
+// configuredCampaign is the campaign the controller dials as the
+// scenario configures it, named and moded as openCampaign names the
+// store's campaign of a call list. The abandon target is the limit the
+// controller holds the campaign to (the pool's, else the scenario's
+// controller.pacing.abandon_limit, which the alerts judge by too).
+func configuredCampaign(sc *scenarios.Scenario, ccfg controller.Config, linesPerAgent float64) *web.Campaign {
+	cp := &web.Campaign{Name: ccfg.Campaign, Mode: string(campaignMode(sc)), LinesPerAgent: linesPerAgent,
+		AbandonTarget: sc.Controller.Pacing.AbandonLimit, Scheduled: []web.Scheduled{}}
+	if cp.Name == "" {
+		cp.Name = sc.Name
+	}
+	if ccfg.Pool != nil {
+		cp.AbandonTarget = ccfg.Pool.AbandonLimit
+	}
+	return cp
+}
+
+// campaignMode is the campaign mode of the scenario's pacing: pool paces
+// predictively, preview previews, the per-agent pacer is progressive.
+func campaignMode(sc *scenarios.Scenario) campaign.Mode {
+	switch sc.Controller.Pacing.Mode {
+	case scenarios.PacingPool:
+		return campaign.Predictive
+	case scenarios.PacingPreview:
+		return campaign.Preview
+	}
+	return campaign.Progressive
 }
 
 // liveSnapshot runs on the loop.
@@ -149,7 +199,10 @@ func (r *Running) liveSnapshot(now time.Time, st controller.Status) Snapshot {
 		if l.ports[ln.Extension] {
 			continue
 		}
-		row := web.Agent{ID: lineAgent[ln.Extension], Extension: ln.Extension, State: "IDLE", Line: true, SkillGroups: []string{}}
+		// Since is the line's last change (zero before its first call:
+		// the page shows "—").
+		row := web.Agent{ID: lineAgent[ln.Extension], Extension: ln.Extension, State: "IDLE", Line: true, Since: ln.Since,
+			SkillGroups: []string{}}
 		if row.ID == "" {
 			row.ID = ln.Extension
 		}
@@ -214,7 +267,7 @@ func (r *Running) liveCampaign() (*web.Campaign, error) {
 		return nil, fmt.Errorf("lab: campaign %d records: %w", id, err)
 	}
 	cp := &web.Campaign{ID: id, Name: c.Name, Mode: string(c.Mode), LinesPerAgent: r.live.linesPerAgent,
-		AbandonTarget: c.AbandonTarget, Records: n.Records, RecordsLeft: n.Left()}
+		AbandonTarget: c.AbandonTarget, List: &web.CallList{Records: n.Records, Left: n.Left()}}
 	if cp.Scheduled, err = scheduled(store, id); err != nil {
 		return nil, fmt.Errorf("lab: campaign %d: %w", id, err)
 	}
@@ -279,21 +332,9 @@ func (m *moveWatch) record(f []byte) {
 }
 
 // serveDashboard serves the dashboard, API and /metrics on addr until Stop.
-// Off loopback a token is required: token, or a generated one when empty.
+// token is httpToken's: set whenever addr is off loopback.
 func (r *Running) serveDashboard(addr, token string, mk func(DesktopEnv) (http.Handler, func(), error), logf func(string, ...any)) error {
-	need, err := web.NeedsToken(addr)
-	if err != nil {
-		return fmt.Errorf("--http-addr: %w", err)
-	}
-	if need && token == "" {
-		if token, err = web.NewToken(); err != nil {
-			return err
-		}
-	}
-	// A token given for a loopback address is kept: clients reaching it
-	// through a proxy or tunnel present it.
-	r.live.token = token
-	srv, err := web.New(web.Config{Source: r, Token: r.live.token, Logf: logf})
+	srv, err := web.New(web.Config{Source: r, Token: token, Logf: logf})
 	if err != nil {
 		return err
 	}
@@ -303,7 +344,8 @@ func (r *Running) serveDashboard(addr, token string, mk func(DesktopEnv) (http.H
 		return fmt.Errorf("dashboard: %w", err)
 	}
 	if mk != nil {
-		env := DesktopEnv{CTIAddr: r.addr, PeripheralID: r.live.peripheral, OutboundReason: r.live.outboundReason, Logf: logf}
+		env := DesktopEnv{CTIAddr: r.addr, PeripheralID: r.live.peripheral, OutboundReason: r.live.outboundReason, Logf: logf,
+			DeskAgents: r.live.deskAgents, Desktop: r.live.desktop}
 		if r.camp != nil {
 			env.Campaign, env.CampaignID = r.camp.store, r.camp.id
 		}
@@ -313,8 +355,9 @@ func (r *Running) serveDashboard(addr, token string, mk func(DesktopEnv) (http.H
 			ln.Close()
 			return fmt.Errorf("desktop: %w", err)
 		}
-		srv.Mount("/desktop/", dk)
+		srv.Mount(DesktopPath, dk)
 		r.live.closeDesktop = closeFn
+		r.live.pages = append(r.live.pages, servedPage{"agent desktop", DesktopPath, "log in an agent, take calls, follow the script"})
 	}
 	if r.camp != nil {
 		// The web callback form books into the call list's campaign.
@@ -328,6 +371,7 @@ func (r *Running) serveDashboard(addr, token string, mk func(DesktopEnv) (http.H
 			return fmt.Errorf("callback page: %w", err)
 		}
 		srv.Mount(web.CallbackPath, cb)
+		r.live.pages = append(r.live.pages, servedPage{"web callback", web.CallbackPath, "a customer books a callback into the call list"})
 	}
 	r.live.web = srv
 	r.live.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
@@ -354,6 +398,25 @@ func (r *Running) stopDashboard() {
 	_ = r.live.http.Close()
 }
 
+// DesktopPath is where up serves the agent desktop, beside the dashboard.
+const DesktopPath = "/desktop/"
+
+// servedPage is a page mounted on the dashboard's server.
+type servedPage struct{ name, path, note string }
+
+// printPages prints the pages served beside the dashboard, with the token
+// when one is needed; host names a wildcard bind (printHTTP).
+func (r *Running) printPages(out io.Writer, host string) {
+	addr, _ := browseAddr(r.HTTPAddr(), host)
+	q := ""
+	if tok := r.HTTPToken(); tok != "" {
+		q = "?token=" + tok
+	}
+	for _, p := range r.live.pages {
+		fmt.Fprintf(out, "  %-21s http://%s%s%s   %s\n", p.name, addr, p.path, q, p.note)
+	}
+}
+
 // HTTPAddr is where the dashboard listens ("" when it does not).
 func (r *Running) HTTPAddr() string {
 	if r.live == nil {
@@ -362,8 +425,9 @@ func (r *Running) HTTPAddr() string {
 	return r.live.httpAddr
 }
 
-// HTTPToken is the token clients off loopback must present ("" when only
-// loopback clients are served).
+// HTTPToken is the token clients off loopback must present to the
+// dashboard, the desktop and the campaign API ("" when only loopback
+// clients are served).
 func (r *Running) HTTPToken() string {
 	if r.live == nil {
 		return ""
@@ -373,14 +437,9 @@ func (r *Running) HTTPToken() string {
 
 // DashboardURL is the dashboard's address for a browser, with the token
 // when one is needed ("" without the dashboard).
+// A wildcard bind's URL names this machine (browseAddr).
 func (r *Running) DashboardURL() string {
-	if r.HTTPAddr() == "" {
-		return ""
-	}
-	u := "http://" + r.live.httpAddr + "/"
-	if r.live.token != "" {
-		u += "?token=" + r.live.token
-	}
+	u, _ := r.dashboardURL(hostname())
 	return u
 }
 

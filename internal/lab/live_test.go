@@ -74,6 +74,25 @@ func TestDashboardServesLiveFigures(t *testing.T) {
 	if snap.Scenario != sc.Name || snap.Centre.Offered != 0 || snap.Centre.Agents.Ready != 0 || len(snap.Queues) != len(sc.ICM.CallTypes) {
 		t.Fatalf("held centre: scenario %q, centre %+v, %d queues", snap.Scenario, snap.Centre, len(snap.Queues))
 	}
+	// The progressive campaign is on the dashboard without a call list:
+	// named, moded and held to the scenario's abandon limit, no records.
+	if cp := snap.Campaign; cp == nil || cp.Name != sc.Outbound.Campaign || cp.Mode != "progressive" || cp.List != nil ||
+		cp.AbandonTarget != sc.Controller.Pacing.AbandonLimit || cp.LinesPerAgent != sc.Controller.Pacing.LinesPerAgent || cp.ID != 0 {
+		t.Errorf("campaign without a list: %+v, want %s progressive at %v", cp, sc.Outbound.Campaign, sc.Controller.Pacing.AbandonLimit)
+	}
+	// Lines that have had no call have no time in their state yet.
+	lines := 0
+	for _, a := range snap.Agents {
+		if a.Line && a.CallID == 0 {
+			lines++
+			if !a.Since.IsZero() {
+				t.Errorf("line %s idle from the start has since %v", a.Extension, a.Since)
+			}
+		}
+	}
+	if lines == 0 {
+		t.Error("no idle line in the held centre's agents")
+	}
 
 	r.Begin()
 	r.Arrive(1)
@@ -87,6 +106,10 @@ func TestDashboardServesLiveFigures(t *testing.T) {
 		talking := false
 		for _, a := range snap.Agents {
 			talking = talking || (a.State == "TALKING" && a.Direction == "inbound" && a.CallID != 0)
+			// A line with a call has been talking since it connected.
+			if a.Line && a.CallID != 0 && (a.Since.IsZero() || a.Since.After(snap.At)) {
+				t.Fatalf("line %s on call %d: since %v at %v", a.Extension, a.CallID, a.Since, snap.At)
+			}
 		}
 		if snap.Centre.Answered >= 1 && talking {
 			break
@@ -244,6 +267,9 @@ func TestDesktopMountedOnDashboard(t *testing.T) {
 	defer r.Stop()
 	if env.CTIAddr != r.addr || env.PeripheralID != sc.ICM.PeripheralID {
 		t.Errorf("desktop built for %s peripheral %d, want %s %d", env.CTIAddr, env.PeripheralID, r.addr, sc.ICM.PeripheralID)
+	}
+	if env.DeskAgents == nil || len(env.DeskAgents) != 0 {
+		t.Errorf("desktop agents of a scenario without a desktop group: %#v, want none (not nil: nil would let every agent in)", env.DeskAgents)
 	}
 	code, body := httpGet(t, "http://"+r.HTTPAddr()+"/desktop/")
 	if code != 200 || !strings.Contains(strings.ToLower(body), "<html") {

@@ -46,6 +46,15 @@ func (r *Running) startLiveAlerts(ctx context.Context, sc *scenarios.Scenario, l
 	return nil
 }
 
+// alertLogf is where `up` logs its alerts: UpOptions.AlertLogf stamped
+// with the wall clock, or else the run's log (logf, already stamped).
+func alertLogf(opts UpOptions, logf func(string, ...any)) func(string, ...any) {
+	if opts.AlertLogf != nil {
+		return wallStamped(opts.AlertLogf)
+	}
+	return logf
+}
+
 // judgeAlerts runs on the centre's loop.
 func (r *Running) judgeAlerts(now time.Time, st controller.Status) {
 	l := r.live
@@ -54,6 +63,6 @@ func (r *Running) judgeAlerts(now time.Time, st controller.Status) {
 	r.alerts.observe(sm)
 	l.alerts = l.alerts[:0]
 	for _, al := range r.alerts.ev.Active() {
-		l.alerts = append(l.alerts, web.Alert{At: al.Raised, Severity: string(al.Severity), Subject: al.Subject, Message: al.String()})
+		l.alerts = append(l.alerts, web.Alert{At: al.Raised, Severity: string(al.Severity), Kind: string(al.Kind), Subject: al.Subject, Message: al.String()})
 	}
 }

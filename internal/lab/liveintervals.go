@@ -40,7 +40,7 @@ func (c *intervalCollector) today(now time.Time) *reporting.Intervals {
 	iv := &reporting.Intervals{CallTypes: slices.Clone(c.out.CallTypes), SkillGroups: slices.Clone(c.out.SkillGroups),
 		Agents: slices.Clone(c.out.Agents), Campaigns: slices.Clone(c.out.Campaigns)}
 	if now.After(c.from) {
-		c.appendRows(iv, c.snapshot(), now)
+		c.appendRows(iv, c.snapshot(now), now)
 	}
 
 	// As at the end of a simulated run: no dialing, no campaign rows.

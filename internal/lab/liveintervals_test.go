@@ -162,8 +162,8 @@ func TestTodaysIntervalsAcrossMidnight(t *testing.T) {
 	unread := run(nil)
 
 	want := [][]string{
-		{"23:10-23:30", "23:30-23:35"},
-		{}, // at midnight: yesterday is dropped, and today has no time yet
+		{"23:00-23:30", "23:30-23:35"}, // the run began at 23:10: its first row is the 23:00 half-hour's
+		{},                             // at midnight: yesterday is dropped, and today has no time yet
 		{"00:00-00:25"},
 	}
 	if fmt.Sprint(reads) != fmt.Sprint(want) {

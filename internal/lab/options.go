@@ -94,6 +94,22 @@ type UpOptions struct {
 	// CampaignAddr, when set with a call list (outbound.list) and the
 	// controller, serves the campaign API there (Running.CampaignAPI).
 	CampaignAddr string
+	// AlertLogf receives the raises and clears of controller.alerts and
+	// the webhook's delivery failures, stamped with the wall clock; nil
+	// sends them to Logf. `ipcclab up` gives stderr: an alert is always
+	// logged, whether or not a webhook is set.
+	AlertLogf func(format string, args ...any)
+	// Store, when set, is the SQLite file (controller/reporting) each
+	// half-hour interval is written to when it closes, and the partial
+	// one and the controller's outbound attempts at Stop, as `simulate
+	// --store` writes a simulated day: `ipcclab report` reads either.
+	Store string
+	// CampaignStore, when set with a call list (outbound.list), keeps the
+	// campaign store in this SQLite file instead of memory, so that the
+	// list's progress (attempts, retries, callbacks) survives a restart:
+	// a file that already holds the scenario's campaign is resumed, not
+	// imported again.
+	CampaignStore string
 	// HTTPAddr, when set, serves the live dashboard, its JSON and event
 	// stream, and Prometheus /metrics there (controller/web; `ipcclab up`
 	// defaults it to DefaultHTTPAddr). Off loopback clients need
@@ -122,5 +138,14 @@ type DesktopEnv struct {
 	// agents in while they work outbound (controller.not_ready_reason; 0
 	// without one): where a person returns after a campaign call.
 	OutboundReason uint16
-	Logf           func(format string, args ...any)
+	// DeskAgents are the agent IDs of the scenario's groups marked
+	// desktop: true (never nil): the only agents a desktop may log in, as
+	// the emulator drives the others (desktop.DeskAgentsOnly).
+	DeskAgents []string
+	// Desktop is the scenario's desktop section, its script and customer
+	// files read by scenarios.Load: the reason codes, dispositions,
+	// after-call state, scripts and customer records the desktop offers
+	// (zero: the desktop's defaults).
+	Desktop scenarios.Desktop
+	Logf    func(format string, args ...any)
 }

@@ -36,7 +36,7 @@ func newSimVoice(sc *scenarios.Scenario, opts SimOptions, sched sim.Scheduler, l
 		return nil, err
 	}
 	v := &simVoice{seed: opts.Seed, seq: fabric.NewSequencer()}
-	fc := fabric.Config{Scheduler: sched, Seed: opts.Seed, Hop: sc.Voice.HopLatency.D(), Causes: vs.Causes,
+	fc := fabric.Config{Scheduler: sched, Seed: opts.Seed, Accounts: CallerAccounts(sc), Hop: sc.Voice.HopLatency.D(), Causes: vs.Causes,
 		IVR: ivr.Script{DigitCount: vs.DigitCount, FirstDigitTimeout: vs.FirstDigitTimeout, InterDigitTimeout: vs.InterDigitTimeout,
 			Announcement: time.Duration(vs.AnnouncementMs) * time.Millisecond},
 		TranslationRoutes: vs.TranslationRoutes, TranslationRouteCount: vs.TranslationRouteCount, Registrar: vs.Registrar, Logf: logf}

@@ -84,6 +84,8 @@ type voiceOptions struct {
 	Settings VoiceSettings
 	Capture  *capture.Writer
 	Seed     uint64
+	// Accounts are the callers' account numbers (CallerAccounts).
+	Accounts []string
 	Logf     func(string, ...any)
 }
 
@@ -157,7 +159,7 @@ func (v *voice) start(ctx context.Context, cen *centre.Centre, o voiceOptions) e
 			return fmt.Errorf("IP-IVR: %w", err)
 		}
 		v.gw, err = gateway.New(gateway.Config{PSTNAddr: o.SIPAddr, TrunkAddr: "127.0.0.1:0", CallManager: cmAddr,
-			PSTNPeer: pstnPeer, Media: v.media, Post: v.post, World: cen.PSTN(), Seed: o.Seed, DigitsToIVR: true,
+			PSTNPeer: pstnPeer, Media: v.media, Post: v.post, World: cen.PSTN(), Seed: o.Seed, Accounts: o.Accounts, DigitsToIVR: true,
 			Causes: vs.Causes, Silent: !vs.Media,
 			PSTNNode: node(), TrunkNode: node(), Logf: logf})
 		if err != nil {

@@ -6,6 +6,10 @@
   let session = "";
   let view = null;
   let events = null;
+  // Off loopback the server wants its token on every request: the page
+  // was opened with ?token=, and the API calls carry it on (fetch as an
+  // Authorization header; EventSource cannot set headers, so its URL).
+  const token = new URLSearchParams(location.search).get("token") || "";
 
   function showError(msg) {
     const e = $("error");
@@ -16,10 +20,15 @@
   async function post(api, fields) {
     const body = new URLSearchParams(fields || {});
     if (session) body.set("session", session);
-    const r = await fetch("api/" + api, { method: "POST", body: body });
-    const j = await r.json();
-    if (!r.ok) {
-      showError(j.error || r.statusText);
+    const headers = token ? { Authorization: "Bearer " + token } : {};
+    const r = await fetch("api/" + api, { method: "POST", body: body, headers: headers });
+    // A refusal from the server in front (401 without the token) is plain
+    // text, not the API's JSON: show it as it is.
+    const text = await r.text();
+    let j = null;
+    try { j = JSON.parse(text); } catch (e) { j = null; }
+    if (!r.ok || !j) {
+      showError((j && j.error) || text.trim() || r.statusText);
       return null;
     }
     showError("");
@@ -160,7 +169,9 @@
 
   function listen() {
     if (events) events.close();
-    events = new EventSource("api/events?session=" + encodeURIComponent(session));
+    const q = new URLSearchParams({ session: session });
+    if (token) q.set("token", token);
+    events = new EventSource("api/events?" + q.toString());
     events.addEventListener("view", (e) => render(JSON.parse(e.data)));
   }
 

@@ -11,7 +11,8 @@
   const secs = (v) => Math.round(v) + " s";
   const num = (v) => (Math.round(v * 100) / 100).toString();
   const clock = (t) => new Date(t).toLocaleTimeString();
-  const since = (at, t) => secs(Math.max(0, (new Date(at) - new Date(t)) / 1000));
+  // A zero time (Go's 0001-01-01: a line that has had no call) is "—".
+  const since = (at, t) => (!t || new Date(t).getUTCFullYear() <= 1 ? "—" : secs(Math.max(0, (new Date(at) - new Date(t)) / 1000)));
   const call = (id, dir) => (id ? id + (dir ? " " + dir : "") : "");
 
   function set(id, text) {
@@ -64,8 +65,9 @@
       [g.skill_groups.join(", ")], [call(g.call_id, g.direction)]], (g) => ({ "data-agent": g.id, "data-state": g.state }));
     rows($("moves").tBodies[0], s.moves, (m) => [[clock(m.at)], [m.agent], [m.kind]]);
     const cp = s.campaign;
-    set("campaign", cp ? "Campaign " + cp.name + " (" + cp.mode + "): " + cp.records_left + " of " + cp.records +
-      " records left; abandon target " + pct(cp.abandon_target) : "No campaign.");
+    set("campaign", cp ? "Campaign " + cp.name + " (" + cp.mode + "): " +
+      (cp.list ? cp.list.left + " of " + cp.list.records + " records left" : "no call list") +
+      "; abandon target " + pct(cp.abandon_target) : "No campaign.");
     rows($("scheduled").tBodies[0], cp ? cp.scheduled : [], (r) => [[new Date(r.at).toLocaleString()], [r.kind], [r.phone],
       [r.name], [r.time_zone], [r.record_id]], (r) => ({ "data-record": r.record_id, "data-kind": r.kind }));
     const ul = $("alerts");
@@ -91,28 +93,44 @@
   }
 
   // Today's half-hour table (only on a centre that keeps intervals): the
-  // figures move slowly, so it is fetched every 30 s rather than pushed.
+  // figures move slowly, so it is fetched every 30 s rather than pushed,
+  // and at once when the kind selector changes (the page's address follows
+  // it, so a reload shows the same kind).
+  const kindSelect = $("today-kind");
   async function refreshToday() {
     const table = $("today");
     if (!table) return;
     const st = $("today-status");
+    const kind = kindSelect ? kindSelect.value : "calltype";
+    const params = new URLSearchParams({ kind: kind });
+    if (token) params.set("token", token);
     try {
-      const resp = await fetch("api/intervals" + query, { cache: "no-store" });
+      const resp = await fetch("api/intervals?" + params, { cache: "no-store" });
       if (!resp.ok) throw new Error((await resp.text()).trim() || resp.statusText);
       const t = await resp.json();
+      if (kindSelect && t.kind !== kindSelect.value) return; // a later choice is on its way
       const head = document.createElement("tr");
-      for (const h of ["Interval", "Call type", ...t.columns]) {
+      for (const h of ["Interval", t.entity_label, ...t.labels]) {
         const th = document.createElement("th");
         th.textContent = h;
         head.appendChild(th);
       }
       table.tHead.replaceChildren(head);
+      if (kindSelect) table.caption.textContent = "Half-hour intervals by " + kindSelect.selectedOptions[0].textContent;
       rows(table.tBodies[0], t.rows, (r) => [[r.interval], [r.entity], ...r.cells.map((c) => [c])],
         (r) => (r.total ? { class: "total" } : {}));
       st.textContent = "";
     } catch (err) {
       st.textContent = "no data: " + err.message;
     }
+  }
+  if (kindSelect) {
+    kindSelect.addEventListener("change", () => {
+      const u = new URL(location.href);
+      u.searchParams.set("kind", kindSelect.value);
+      history.replaceState(null, "", u);
+      refreshToday();
+    });
   }
   refreshToday();
   setInterval(refreshToday, 30000);
