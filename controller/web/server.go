@@ -126,6 +126,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The token first: a client that may not be served learns nothing of
+	// which pages exist or which methods they take.
+	if msg := s.refuse(r); msg != "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ipcclab"`)
+		fail(w, http.StatusUnauthorized, msg)
+		return
+	}
 	h, ok := s.mux[r.URL.Path]
 	if !ok {
 		fail(w, http.StatusNotFound, fmt.Sprintf("no such page: %s", r.URL.Path))
@@ -134,11 +141,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
 		fail(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s: use GET", r.Method, r.URL.Path))
-		return
-	}
-	if msg := s.refuse(r); msg != "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="ipcclab"`)
-		fail(w, http.StatusUnauthorized, msg)
 		return
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")

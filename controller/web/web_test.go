@@ -401,7 +401,11 @@ func TestSecurity(t *testing.T) {
 		{"POST is 405", withToken, "POST", "/api/snapshot", "127.0.0.1:5000", "", 405, "method POST not allowed on /api/snapshot"},
 		{"DELETE on the page is 405", withToken, "DELETE", "/", "127.0.0.1:5000", "", 405, "use GET"},
 		{"unknown path is 404", withToken, "GET", "/api/nothing", "127.0.0.1:5000", "", 404, "no such page: /api/nothing"},
-		{"unknown path from remote is 404 too", withToken, "GET", "/admin", "192.0.2.7:5000", "", 404, "no such page"},
+		// A remote client without the token learns nothing of which pages
+		// exist or which methods they take; with it, the usual answers.
+		{"unknown path from remote without the token is 401", withToken, "GET", "/admin", "192.0.2.7:5000", "", 401, "token required"},
+		{"DELETE from remote without the token is 401", withToken, "DELETE", "/", "192.0.2.7:5000", "", 401, "token required"},
+		{"unknown path from remote with the token is 404", withToken, "GET", "/admin?token=s3cret", "192.0.2.7:5000", "", 404, "no such page"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, tc.target, nil)
