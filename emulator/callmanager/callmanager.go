@@ -781,30 +781,17 @@ func (cm *CallManager) callerGone(c *call) {
 // agent (RONA, CTI ClearConnection) or ends (ClearCall, the other party
 // hung up), the legs follow.
 func (cm *CallManager) PGEvent(e pg.Event) {
-	var id uint32
-	switch ev := e.(type) {
-	case *pg.CallConnectionClearedEvent:
-		id = ev.Connection.CallID
-	case *pg.CallClearedEvent:
-		id = ev.Connection.CallID
-	case *pg.EndCallEvent:
-		id = ev.Connection.CallID
-	case *pg.CallFailedEvent:
-		id = ev.Connection.CallID
-	case *pg.CallHeldEvent:
-		if c, ok := cm.calls[ev.Connection.CallID]; ok {
-			cm.hold(c, true)
-		}
-		return
-	case *pg.CallRetrievedEvent:
-		if c, ok := cm.calls[ev.Connection.CallID]; ok {
-			cm.hold(c, false)
-		}
-		return
-	default:
+	id, act := LegActionOf(e)
+	c, ok := cm.calls[id]
+	if !ok {
 		return
 	}
-	if c, ok := cm.calls[id]; ok {
+	switch act {
+	case LegsHold:
+		cm.hold(c, true)
+	case LegsRetrieve:
+		cm.hold(c, false)
+	case LegsReconcile:
 		cm.later(func() { cm.reconcile(c) })
 	}
 }

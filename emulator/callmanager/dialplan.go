@@ -193,3 +193,39 @@ func sipReason(code int) string {
 	}
 	return "Temporarily Unavailable"
 }
+
+// LegAction is what CallManager does with its legs on a PG event
+// (LegActionOf).
+type LegAction int
+
+const (
+	// LegsNone: the event does not concern the legs.
+	LegsNone LegAction = iota
+	// LegsReconcile: the call left an agent or ended; the legs follow
+	// (RONA, CTI ClearConnection, ClearCall, the other party gone).
+	LegsReconcile
+	// LegsHold and LegsRetrieve: the agent's desktop held or retrieved
+	// the call over CTI; the customer's leg is re-INVITEd.
+	LegsHold
+	LegsRetrieve
+)
+
+// LegActionOf classifies a PG event for CallManager, the real one and the
+// simulation's alike, and names the call it concerns.
+func LegActionOf(e pg.Event) (callID uint32, a LegAction) {
+	switch ev := e.(type) {
+	case *pg.CallConnectionClearedEvent:
+		return ev.Connection.CallID, LegsReconcile
+	case *pg.CallClearedEvent:
+		return ev.Connection.CallID, LegsReconcile
+	case *pg.EndCallEvent:
+		return ev.Connection.CallID, LegsReconcile
+	case *pg.CallFailedEvent:
+		return ev.Connection.CallID, LegsReconcile
+	case *pg.CallHeldEvent:
+		return ev.Connection.CallID, LegsHold
+	case *pg.CallRetrievedEvent:
+		return ev.Connection.CallID, LegsRetrieve
+	}
+	return 0, LegsNone
+}

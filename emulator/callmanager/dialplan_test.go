@@ -133,3 +133,27 @@ func TestTranslationRoutes(t *testing.T) {
 		t.Errorf("empty pool has %d free", n)
 	}
 }
+
+// Both CallManagers act on the same PG events: the legs follow a call that
+// left an agent or ended, hold and retrieve re-INVITE the customer, and
+// other events leave the legs alone.
+func TestLegActionOf(t *testing.T) {
+	c := pg.Connection{CallID: 7}
+	for _, tc := range []struct {
+		e    pg.Event
+		want LegAction
+	}{
+		{&pg.CallConnectionClearedEvent{Connection: c}, LegsReconcile},
+		{&pg.CallClearedEvent{Connection: c}, LegsReconcile},
+		{&pg.EndCallEvent{Connection: c}, LegsReconcile},
+		{&pg.CallFailedEvent{Connection: c}, LegsReconcile},
+		{&pg.CallHeldEvent{Connection: c}, LegsHold},
+		{&pg.CallRetrievedEvent{Connection: c}, LegsRetrieve},
+		{&pg.CallDeliveredEvent{Connection: c}, LegsNone},
+	} {
+		id, a := LegActionOf(tc.e)
+		if a != tc.want || (a != LegsNone && id != 7) {
+			t.Errorf("%T: call %d action %d, want call 7 action %d", tc.e, id, a, tc.want)
+		}
+	}
+}

@@ -437,27 +437,14 @@ func (cm *callManager) cancelPhone(c *call) {
 // pgEvent watches the PG: when a call leaves the agent or ends, the legs
 // follow (reconcile); hold and retrieve re-INVITE the customer.
 func (cm *callManager) pgEvent(e pg.Event) {
-	var id uint32
-	switch ev := e.(type) {
-	case *pg.CallConnectionClearedEvent:
-		id = ev.Connection.CallID
-	case *pg.CallClearedEvent:
-		id = ev.Connection.CallID
-	case *pg.EndCallEvent:
-		id = ev.Connection.CallID
-	case *pg.CallFailedEvent:
-		id = ev.Connection.CallID
-	case *pg.CallHeldEvent:
-		cm.hold(ev.Connection.CallID)
-		return
-	case *pg.CallRetrievedEvent:
-		cm.hold(ev.Connection.CallID)
-		return
-	default:
-		return
-	}
-	if c, ok := cm.calls[id]; ok {
-		cm.f.later(func() { cm.reconcile(c) })
+	id, act := callmanager.LegActionOf(e)
+	switch act {
+	case callmanager.LegsHold, callmanager.LegsRetrieve:
+		cm.hold(id)
+	case callmanager.LegsReconcile:
+		if c, ok := cm.calls[id]; ok {
+			cm.f.later(func() { cm.reconcile(c) })
+		}
 	}
 }
 
