@@ -433,10 +433,9 @@ func (t *sqlTxn) pendingZones(campaignID int64) ([]string, error) {
 // dueRecalls: CROSS JOIN makes SQLite read the (few) due recalls first and
 // look their records up, rather than walk the pending records looking for
 // recalls.
-func (t *sqlTxn) dueRecalls(campaignID int64, now time.Time) ([]dueRecall, error) {
-	rows, err := t.q.Query(`SELECT `+recordCols+`, rc.at, rc.agent_id
-FROM recalls rc CROSS JOIN records r ON r.id = rc.record_id
-WHERE r.campaign_id = ? AND r.status = 'pending' AND rc.at <= ?`, campaignID, ms(now))
+// scanRecalls reads the rows of a query selecting recordCols, rc.at and
+// rc.agent_id: recalls with their records.
+func scanRecalls(rows *sql.Rows, err error) ([]dueRecall, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -452,6 +451,13 @@ WHERE r.campaign_id = ? AND r.status = 'pending' AND rc.at <= ?`, campaignID, ms
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+func (t *sqlTxn) dueRecalls(campaignID int64, now time.Time) ([]dueRecall, error) {
+	rows, err := t.q.Query(`SELECT `+recordCols+`, rc.at, rc.agent_id
+FROM recalls rc CROSS JOIN records r ON r.id = rc.record_id
+WHERE r.campaign_id = ? AND r.status = 'pending' AND rc.at <= ?`, campaignID, ms(now))
+	return scanRecalls(rows, err)
 }
 
 // dueCallbacks reads records_callback, the partial index of callbacks.
@@ -523,21 +529,7 @@ FROM recalls rc CROSS JOIN records r ON r.id = rc.record_id
 WHERE r.campaign_id = ? AND r.status = 'pending'
 ORDER BY rc.at, r.id
 LIMIT ?`, campaignID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []dueRecall
-	for rows.Next() {
-		var d dueRecall
-		var at int64
-		if d.rec, err = scanRecord(rows, &at, &d.agentID); err != nil {
-			return nil, err
-		}
-		d.at = fromMS(at)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return scanRecalls(rows, err)
 }
 
 // nextCallbacks is a range of records_callback in NextAt order.
