@@ -173,6 +173,43 @@ func (m frontierModel) outboundAt(sl float64, t erlang.Traffic) (float64, error)
 	return 0, nil
 }
 
+// judge completes f, whose half hours (blended and all-inbound service
+// levels), day service level, outbound rate, abandon rate and realised load
+// are filled in, against the line: which half hours are achievable and
+// missed, the frontier at the nominal and the realised traffic, the shares,
+// and whether the line holds. CheckFrontier and IdealFrontierDays judge
+// through it alike.
+func (m frontierModel) judge(f *FrontierCheck, realised erlang.Traffic, target FrontierTarget) error {
+	f.Missed = []string{}
+	for i := range f.HalfHours {
+		hh := &f.HalfHours[i]
+		hh.Achievable = hh.AllInbound >= target.ServiceLevel
+		hh.Met = hh.ServiceLevel >= target.ServiceLevel
+		if hh.Achievable && !hh.Met {
+			f.Missed = append(f.Missed, hh.Start)
+		}
+	}
+	var err error
+	if f.Frontier, err = m.outboundAt(f.ServiceLevel, m.traffic); err != nil {
+		return err
+	}
+	if f.RealisedFrontier, err = m.outboundAt(f.ServiceLevel, realised); err != nil {
+		return err
+	}
+	f.Share, f.RealisedShare = 0, 0
+	if f.Frontier > 0 {
+		f.Share = f.OutboundPerHour / f.Frontier
+	}
+	if f.RealisedFrontier > 0 {
+		f.RealisedShare = f.OutboundPerHour / f.RealisedFrontier
+	}
+	// A service level above the model's with every agent in reserve has a
+	// frontier of 0: any outbound is on it.
+	shareOK := f.RealisedFrontier == 0 || f.RealisedShare >= target.Share
+	f.Held = len(f.Missed) == 0 && shareOK && f.AbandonRate <= target.AbandonLimit
+	return nil
+}
+
 // allInbound is sc with every blended agent an inbound agent of ICM and
 // outbound and blending off: the same inbound traffic with all the agents.
 func allInbound(sc *scenarios.Scenario) *scenarios.Scenario {
@@ -221,41 +258,21 @@ func CheckFrontier(ctx context.Context, sc *scenarios.Scenario, seed uint64, dur
 		return nil, fmt.Errorf("lab: frontier check: %d half hours blended, %d all-inbound", len(rep.Inbound.HalfHours), len(base.Inbound.HalfHours))
 	}
 	hours := duration.Hours()
-	f := &FrontierCheck{Seed: seed, ServiceLevel: rep.Inbound.ServiceLevel, AbandonRate: pool.AbandonRate, Missed: []string{},
+	f := &FrontierCheck{Seed: seed, ServiceLevel: rep.Inbound.ServiceLevel, AbandonRate: pool.AbandonRate,
 		OutboundPerHour: float64(pool.LiveAnswered-pool.Abandoned) / hours}
 	for i, h := range rep.Inbound.HalfHours {
 		b := base.Inbound.HalfHours[i]
-		hh := FrontierHalfHour{Start: h.Start, ServiceLevel: h.ServiceLevel, AllInbound: b.ServiceLevel,
-			Achievable: b.ServiceLevel >= target.ServiceLevel, Met: h.ServiceLevel >= target.ServiceLevel}
-		if hh.Achievable && !hh.Met {
-			f.Missed = append(f.Missed, h.Start)
-		}
-		f.HalfHours = append(f.HalfHours, hh)
-	}
-	if f.Frontier, err = m.outboundAt(f.ServiceLevel, m.traffic); err != nil {
-		return nil, err
-	}
-	// The realised traffic: the all-inbound run's arrivals and busy time.
-	if base.Inbound.Offered > 0 {
-		f.RealisedLoad = base.Agents.Occupancy * float64(m.agents)
-		t := erlang.Traffic{Rate: float64(base.Inbound.Offered) / duration.Seconds()}
-		t.AHT = f.RealisedLoad / t.Rate
-		if f.RealisedFrontier, err = m.outboundAt(f.ServiceLevel, t); err != nil {
-			return nil, err
-		}
-	}
-	if f.Frontier > 0 {
-		f.Share = f.OutboundPerHour / f.Frontier
-	}
-	if f.RealisedFrontier > 0 {
-		f.RealisedShare = f.OutboundPerHour / f.RealisedFrontier
+		f.HalfHours = append(f.HalfHours, FrontierHalfHour{Start: h.Start, ServiceLevel: h.ServiceLevel, AllInbound: b.ServiceLevel})
 	}
 	if base.Inbound.Offered == 0 {
 		return nil, fmt.Errorf("lab: frontier check: scenario %s, seed %d: the all-inbound run offered no call, so the realised load is unknown", sc.Name, seed)
 	}
-	// A service level above the model's with every agent in reserve has a
-	// frontier of 0: any outbound is on it.
-	shareOK := f.RealisedFrontier == 0 || f.RealisedShare >= target.Share
-	f.Held = len(f.Missed) == 0 && shareOK && f.AbandonRate <= target.AbandonLimit
+	// The realised traffic: the all-inbound run's arrivals and busy time.
+	f.RealisedLoad = base.Agents.Occupancy * float64(m.agents)
+	realised := erlang.Traffic{Rate: float64(base.Inbound.Offered) / duration.Seconds()}
+	realised.AHT = f.RealisedLoad / realised.Rate
+	if err := m.judge(f, realised, target); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
