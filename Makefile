@@ -17,10 +17,11 @@ run: ## the main job: emulator + controller on loopback, default scenario
 # the controller must notice within seconds); on a 2-core machine it ran
 # starved next to the SIPp and voice-path tests, so it runs on its own
 # after them.
-test: ## every test: vet, unit + conformance (race detector), a short fuzz of each codec target
+test: ## every test: vet, unit + conformance (race detector), the statistical simulation tests without it, a short fuzz of each codec target
 	$(GO) vet ./...
 	$(GO) test -race -timeout 15m $$($(GO) list ./... | grep -v '/conformance')
 	$(GO) test -race -timeout 15m ./conformance/...
+	$(GO) test -count=1 -run 'TestBlendedRunAgainstTheOptimalPolicy|TestOptimalPolicyDoesNotHoldEveryDay|TestThresholdDayReproducesTableD' ./internal/lab ./internal/erlang
 	$(MAKE) fuzz FUZZTIME=5s
 
 unit: ## unit tests only, no race detector (fast loop)

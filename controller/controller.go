@@ -191,8 +191,11 @@ func (c Config) Validate() error {
 // Report is what the controller did.
 type Report struct {
 	MovesToInbound, MovesToOutbound int
-	Attempts, Connects, Abandoned   int
-	Busy, NoAnswer, Failed          int
+	// ReserveBorrowed counts live answers given an agent of the reserve
+	// (reserve mode, ReserveConfig.Borrow).
+	ReserveBorrowed               int
+	Attempts, Connects, Abandoned int
+	Busy, NoAnswer, Failed        int
 	// Mismatches names each agent defined on one side of the integration
 	// only where the other side expects it.
 	Mismatches []string

@@ -164,6 +164,7 @@ func (c *Core) Status() Status {
 	}
 	if c.reserve != nil {
 		r.MovesToInbound, r.MovesToOutbound = c.reserve.lends, c.reserve.returns
+		r.ReserveBorrowed = c.reserve.borrowed
 	}
 	now := c.sched.Now()
 	var talk time.Duration

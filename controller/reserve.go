@@ -23,16 +23,18 @@ import (
 //     so an agent waiting for the dialer's next live answer is not lost to
 //     inbound, as it is when it waits NOT_READY;
 //   - a live answer takes an idle lent agent (SET_AGENT_STATE NOT_READY,
-//     then the transfer) only while more than r agents plus the callers
-//     queued are idle; otherwise it waits for an agent to free within the
-//     connect limit or is abandoned, and counts against the abandon rate
-//     the pacing holds;
+//     then the transfer) only while more than r − Borrow agents plus the
+//     callers queued are idle; otherwise it waits for an agent to free
+//     within the connect limit or is abandoned, and counts against the
+//     abandon rate the pacing holds;
 //   - the pacing strategy sees every blended agent, the reserve and the
 //     inbound rate (dialer.Snapshot.Reserve, InboundRate), and dials for
 //     the idle agents above the reserve that the next seconds' frees
 //     (inbound and outbound alike) and inbound arrivals will leave: it
 //     dials ahead for an agent about to free and not for one the reserve
-//     will keep.
+//     will keep. With a Borrow it keeps the reserve in expectation (a
+//     live answer as likely to find an agent above r as not), and holds
+//     the abandon rate against the reserve less the borrow.
 //
 // Without a pool (agents dial from their own phones) the controller keeps r
 // idle agents lent and returns the others to outbound, with one agent of
@@ -58,11 +60,17 @@ type reserveState struct {
 	lends   int
 	returns int
 	pulls   int // idle lent agents taken for a live answer (pool mode)
+	// borrowed counts the pulls that took an agent of the reserve.
+	borrowed int
 	// The current half hour's inbound calls and those answered within
 	// the service-level threshold, as preCall estimates them.
 	half            time.Time
 	halfAll, halfIn int
 }
+
+// borrow is how many of the reserve a live answer may take now: the
+// configured Borrow, at most the reserve.
+func (rs *reserveState) borrow() int { return min(rs.r.Borrow(), rs.size) }
 
 // noteInbound counts one routed inbound call in its half hour.
 func (rs *reserveState) noteInbound(now time.Time, inTime bool) {
@@ -221,9 +229,11 @@ func (c *Core) reservePull(waiting int, now time.Time) {
 		}
 	}
 	need := waiting - onWay
-	// Idle agents beyond the reserve: the agents on their way back were
-	// idle too and were counted when they were taken.
-	spare := len(idle) - rs.size
+	// Idle agents beyond the reserve, less what an answer may borrow of
+	// it (ReserveConfig.Borrow; callers waiting are never borrowed from,
+	// and with a caller waiting no lent agent is idle): the agents on
+	// their way back were idle too and were counted when they were taken.
+	spare := len(idle) - rs.size + rs.borrow()
 	for i := 0; i < need && i < spare && len(idle) > 0; i++ {
 		// The agent idle the shortest: ICM hands callers to the agent
 		// available longest.
@@ -232,6 +242,9 @@ func (c *Core) reservePull(waiting int, now time.Time) {
 			if b.since.After(a.since) {
 				a = b
 			}
+		}
+		if len(idle) <= rs.size {
+			rs.borrowed++ // an agent of the reserve (ReserveConfig.Borrow)
 		}
 		idle = removeAgent(idle, a)
 		c.reserveMove(a, false, now)
@@ -287,7 +300,7 @@ func (c *Core) reserveSnapshot(snap *dialer.Snapshot, now time.Time) {
 		snap.Agents = append(snap.Agents, dialer.AgentLoad{ID: a.cfg.AgentID, Phase: ph, InPhase: in})
 	}
 	if _, ok := c.pool.cfg.Strategy.(dialer.ReservePacer); ok {
-		snap.Reserve, snap.InboundRate = rs.size, rs.rate
+		snap.Reserve, snap.InboundRate, snap.Borrow = rs.size, rs.rate, rs.borrow()
 		return
 	}
 	// Hide the reserve's share of the idle agents, and inbound calls.

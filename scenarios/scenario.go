@@ -443,6 +443,16 @@ type Blend struct {
 	PollInterval Duration `yaml:"poll_interval"`
 	// SlowdownFactor is the outbound pacing factor while inbound is behind.
 	SlowdownFactor float64 `yaml:"slowdown_factor"`
+	// ReserveAgents (reserve mode) plans r, the blended agents kept idle
+	// for inbound, instead of sizing it from the measured traffic (0, the
+	// default, sizes it). A planner takes it from the threshold model at
+	// the forecast (controller/blend ReserveConfig.Planned says why a
+	// planned r does better than one that follows the measurements).
+	ReserveAgents int `yaml:"reserve_agents"`
+	// ReserveBorrow (reserve mode, pool pacing) is how many of the reserve
+	// a live outbound answer may take while no inbound caller waits (0:
+	// none; ReserveConfig.Borrow).
+	ReserveBorrow int `yaml:"reserve_borrow"`
 }
 
 // Pacing is the outbound pacing configuration.

@@ -381,3 +381,26 @@ func TestEveryShippedScenarioIsValid(t *testing.T) {
 		}
 	}
 }
+
+// TestReserveAgentsAndBorrow: a planned reserve and a borrow parse in
+// reserve mode; in reactive mode, negative, or a borrow above the reserve,
+// they are refused with the field named, not ignored.
+func TestReserveAgentsAndBorrow(t *testing.T) {
+	base := string(DefaultYAML())
+	with := func(lines string) error {
+		_, err := Parse("s.yaml", []byte(strings.Replace(base, "  blend:\n", "  blend:\n"+lines, 1)))
+		return err
+	}
+	if err := with("    mode: reserve\n    reserve_agents: 5\n    reserve_borrow: 2\n"); err != nil {
+		t.Fatalf("planned 5, borrow 2: %v", err)
+	}
+	for _, tc := range []struct{ lines, want string }{
+		{"    reserve_agents: 5\n", "controller.blend.reserve_agents: reserve_agents and reserve_borrow need mode: reserve"},
+		{"    mode: reserve\n    reserve_agents: -1\n", "controller.blend.reserve_agents: reserve_agents -1"},
+		{"    mode: reserve\n    reserve_agents: 2\n    reserve_borrow: 3\n", "controller.blend.reserve_borrow: must be at most reserve_agents (2), got 3"},
+	} {
+		if err := with(tc.lines); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.lines, err, tc.want)
+		}
+	}
+}

@@ -335,6 +335,15 @@ func (s *Scenario) validate() []Problem {
 	if s.Controller.Pacing.LinesPerAgent < 1 || s.Controller.Pacing.LinesPerAgent > 10 {
 		c.add("controller.pacing.lines_per_agent", "must be between 1 and 10, got %v", s.Controller.Pacing.LinesPerAgent)
 	}
+	if b.ReserveAgents < 0 || b.ReserveBorrow < 0 {
+		c.add("controller.blend.reserve_agents", "reserve_agents %d and reserve_borrow %d must not be negative", b.ReserveAgents, b.ReserveBorrow)
+	}
+	if (b.ReserveAgents > 0 || b.ReserveBorrow > 0) && s.Controller.Blend.Mode != "reserve" {
+		c.add("controller.blend.reserve_agents", "reserve_agents and reserve_borrow need mode: reserve, got mode %q", s.Controller.Blend.Mode)
+	}
+	if b.ReserveBorrow > 0 && b.ReserveAgents > 0 && b.ReserveBorrow > b.ReserveAgents {
+		c.add("controller.blend.reserve_borrow", "must be at most reserve_agents (%d), got %d", b.ReserveAgents, b.ReserveBorrow)
+	}
 	switch s.Controller.Blend.Mode {
 	case "", "reactive", "reserve":
 	default:

@@ -92,6 +92,26 @@ type ReserveConfig struct {
 	// PriorAHT is the handling time assumed before any call is measured
 	// (0: 180 s).
 	PriorAHT time.Duration
+	// Planned, when above 0, is r itself: the reserve a planner sized from
+	// the forecast, kept whatever the measurements say (0: r sized from
+	// the measured rate and handling time, as above). Why a planned r: a
+	// reserve that follows a measurement moves with the noise of a Poisson
+	// stream (±13 % over 15 min at 240/h, ±6 % over an hour), and a run
+	// that moves between two reserves gets the average of their outbound
+	// at the average of their service levels, which is under the frontier
+	// where the frontier is concave (all of table D). Measured on the
+	// §5.6 D scenario, 300 seeded days (BENCHMARKS.md): the line held on
+	// 152 days with r = 5 planned, on 118 with r sized to the same goal
+	// from an hour's measurements.
+	Planned int
+	// Borrow is how many of the r reserve agents a live outbound answer
+	// may take while no inbound caller waits (pool mode). The reserve
+	// protects callers still to come; for the seconds until the next agent
+	// frees (about AHT / busy agents, 10 s at 18 busy and 180 s) one or two
+	// agents fewer cost little service level, while an answer with no
+	// agent is abandoned. With Borrow the pacer aims to keep the reserve in
+	// expectation rather than with near certainty (dialer.Snapshot.Borrow).
+	Borrow int
 }
 
 // Validate names every bad field.
@@ -106,8 +126,14 @@ func (c ReserveConfig) Validate() error {
 	if c.Margin < 0 || c.Margin > 0.5 || c.RateWindow < 0 || c.PriorAHT < 0 {
 		errs = append(errs, fmt.Errorf("blend: ReserveConfig Margin %v, RateWindow %v, PriorAHT %v: want 0 ≤ margin ≤ 0.5, windows ≥ 0", c.Margin, c.RateWindow, c.PriorAHT))
 	}
+	if c.Planned < 0 || c.Borrow < 0 {
+		errs = append(errs, fmt.Errorf("blend: ReserveConfig Planned %d, Borrow %d: want ≥ 0", c.Planned, c.Borrow))
+	}
 	return errors.Join(errs...)
 }
+
+// Borrow is ReserveConfig.Borrow.
+func (r *Reserve) Borrow() int { return r.cfg.Borrow }
 
 // Reserve sizes r from what the wire shows.
 type Reserve struct {
@@ -199,10 +225,21 @@ func (r *Reserve) Rate(now time.Time) float64 {
 // plus margin with s agents, and the model's prediction for it. In the first
 // minute, before anything is measured, it returns s; with no inbound traffic
 // measured it keeps one agent in reserve; when even r = s cannot meet the
-// target it returns s (every blended agent on inbound).
+// target it returns s (every blended agent on inbound). A planned reserve
+// (ReserveConfig.Planned) is returned as it is, at most s, with the model's
+// prediction for it at what is measured so far.
 func (r *Reserve) Size(now time.Time, s int) (int, ThresholdResult) {
 	if s <= 0 {
 		return 0, ThresholdResult{}
+	}
+	if r.cfg.Planned > 0 {
+		k := min(r.cfg.Planned, s)
+		lambda := r.Rate(now)
+		res, err := ThresholdModel{Agents: s, Lambda: lambda, Mu: 1 / r.AHT().Seconds(), Reserve: k}.Solve(r.cfg.ServiceLevelThreshold)
+		if err != nil {
+			res = ThresholdResult{}
+		}
+		return k, res
 	}
 	if !r.started || now.Sub(r.start) < time.Minute {
 		// Nothing measured yet: every blended agent waits for inbound

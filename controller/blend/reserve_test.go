@@ -2,6 +2,7 @@ package blend
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -70,5 +71,43 @@ func TestReserveSizesFromMeasuredTraffic(t *testing.T) {
 	}
 	if _, err := NewReserve(ReserveConfig{ServiceLevelTarget: 1.5}); err == nil {
 		t.Fatal("target 1.5: no error")
+	}
+}
+
+// TestPlannedReserve: a planned reserve is r from the first instant,
+// whatever the measurements (at most the agents), with the model's
+// prediction at what is measured; negative plans and borrows are refused.
+func TestPlannedReserve(t *testing.T) {
+	r, err := NewReserve(ReserveConfig{ServiceLevelTarget: 0.80, ServiceLevelThreshold: 20 * time.Second, Planned: 5, Borrow: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	if k, _ := r.Size(t0, 20); k != 5 {
+		t.Fatalf("planned 5, nothing measured: reserve %d", k)
+	}
+	for i := range 60 {
+		r.Offered(t0.Add(time.Duration(i)*15*time.Second), 1)
+	}
+	for range 100 {
+		r.Handled(180 * time.Second)
+	}
+	// Measured 240/h and 180 s: sized, r would be 2 or 3; planned, it is 5,
+	// with table D's 95.69 % for it.
+	k, res := r.Size(t0.Add(15*time.Minute), 20)
+	if k != 5 || math.Abs(res.ServiceLevel-0.9569) > 0.002 {
+		t.Fatalf("reserve %d (SL %.4f), want the planned 5 (95.69 %%)", k, res.ServiceLevel)
+	}
+	if k, _ := r.Size(t0.Add(15*time.Minute), 4); k != 4 {
+		t.Fatalf("planned 5 of 4 agents: %d", k)
+	}
+	if r.Borrow() != 2 {
+		t.Fatalf("borrow %d", r.Borrow())
+	}
+	for _, bad := range []ReserveConfig{{Planned: -1}, {Borrow: -2}} {
+		bad.ServiceLevelTarget, bad.ServiceLevelThreshold = 0.8, 20*time.Second
+		if _, err := NewReserve(bad); err == nil || !strings.Contains(err.Error(), "Planned") {
+			t.Errorf("%+v: %v", bad, err)
+		}
 	}
 }

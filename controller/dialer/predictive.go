@@ -98,6 +98,12 @@ type PredictiveConfig struct {
 	// PriorAnswer is the time to a live answer assumed before Warmup (0:
 	// 10 s).
 	PriorAnswer time.Duration
+	// ReserveRisk (with a shared idle pool and a borrow, Snapshot.Borrow)
+	// is the chance a new call's live answer may have of finding no agent
+	// above the reserve (0: 0.5, the reserve kept in expectation: an
+	// agent the dialer leaves idle above the reserve is lost to outbound
+	// for the ~10 s a dial takes, one it borrows is back at the next free).
+	ReserveRisk float64
 	// UKOfcom measures the abandon rate against the limit the UK way:
 	// Abandons.RateUK over the last 24 h (dialer-anchors.md §1.4, §3)
 	// instead of the plain rate over every call seen.
@@ -132,6 +138,9 @@ func (c *PredictiveConfig) fill() {
 	if c.PriorAnswer == 0 {
 		c.PriorAnswer = 10 * time.Second
 	}
+	if c.ReserveRisk == 0 {
+		c.ReserveRisk = 0.5
+	}
 }
 
 // Validate reports every invalid field, each error naming it.
@@ -157,6 +166,9 @@ func (c PredictiveConfig) Validate() error {
 	}
 	if c.PriorLive < 0 || c.PriorLive > 1 {
 		errs = append(errs, fmt.Errorf("dialer: PredictiveConfig.PriorLive %v: want 0..1", c.PriorLive))
+	}
+	if c.ReserveRisk < 0 || c.ReserveRisk > 1 {
+		errs = append(errs, fmt.Errorf("dialer: PredictiveConfig.ReserveRisk %v: want 0 (0.5) .. 1", c.ReserveRisk))
 	}
 	if c.PriorAnswer < 0 {
 		errs = append(errs, fmt.Errorf("dialer: PredictiveConfig.PriorAnswer %v: want ≥ 0", c.PriorAnswer))
@@ -445,18 +457,25 @@ func (p *Predictive) Decide(s Snapshot) int {
 	}
 	limit := min(s.MaxNew, maxNewPerDecision)
 	k := 0
+	// With a reserve to borrow from (Snapshot.Borrow), an answer is
+	// abandoned only when it finds no agent above Reserve − Borrow, and
+	// the reserve is kept in expectation: the chance that an answer finds
+	// no agent above the reserve is held at ReserveRisk.
+	borrow := float64(min(s.Borrow, s.Reserve))
 	for k < limit {
 		// The (k+1)-th new call: the k others answer live by τ with
 		// probability rate × frac each.
-		pa := 0.0
+		pa, pr := 0.0, 0.0
 		for _, pt := range pts {
 			q := rate * pt.frac
 			m := pt.mean - float64(k)*q
-			v := pt.vari + float64(k)*q*(1-q) + p.cfg.ModelVariance
-			pa += phi((0.5 - m) / math.Sqrt(v))
+			sd := math.Sqrt(pt.vari + float64(k)*q*(1-q) + p.cfg.ModelVariance)
+			pa += phi((0.5 - m - borrow) / sd)
+			pr += phi((0.5 - m) / sd)
 		}
 		pa /= float64(len(pts))
-		if pa > lam {
+		pr /= float64(len(pts))
+		if pa > lam || (borrow > 0 && pr > p.cfg.ReserveRisk) {
 			break
 		}
 		k++

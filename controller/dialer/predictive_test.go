@@ -193,3 +193,30 @@ func TestPredictiveSharedIdlePool(t *testing.T) {
 		t.Fatalf("3 idle agents all in reserve: %d calls, want 0", got)
 	}
 }
+
+// TestPredictiveBorrowKeepsTheReserveInExpectation: with a borrow
+// (Snapshot.Borrow) the pacer dials more than without — an answer abandons
+// only below Reserve − Borrow — but no more than keeps the chance that an
+// answer finds no agent above the reserve at ReserveRisk; a lower
+// ReserveRisk dials less, and a borrow larger than the reserve counts as the
+// reserve.
+func TestPredictiveBorrowKeepsTheReserveInExpectation(t *testing.T) {
+	decide := func(risk float64, reserve, borrow int) int {
+		cfg := DefaultPredictive()
+		cfg.ReserveRisk = risk
+		p := newTestPredictive(t, cfg)
+		feedModel(p, 400, 0.3, 9*time.Second, 25*time.Second, 180*time.Second, 0)
+		p.logLam = math.Log(0.02)
+		return p.Decide(Snapshot{Now: pt0, Agents: loads(6, 14, 0), MaxNew: 100, Reserve: reserve, InboundRate: 240.0 / 3600, Borrow: borrow})
+	}
+	none, two, cautious := decide(0, 3, 0), decide(0, 3, 2), decide(0.1, 3, 2)
+	if !(two > none && two > cautious) {
+		t.Fatalf("calls: %d without a borrow, %d borrowing 2 (risk 0.5), %d borrowing 2 at risk 0.1: want the second above both", none, two, cautious)
+	}
+	if got := decide(0, 3, 9); got != decide(0, 3, 3) {
+		t.Fatalf("borrow 9 of a reserve of 3: %d calls, borrow 3: %d; want the same", got, decide(0, 3, 3))
+	}
+	if err := (PredictiveConfig{AbandonLimit: 0.03, ReserveRisk: 1.5}).Validate(); err == nil || !strings.Contains(err.Error(), "ReserveRisk") {
+		t.Fatalf("ReserveRisk 1.5: %v", err)
+	}
+}

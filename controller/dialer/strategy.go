@@ -96,6 +96,11 @@ type Snapshot struct {
 	// reserve that the next seconds' frees and arrivals leave.
 	Reserve     int
 	InboundRate float64
+	// Borrow is how many of the Reserve a live answer may take (the
+	// controller's ReserveConfig.Borrow): an answer is abandoned only when
+	// no more than Reserve − Borrow agents are idle, and the pacer keeps
+	// the reserve in expectation instead of with near certainty.
+	Borrow int
 }
 
 // A ReservePacer is a Strategy that paces a blended campaign from the

@@ -11,6 +11,9 @@ import (
 // and the all-inbound run on Erlang C (table A's load on 20 agents). The
 // tolerances are about four standard errors of 2,000 simulated hours.
 func TestThresholdDayReproducesTableD(t *testing.T) {
+	if raceDetector {
+		t.Skip("statistical, one goroutine: make test runs it without -race")
+	}
 	for _, tc := range []struct {
 		r       int
 		sl, out float64 // table D

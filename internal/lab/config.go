@@ -170,7 +170,8 @@ func ControllerConfig(sc *scenarios.Scenario, noBlend bool) (controller.Config, 
 	bc.PacingBehind = b.SlowdownFactor
 	cfg.Blend = bc
 	if b.Mode == "reserve" {
-		cfg.Reserve = &blend.ReserveConfig{ServiceLevelTarget: b.ServiceLevelTarget, ServiceLevelThreshold: threshold}
+		cfg.Reserve = &blend.ReserveConfig{ServiceLevelTarget: b.ServiceLevelTarget, ServiceLevelThreshold: threshold,
+			Planned: b.ReserveAgents, Borrow: b.ReserveBorrow}
 	}
 	pc := dialer.DefaultConfig()
 	pc.LinesPerAgent = sc.Controller.Pacing.LinesPerAgent

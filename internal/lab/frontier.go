@@ -44,8 +44,12 @@ import (
 // reaches at most 87.5 % of the nominal frontier, so the line could not be
 // met by any controller). A criterion the optimal policy fails is not a
 // criterion of the policy; the realised reading removes the load's noise
-// (on seeds 1–8 the shares span 62–101 % instead of 44–167 %) and leaves the policy's.
-// Frontier and Share at the nominal parameters are still reported.
+// and leaves the policy's. Frontier and Share at the nominal parameters are
+// still reported.
+//
+// A day is still a sample: even the optimal policy holds the line on at most
+// 70.5 % of days (IdealFrontierDays), so a policy is judged over many days,
+// day by day and pooled (PoolFrontier).
 
 // FrontierTarget is what the line asks for.
 type FrontierTarget struct {

@@ -1,8 +1,10 @@
 package lab
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ipcclab/ipcclab/internal/erlang"
@@ -68,6 +70,141 @@ func IdealFrontierDays(sc *scenarios.Scenario, reserve int, duration time.Durati
 			return nil, err
 		}
 		out = append(out, f)
+	}
+	return out, nil
+}
+
+// PooledFrontier reads the line over many days at once, as a long-run
+// figure: the share of all achievable half hours that met the target, and
+// the mean outbound rate against table D's frontier at the mean day service
+// level and the mean realised load. Table D is itself a long-run average;
+// pooled, a day's luck (a burst, a light load) averages out, and what is
+// left is the policy's distance from the frontier.
+type PooledFrontier struct {
+	Days                int     `json:"days"`
+	Held                int     `json:"held"`
+	AchievableHalfHours int     `json:"achievable_half_hours"`
+	MetHalfHours        int     `json:"met_half_hours"`
+	ServiceLevel        float64 `json:"service_level"`
+	RealisedLoad        float64 `json:"realised_load"`
+	OutboundPerHour     float64 `json:"outbound_per_hour"`
+	Frontier            float64 `json:"frontier"`
+	Share               float64 `json:"share"`
+	MaxAbandonRate      float64 `json:"max_abandon_rate"`
+}
+
+// HalfHoursMet is the share of achievable half hours that met the target.
+func (p PooledFrontier) HalfHoursMet() float64 {
+	if p.AchievableHalfHours == 0 {
+		return 1
+	}
+	return float64(p.MetHalfHours) / float64(p.AchievableHalfHours)
+}
+
+// PoolFrontier pools checks of sc (CheckFrontier's or IdealFrontierDays').
+func PoolFrontier(sc *scenarios.Scenario, checks []*FrontierCheck) (PooledFrontier, error) {
+	var p PooledFrontier
+	if sc == nil || len(checks) == 0 {
+		return p, errors.New("lab: pool frontier: no scenario or no days")
+	}
+	m, err := newFrontierModel(sc)
+	if err != nil {
+		return p, err
+	}
+	for _, f := range checks {
+		p.Days++
+		if f.Held {
+			p.Held++
+		}
+		for _, h := range f.HalfHours {
+			if h.Achievable {
+				p.AchievableHalfHours++
+				if h.Met {
+					p.MetHalfHours++
+				}
+			}
+		}
+		p.ServiceLevel += f.ServiceLevel
+		p.RealisedLoad += f.RealisedLoad
+		p.OutboundPerHour += f.OutboundPerHour
+		p.MaxAbandonRate = max(p.MaxAbandonRate, f.AbandonRate)
+	}
+	n := float64(p.Days)
+	p.ServiceLevel /= n
+	p.RealisedLoad /= n
+	p.OutboundPerHour /= n
+	// The scenario's arrival rate with the mean realised handling time:
+	// the mean realised load.
+	t := m.traffic
+	t.AHT = p.RealisedLoad / t.Rate
+	if p.Frontier, err = m.outboundAt(p.ServiceLevel, t); err != nil {
+		return p, err
+	}
+	if p.Frontier > 0 {
+		p.Share = p.OutboundPerHour / p.Frontier
+	}
+	return p, nil
+}
+
+// String is one line for logs.
+func (p PooledFrontier) String() string {
+	return fmt.Sprintf("%d days, line held on %d (%.1f %%); achievable half hours met %d of %d (%.2f %%); day service level %.2f %%, load %.2f Erl; outbound %.1f/h = %.1f %% of the frontier %.1f/h; worst day's abandons %.2f %%",
+		p.Days, p.Held, 100*float64(p.Held)/float64(p.Days), p.MetHalfHours, p.AchievableHalfHours, 100*p.HalfHoursMet(),
+		100*p.ServiceLevel, p.RealisedLoad, p.OutboundPerHour, 100*p.Share, p.Frontier, 100*p.MaxAbandonRate)
+}
+
+// FrontierDays runs CheckFrontier on days seeded from .. from+days−1 of sc,
+// workers at a time (each day is one single-goroutine simulation pair), and
+// returns the checks in seed order. It stops at the first error or when ctx
+// ends.
+func FrontierDays(ctx context.Context, sc *scenarios.Scenario, from uint64, days, workers int, duration time.Duration, target FrontierTarget) ([]*FrontierCheck, error) {
+	if sc == nil {
+		return nil, errors.New("lab: frontier days: no scenario")
+	}
+	if days < 1 || days > 100000 || from == 0 {
+		return nil, fmt.Errorf("lab: frontier days: %d days from seed %d: want 1..100000 days from seed ≥ 1", days, from)
+	}
+	workers = max(1, min(workers, days))
+	out := make([]*FrontierCheck, days)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f, err := CheckFrontier(ctx, sc, from+uint64(i), duration, target)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("seed %d: %w", from+uint64(i), err)
+					cancel()
+				}
+				out[i] = f
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range days {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

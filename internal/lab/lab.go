@@ -234,7 +234,8 @@ func buildReport(name string, seed uint64, cr centre.Report, st controller.Statu
 		},
 		Agents: AgentsReport{LoggedOn: cr.Agents.LoggedOn, Occupancy: round(cr.Agents.Occupancy, 4),
 			Lines: cr.Agents.Lines, LineOccupancy: round(cr.Agents.LineOccupancy, 4)},
-		Blending:   BlendReport{Enabled: blendOn, MovesToInbound: st.Report.MovesToInbound, MovesToOutbound: st.Report.MovesToOutbound},
+		Blending: BlendReport{Enabled: blendOn, MovesToInbound: st.Report.MovesToInbound, MovesToOutbound: st.Report.MovesToOutbound,
+			ReserveBorrowed: st.Report.ReserveBorrowed},
 		Mismatches: append([]string{}, st.Report.Mismatches...),
 	}
 	for _, ct := range cr.Inbound.CallTypes {

@@ -152,6 +152,9 @@ type BlendReport struct {
 	Enabled         bool `json:"enabled"`
 	MovesToInbound  int  `json:"moves_to_inbound"`
 	MovesToOutbound int  `json:"moves_to_outbound"`
+	// ReserveBorrowed: live answers given an agent of the reserve
+	// (controller.blend.reserve_borrow).
+	ReserveBorrowed int `json:"reserve_borrowed,omitempty"`
 }
 
 func round(v float64, digits int) float64 {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package erlang
+
+const raceDetector = false
