@@ -120,6 +120,6 @@ func newBench() *cobra.Command {
 	pcapCmd.Flags().Float64Var(&po.SimHours, "sim-hours", 8, "hours of the default scenario simulated for the CTI capture")
 	pcapCmd.Flags().IntVar(&po.Runs, "runs", 3, "runs of each decoder on each capture (best reported)")
 	pcapCmd.Flags().BoolVar(&po.NoTshark, "no-tshark", false, "measure pcap decode only")
-	root.AddCommand(sip, media, amd, pcapCmd)
+	root.AddCommand(sip, media, amd, pcapCmd, newBenchBlend())
 	return root
 }
