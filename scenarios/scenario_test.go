@@ -391,13 +391,20 @@ func TestReserveAgentsAndBorrow(t *testing.T) {
 		_, err := Parse("s.yaml", []byte(strings.Replace(base, "  blend:\n", "  blend:\n"+lines, 1)))
 		return err
 	}
-	if err := with("    mode: reserve\n    reserve_agents: 5\n    reserve_borrow: 2\n"); err != nil {
-		t.Fatalf("planned 5, borrow 2: %v", err)
+	if err := with("    mode: reserve\n    reserve_agents: 5\n"); err != nil {
+		t.Fatalf("planned 5: %v", err)
+	}
+	// The borrow is taken from the shared idle pool of pool pacing: the
+	// shipped §5.6 D scenario has both.
+	sc, err := Load("blended-frontier.yaml")
+	if err != nil || sc.Controller.Blend.ReserveAgents != 5 || sc.Controller.Blend.ReserveBorrow != 2 {
+		t.Fatalf("blended-frontier.yaml: %v, blend %+v", err, sc.Controller.Blend)
 	}
 	for _, tc := range []struct{ lines, want string }{
 		{"    reserve_agents: 5\n", "controller.blend.reserve_agents: reserve_agents and reserve_borrow need mode: reserve"},
 		{"    mode: reserve\n    reserve_agents: -1\n", "controller.blend.reserve_agents: reserve_agents -1"},
 		{"    mode: reserve\n    reserve_agents: 2\n    reserve_borrow: 3\n", "controller.blend.reserve_borrow: must be at most reserve_agents (2), got 3"},
+		{"    mode: reserve\n    reserve_borrow: 1\n", "controller.blend.reserve_borrow: needs controller.pacing.mode: pool"},
 	} {
 		if err := with(tc.lines); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v, want %q", tc.lines, err, tc.want)

@@ -341,6 +341,9 @@ func (s *Scenario) validate() []Problem {
 	if (b.ReserveAgents > 0 || b.ReserveBorrow > 0) && s.Controller.Blend.Mode != "reserve" {
 		c.add("controller.blend.reserve_agents", "reserve_agents and reserve_borrow need mode: reserve, got mode %q", s.Controller.Blend.Mode)
 	}
+	if b.ReserveBorrow > 0 && s.Controller.Pacing.Mode != PacingPool {
+		c.add("controller.blend.reserve_borrow", "needs controller.pacing.mode: pool (a live answer borrows from the shared idle pool), got %q", s.Controller.Pacing.Mode)
+	}
 	if b.ReserveBorrow > 0 && b.ReserveAgents > 0 && b.ReserveBorrow > b.ReserveAgents {
 		c.add("controller.blend.reserve_borrow", "must be at most reserve_agents (%d), got %d", b.ReserveAgents, b.ReserveBorrow)
 	}

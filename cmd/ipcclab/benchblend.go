@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipcclab/ipcclab/internal/lab"
+	"github.com/ipcclab/ipcclab/scenarios"
 )
 
 // newBenchBlend is `ipcclab bench blend`: issue 5's blended-run line over
@@ -59,6 +60,9 @@ rates, not the same calls).`,
 			}
 			if b.Mode != "reserve" && (b.ReserveAgents > 0 || b.ReserveBorrow > 0) {
 				return fmt.Errorf("--reserve-agents %d and --reserve-borrow %d need mode reserve, got %q", b.ReserveAgents, b.ReserveBorrow, b.Mode)
+			}
+			if b.ReserveBorrow > 0 && sc.Controller.Pacing.Mode != scenarios.PacingPool {
+				return fmt.Errorf("--reserve-borrow %d needs controller.pacing.mode: pool, got %q", b.ReserveBorrow, sc.Controller.Pacing.Mode)
 			}
 			var reserves []int
 			for _, f := range strings.Split(optimal, ",") {

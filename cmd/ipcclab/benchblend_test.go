@@ -50,6 +50,7 @@ func TestBenchBlendBadInput(t *testing.T) {
 		{[]string{"--hours", "0"}, "--hours 0"},
 		{[]string{"--mode", "reactive", "--reserve-agents", "3"}, "need mode reserve"},
 		{[]string{"--days", "0"}, "0 days"},
+		{[]string{"--scenario", "../../scenarios/default.yaml", "--mode", "reserve", "--reserve-borrow", "1"}, "needs controller.pacing.mode: pool"},
 		{[]string{"--optimal", "40", "--days", "1", "--hours", "1"}, "reserve 40"},
 	} {
 		args := append([]string{"bench", "blend", "--scenario", "../../scenarios/blended-frontier.yaml"}, tc.args...)

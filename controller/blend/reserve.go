@@ -100,9 +100,9 @@ type ReserveConfig struct {
 	// that moves between two reserves gets the average of their outbound
 	// at the average of their service levels, which is under the frontier
 	// where the frontier is concave (all of table D). Measured on the
-	// §5.6 D scenario, 300 seeded days (BENCHMARKS.md): the line held on
-	// 152 days with r = 5 planned, on 118 with r sized to the same goal
-	// from an hour's measurements.
+	// §5.6 D scenario, 300 seeded days, with a borrow of 2 and without the
+	// half-hour guard: the line held on 152 days with r = 5 planned, on
+	// 118 with r sized to the same goal from an hour's measurements.
 	Planned int
 	// Borrow is how many of the r reserve agents a live outbound answer
 	// may take while no inbound caller waits (pool mode). The reserve
