@@ -47,6 +47,17 @@ func TestThresholdModelMatchesTableD(t *testing.T) {
 	}
 }
 
+// measure240 feeds r 240 calls/h for the 15 minutes from t0 and 100
+// handled calls of 180 s: table D's traffic.
+func measure240(r *Reserve, t0 time.Time) {
+	for i := range 60 {
+		r.Offered(t0.Add(time.Duration(i)*15*time.Second), 1)
+	}
+	for range 100 {
+		r.Handled(180 * time.Second)
+	}
+}
+
 func TestReserveSizesFromMeasuredTraffic(t *testing.T) {
 	r, err := NewReserve(ReserveConfig{ServiceLevelTarget: 0.80, ServiceLevelThreshold: 20 * time.Second, Margin: 0.01})
 	if err != nil {
@@ -56,13 +67,7 @@ func TestReserveSizesFromMeasuredTraffic(t *testing.T) {
 	if k, _ := r.Size(t0, 20); k != 20 {
 		t.Fatalf("nothing measured yet: reserve %d, want all 20", k)
 	}
-	// 240 calls/h for 15 min, AHT 180 s.
-	for i := range 60 {
-		r.Offered(t0.Add(time.Duration(i)*15*time.Second), 1)
-	}
-	for range 100 {
-		r.Handled(180 * time.Second)
-	}
+	measure240(r, t0)
 	now := t0.Add(15 * time.Minute)
 	k, res := r.Size(now, 20)
 	// Table D: r = 2 gives 84.9 %, r = 1 75.3 %: the target 81 % needs 2.
@@ -86,12 +91,7 @@ func TestPlannedReserve(t *testing.T) {
 	if k, _ := r.Size(t0, 20); k != 5 {
 		t.Fatalf("planned 5, nothing measured: reserve %d", k)
 	}
-	for i := range 60 {
-		r.Offered(t0.Add(time.Duration(i)*15*time.Second), 1)
-	}
-	for range 100 {
-		r.Handled(180 * time.Second)
-	}
+	measure240(r, t0)
 	// Measured 240/h and 180 s: sized, r would be 2 or 3; planned, it is 5,
 	// with table D's 95.69 % for it.
 	k, res := r.Size(t0.Add(15*time.Minute), 20)
