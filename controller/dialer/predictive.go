@@ -229,6 +229,25 @@ func countAbove(s []float64, v float64) int {
 
 // Settled implements Strategy.
 func (p *Predictive) Settled(c Settled) {
+	p.learn(c)
+	if c.Outcome == Machine {
+		p.window.Machine()
+		p.uk.Machine(c.At)
+	}
+	if c.Outcome.Live() {
+		abandoned := c.Outcome == Abandoned
+		p.window.Answered(!abandoned)
+		p.uk.Answered(c.At, !abandoned)
+		miss := 0.0
+		if abandoned {
+			miss = 1
+		}
+		p.logLam = min(math.Log(0.5), max(math.Log(1e-9), p.logLam+p.cfg.Gain*(p.cfg.Aim-miss)))
+	}
+}
+
+// learn adds c to the answer model (the ring of the last Window calls).
+func (p *Predictive) learn(c Settled) {
 	d := c.At.Sub(c.Placed).Seconds()
 	if len(p.ring) < p.cfg.Window {
 		p.ring = append(p.ring, c)
@@ -243,20 +262,8 @@ func (p *Predictive) Settled(c Settled) {
 		p.next = (p.next + 1) % p.cfg.Window
 	}
 	p.all = insertSorted(p.all, d)
-	if c.Outcome == Machine {
-		p.window.Machine()
-		p.uk.Machine(c.At)
-	}
 	if c.Outcome.Live() {
 		p.live = insertSorted(p.live, d)
-		abandoned := c.Outcome == Abandoned
-		p.window.Answered(!abandoned)
-		p.uk.Answered(c.At, !abandoned)
-		miss := 0.0
-		if abandoned {
-			miss = 1
-		}
-		p.logLam = min(math.Log(0.5), max(math.Log(1e-9), p.logLam+p.cfg.Gain*(p.cfg.Aim-miss)))
 	}
 }
 

@@ -1,0 +1,126 @@
+package dialer
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// learnedPredictive is a dialer that has seen n calls of a seeded campaign
+// (ring times, live answers, abandons, machines, handling times) with a
+// Window small enough that both rings have wrapped.
+func learnedPredictive(t *testing.T, seed uint64, n int) *Predictive {
+	t.Helper()
+	p := newTestPredictive(t, PredictiveConfig{AbandonLimit: 0.03, Window: 200, UKOfcom: true})
+	rng := rand.New(rand.NewPCG(seed, 1))
+	at := pt0
+	for range n {
+		at = at.Add(time.Duration(rng.IntN(20_000)) * time.Millisecond)
+		o := Connected
+		switch r := rng.Float64(); {
+		case r < 0.55:
+			o = NotAnswered
+		case r < 0.65:
+			o = Machine
+		case r < 0.657:
+			o = Abandoned // 2 % of the live answers
+		}
+		p.Settled(Settled{Placed: at, At: at.Add(time.Duration(2_000+rng.IntN(20_000)) * time.Millisecond), Outcome: o})
+		if o == Connected {
+			p.Handled(time.Duration(rng.ExpFloat64()*180e9), time.Duration(rng.IntN(15_000))*time.Millisecond)
+		}
+	}
+	return p
+}
+
+func TestResumedPredictiveDecidesAsTheOriginal(t *testing.T) {
+	orig := learnedPredictive(t, 7, 900)
+	b, err := json.Marshal(orig.PacingState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ParsePacingState(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A restarted controller builds its strategy from the configuration
+	// and resumes it from the store.
+	resumed := newTestPredictive(t, PredictiveConfig{AbandonLimit: 0.03, Window: 200, UKOfcom: true})
+	if err := resumed.Resume(st); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := resumed.PacingState(), orig.PacingState(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("state after the round trip differs:\n got %+v\nwant %+v", got, want)
+	}
+	if len(st.Settled) != 200 || len(st.Handled) == 0 || st.Abandons.LiveAnswered < 250 || len(st.UK) == 0 {
+		t.Fatalf("state %d settled, %d handled, abandons %+v, %d UK minutes: want full rings and every answer counted",
+			len(st.Settled), len(st.Handled), st.Abandons, len(st.UK))
+	}
+	now := st.Settled[len(st.Settled)-1].At
+	if a, b := orig.uk.Counts(now), resumed.uk.Counts(now); a != b {
+		t.Fatalf("UK window: %+v resumed, %+v original", b, a)
+	}
+	placed := 0
+	for _, s := range []Snapshot{
+		{Now: now, Agents: loads(3, 15, 2), Dialing: []time.Duration{time.Second, 6 * time.Second}, MaxNew: 50},
+		{Now: now, Agents: loads(0, 20, 0), MaxNew: 50},
+		{Now: now, Agents: loads(6, 14, 0), MaxNew: 50, Reserve: 5, Borrow: 2, InboundRate: 240.0 / 3600},
+	} {
+		if a, b := orig.Decide(s), resumed.Decide(s); a != b {
+			t.Errorf("%d ready, %d dialing, reserve %d: resumed places %d, the original %d", s.Count(Ready), len(s.Dialing), s.Reserve, b, a)
+		}
+		placed += orig.Decide(s)
+	}
+	if placed == 0 {
+		t.Fatal("neither dialer placed a call: the comparison says nothing")
+	}
+	// Both learn on from there alike.
+	next := Settled{Placed: now, At: now.Add(9 * time.Second), Outcome: Abandoned}
+	orig.Settled(next)
+	resumed.Settled(next)
+	if orig.Lambda() != resumed.Lambda() || orig.Abandons() != resumed.Abandons() {
+		t.Fatalf("after one more abandon: λ %v / %v, abandons %+v / %+v", resumed.Lambda(), orig.Lambda(), resumed.Abandons(), orig.Abandons())
+	}
+}
+
+func TestResumeRefusesABrokenState(t *testing.T) {
+	good := learnedPredictive(t, 3, 300).PacingState()
+	for _, tc := range []struct {
+		name string
+		edit func(*PacingState)
+		want string
+	}{
+		{"another strategy", func(s *PacingState) { s.Strategy = "adapt-hard-limit" }, "strategy"},
+		{"λ zero", func(s *PacingState) { s.Lambda = 0 }, "lambda"},
+		{"λ above 0.5", func(s *PacingState) { s.Lambda = 0.7 }, "lambda"},
+		{"answered before placed", func(s *PacingState) { s.Settled[3].At = s.Settled[3].Placed.Add(-time.Second) }, "settled[3]"},
+		{"unknown outcome", func(s *PacingState) { s.Settled[5].Outcome = 9 }, "settled[5]"},
+		{"negative talk", func(s *PacingState) { s.Handled[1].Talk = -time.Second }, "handled[1]"},
+		{"more abandons than answers", func(s *PacingState) { s.Abandons.Abandoned = s.Abandons.LiveAnswered + 1 }, "abandons"},
+		{"UK minutes out of order", func(s *PacingState) { s.UK[1].Start = s.UK[0].Start }, "uk[1]"},
+		{"more calls than the window", func(s *PacingState) { s.Settled = append(s.Settled, s.Settled...) }, "window"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := learnedPredictive(t, 9, 50)
+			before := p.PacingState()
+			st := good
+			st.Settled = append([]SettledCall(nil), good.Settled...)
+			st.Handled = append([]HandledTime(nil), good.Handled...)
+			st.UK = append([]MinuteCount(nil), good.UK...)
+			tc.edit(&st)
+			err := p.Resume(st)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one naming %s", err, tc.want)
+			}
+			if !reflect.DeepEqual(p.PacingState(), before) {
+				t.Fatal("a refused state changed the strategy")
+			}
+		})
+	}
+	if _, err := ParsePacingState([]byte(`{"strategy": "predictive", "lambda": "high"}`)); err == nil || !strings.Contains(err.Error(), "pacing state") {
+		t.Fatalf("JSON with a string λ: error %v", err)
+	}
+}
