@@ -34,7 +34,7 @@ type txn interface {
 	insertCampaign(c Campaign) (int64, error)
 	updateCampaign(c Campaign) error
 	// deleteCampaign removes the campaign with its records, their
-	// attempts and recalls.
+	// attempts and recalls, and its pacing state.
 	deleteCampaign(id int64) error
 	countStatus(campaignID int64, st Status) (int, error)
 	// statusCounts: the campaign's records per status (absent: none).
@@ -65,6 +65,11 @@ type txn interface {
 	recall(recordID int64) (Recall, bool, error)
 	putRecall(rc Recall) error
 	deleteRecall(recordID int64) error
+
+	// Pacing state: at most one per campaign, the latest; putPacing
+	// replaces it. Both take a campaign that exists (the Store checks).
+	pacing(campaignID int64) (state []byte, savedAt time.Time, ok bool, err error)
+	putPacing(campaignID int64, savedAt time.Time, state []byte) error
 
 	// DNC. dncMatch finds the entry that blocks digits, an exact entry
 	// before a prefix.

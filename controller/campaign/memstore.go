@@ -28,6 +28,7 @@ type memBackend struct {
 	open      map[int64]int64   // record → its attempt in flight
 	recalls   map[int64]Recall
 	dnc       map[DNCEntry]bool
+	pacing    map[int64]pacingRow // campaign → its pacing state
 
 	// pending indexes the pending records.
 	pending   map[pickKey]*dueList
@@ -38,6 +39,12 @@ type memBackend struct {
 	// byStatus counts every record per campaign and status, kept with
 	// the index (index and unindex): CountRecords reads no record.
 	byStatus map[int64]map[Status]int
+}
+
+// pacingRow is a campaign's pacing state, its bytes owned by the store.
+type pacingRow struct {
+	savedAt time.Time
+	state   []byte
 }
 
 type phoneKey struct {
@@ -103,7 +110,7 @@ func newMemBackend() *memBackend {
 	return &memBackend{
 		campaigns: map[int64]Campaign{}, records: map[int64]*Record{}, byPhone: map[phoneKey]int64{},
 		attempts: map[int64]*Attempt{}, byRecord: map[int64][]int64{}, open: map[int64]int64{},
-		recalls: map[int64]Recall{}, dnc: map[DNCEntry]bool{},
+		recalls: map[int64]Recall{}, dnc: map[DNCEntry]bool{}, pacing: map[int64]pacingRow{},
 		pending: map[pickKey]*dueList{}, zones: map[int64]map[string]int{}, callbacks: map[int64]map[int64]bool{},
 		byCamp: map[int64]map[int64]bool{}, prios: map[zoneKey]map[int]int{}, byStatus: map[int64]map[Status]int{},
 	}
@@ -350,6 +357,10 @@ func (t *memTxn) deleteCampaign(id int64) error {
 	for _, rid := range slices.Sorted(maps.Keys(b.byCamp[id])) {
 		t.deleteRecord(rid)
 	}
+	if p, had := b.pacing[id]; had {
+		delete(b.pacing, id)
+		t.onUndo(func() { b.pacing[id] = p })
+	}
 	delete(b.campaigns, id)
 	t.onUndo(func() { b.campaigns[id] = c })
 	return nil
@@ -585,6 +596,35 @@ func (t *memTxn) deleteRecall(recordID int64) error {
 		delete(b.recalls, recordID)
 		t.onUndo(func() { b.recalls[recordID] = old })
 	}
+	return nil
+}
+
+// --- pacing ---
+
+// pacing and putPacing copy the bytes, as SQLite does: neither the caller
+// nor the store sees the other's later writes to a slice.
+func (t *memTxn) pacing(campaignID int64) ([]byte, time.Time, bool, error) {
+	p, ok := t.b.pacing[campaignID]
+	if !ok {
+		return nil, time.Time{}, false, nil
+	}
+	return slices.Clone(p.state), p.savedAt, true, nil
+}
+
+func (t *memTxn) putPacing(campaignID int64, savedAt time.Time, state []byte) error {
+	b := t.b
+	if _, ok := b.campaigns[campaignID]; !ok {
+		return fmt.Errorf("campaign %d: %w", campaignID, ErrNotFound)
+	}
+	old, had := b.pacing[campaignID]
+	b.pacing[campaignID] = pacingRow{savedAt: fromMS(ms(savedAt)), state: slices.Clone(state)}
+	t.onUndo(func() {
+		if had {
+			b.pacing[campaignID] = old
+		} else {
+			delete(b.pacing, campaignID)
+		}
+	})
 	return nil
 }
 

@@ -79,6 +79,17 @@ DROP INDEX records_zone;
 CREATE INDEX records_callback ON records (campaign_id, status, next_at) WHERE callback = 1;
 CREATE INDEX recalls_at ON recalls (at);
 `,
+	// 3: a campaign's pacing state (pacing.go), so a restarted controller
+	// resumes pacing where it stopped. Only the latest state is kept: one
+	// row per campaign, overwritten. state is the dialer's bytes, opaque
+	// here.
+	`
+CREATE TABLE pacing (
+	campaign_id INTEGER PRIMARY KEY REFERENCES campaigns(id) ON DELETE CASCADE,
+	saved_at    INTEGER NOT NULL,
+	state       BLOB NOT NULL
+);
+`,
 }
 
 // migrate brings the schema to the latest version.

@@ -151,6 +151,8 @@ func (t *sqlTxn) updateCampaign(c Campaign) error {
 	return nil
 }
 
+// deleteCampaign: the campaign's records, their attempts and recalls, and
+// its pacing state go by ON DELETE CASCADE.
 func (t *sqlTxn) deleteCampaign(id int64) error {
 	res, err := t.q.Exec(`DELETE FROM campaigns WHERE id = ?`, id)
 	if err != nil {
@@ -369,6 +371,27 @@ func (t *sqlTxn) putRecall(rc Recall) error {
 
 func (t *sqlTxn) deleteRecall(recordID int64) error {
 	_, err := t.q.Exec(`DELETE FROM recalls WHERE record_id = ?`, recordID)
+	return err
+}
+
+// --- pacing ---
+
+func (t *sqlTxn) pacing(campaignID int64) ([]byte, time.Time, bool, error) {
+	var state []byte
+	var at int64
+	err := t.q.QueryRow(`SELECT saved_at, state FROM pacing WHERE campaign_id = ?`, campaignID).Scan(&at, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, false, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	return state, fromMS(at), true, nil
+}
+
+func (t *sqlTxn) putPacing(campaignID int64, savedAt time.Time, state []byte) error {
+	_, err := t.q.Exec(`INSERT INTO pacing (campaign_id, saved_at, state) VALUES (?1, ?2, ?3)
+		ON CONFLICT (campaign_id) DO UPDATE SET saved_at = ?2, state = ?3`, campaignID, ms(savedAt), state)
 	return err
 }
 
