@@ -673,3 +673,18 @@ func (c *Core) poolReport() *PoolReport {
 	return &PoolReport{Strategy: p.cfg.Strategy.Name(), Ports: len(p.cfg.Ports), LiveAnswered: p.ab.LiveAnswered,
 		Abandoned: p.ab.Abandoned, AbandonRate: rate, AbandonLimit: p.cfg.AbandonLimit, LateConnects: p.late, UKOfcom: p.cfg.UKOfcom}
 }
+
+// PacingState is what the campaign's pacing strategy has learned, for the
+// adapter to keep in the campaign store (campaign.Store.SavePacing) so that
+// a restarted controller resumes from it (dialer.Resumable); ok is false
+// outside pool mode or with a strategy that learns nothing to keep.
+func (c *Core) PacingState() (st dialer.PacingState, ok bool) {
+	if c.pool == nil {
+		return dialer.PacingState{}, false
+	}
+	r, ok := c.pool.cfg.Strategy.(dialer.Resumable)
+	if !ok {
+		return dialer.PacingState{}, false
+	}
+	return r.PacingState(), true
+}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipcclab/ipcclab/controller/dialer"
 	"github.com/ipcclab/ipcclab/internal/ctitcp"
 	"github.com/ipcclab/ipcclab/internal/sim"
 )
@@ -159,6 +160,26 @@ func (h *Handle) Limits() (CampaignLimits, error) {
 		return CampaignLimits{}, errors.New("controller: stopped")
 	case <-time.After(time.Second):
 		return CampaignLimits{}, errors.New("controller: the controller's loop did not answer")
+	}
+}
+
+// PacingState returns what the pacing strategy has learned
+// (Core.PacingState), read on the controller's loop; it waits at most a
+// second.
+func (h *Handle) PacingState() (dialer.PacingState, bool, error) {
+	type answer struct {
+		st dialer.PacingState
+		ok bool
+	}
+	ch := make(chan answer, 1)
+	h.loop.Post(func(time.Time) { st, ok := h.core.PacingState(); ch <- answer{st, ok} })
+	select {
+	case a := <-ch:
+		return a.st, a.ok, nil
+	case <-h.done:
+		return dialer.PacingState{}, false, errors.New("controller: stopped")
+	case <-time.After(time.Second):
+		return dialer.PacingState{}, false, errors.New("controller: the controller's loop did not answer")
 	}
 }
 

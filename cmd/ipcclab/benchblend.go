@@ -29,6 +29,7 @@ func newBenchBlend() *cobra.Command {
 		reserveBorrow      int
 		optimal            string
 		perDay, jsonOutput bool
+		warm               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "blend",
@@ -42,7 +43,11 @@ realised load, abandons within 3 %. It prints the days held and the pooled
 figures, and the same for the optimal policy itself (outbound work the
 instant more than r agents are idle) at each reserve of --optimal, on as many
 days of the model's own arrivals (erlang.SimulateThresholdDay: the same
-rates, not the same calls).`,
+rates, not the same calls).
+
+With --warm each day's controller resumes its pacing from the day before (a
+day on another seed, not judged), as a controller restarted each morning
+from the campaign store does; without it every day starts cold.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := loadScenario(scenarioPath)
 			if err != nil {
@@ -79,7 +84,7 @@ rates, not the same calls).`,
 				return fmt.Errorf("--hours %v: want 0 < hours ≤ 24", hours)
 			}
 			dur := time.Duration(hours * float64(time.Hour))
-			checks, err := lab.FrontierDays(cmd.Context(), sc, from, days, workers, dur, lab.DefaultFrontierTarget)
+			checks, err := lab.FrontierDays(cmd.Context(), sc, from, days, workers, dur, lab.DefaultFrontierTarget, warm)
 			if err != nil {
 				return err
 			}
@@ -95,6 +100,9 @@ rates, not the same calls).`,
 			policy := "controller, mode " + b.Mode
 			if b.Mode == "reserve" {
 				policy += fmt.Sprintf(", reserve_agents %d, reserve_borrow %d", b.ReserveAgents, b.ReserveBorrow)
+			}
+			if warm {
+				policy += ", pacing resumed"
 			}
 			rows := []row{{Policy: policy, Pooled: ours}}
 			if perDay {
@@ -138,6 +146,7 @@ rates, not the same calls).`,
 	f.IntVar(&days, "days", 24, "days, each with its own seed")
 	f.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "days simulated at once")
 	f.Float64Var(&hours, "hours", 8, "length of a day")
+	f.BoolVar(&warm, "warm", false, "resume each day's pacing from the day before (a restart from the campaign store) instead of starting it cold")
 	f.StringVar(&mode, "mode", "", "override controller.blend.mode (reactive or reserve)")
 	f.IntVar(&reserveAgents, "reserve-agents", -1, "override controller.blend.reserve_agents (0: sized from the measurements)")
 	f.IntVar(&reserveBorrow, "reserve-borrow", -1, "override controller.blend.reserve_borrow")

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -217,4 +218,16 @@ func CallerAccounts(sc *scenarios.Scenario) []string {
 		}
 	}
 	return out
+}
+
+// resumePacing hands st to the pool's pacing strategy.
+func resumePacing(cfg controller.Config, st dialer.PacingState) error {
+	if cfg.Pool == nil {
+		return errors.New("lab: a pacing state to resume, but the campaign is not dialed from a port pool (controller.pacing.mode: pool)")
+	}
+	r, ok := cfg.Pool.Strategy.(dialer.Resumable)
+	if !ok {
+		return fmt.Errorf("lab: a pacing state to resume, but strategy %s does not learn one", cfg.Pool.Strategy.Name())
+	}
+	return r.Resume(st)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ipcclab/ipcclab/controller/dialer"
 	"github.com/ipcclab/ipcclab/internal/erlang"
 	"github.com/ipcclab/ipcclab/scenarios"
 )
@@ -233,6 +234,13 @@ func allInbound(sc *scenarios.Scenario) *scenarios.Scenario {
 // duration with seed, and the same traffic with all blended agents on
 // inbound, and judges the acceptance line against target.
 func CheckFrontier(ctx context.Context, sc *scenarios.Scenario, seed uint64, duration time.Duration, target FrontierTarget) (*FrontierCheck, error) {
+	return CheckFrontierAfter(ctx, sc, seed, duration, target, nil)
+}
+
+// CheckFrontierAfter is CheckFrontier for a controller that resumes its
+// pacing from yesterday (a restart each morning with the campaign store's
+// state) rather than starting it cold; nil is a cold start.
+func CheckFrontierAfter(ctx context.Context, sc *scenarios.Scenario, seed uint64, duration time.Duration, target FrontierTarget, yesterday *dialer.PacingState) (*FrontierCheck, error) {
 	if sc == nil {
 		return nil, errors.New("lab: frontier check: no scenario")
 	}
@@ -246,7 +254,7 @@ func CheckFrontier(ctx context.Context, sc *scenarios.Scenario, seed uint64, dur
 	if err != nil {
 		return nil, err
 	}
-	rep, err := Simulate(ctx, SimOptions{Scenario: sc, Seed: seed, Duration: duration})
+	rep, err := Simulate(ctx, SimOptions{Scenario: sc, Seed: seed, Duration: duration, Pacing: yesterday})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipcclab/ipcclab/controller/dialer"
 	"github.com/ipcclab/ipcclab/internal/erlang"
 	"github.com/ipcclab/ipcclab/scenarios"
 )
@@ -156,8 +157,10 @@ func (p PooledFrontier) String() string {
 // FrontierDays runs CheckFrontier on days seeded from .. from+days−1 of sc,
 // workers at a time (each day is one single-goroutine simulation pair), and
 // returns the checks in seed order. It stops at the first error or when ctx
-// ends.
-func FrontierDays(ctx context.Context, sc *scenarios.Scenario, from uint64, days, workers int, duration time.Duration, target FrontierTarget) ([]*FrontierCheck, error) {
+// ends. With warm, each day's controller resumes its pacing from the day
+// before (WarmFrontierDay), as a controller restarted each morning from the
+// campaign store does.
+func FrontierDays(ctx context.Context, sc *scenarios.Scenario, from uint64, days, workers int, duration time.Duration, target FrontierTarget, warm bool) ([]*FrontierCheck, error) {
 	if sc == nil {
 		return nil, errors.New("lab: frontier days: no scenario")
 	}
@@ -179,7 +182,11 @@ func FrontierDays(ctx context.Context, sc *scenarios.Scenario, from uint64, days
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				f, err := CheckFrontier(ctx, sc, from+uint64(i), duration, target)
+				check := CheckFrontier
+				if warm {
+					check = WarmFrontierDay
+				}
+				f, err := check(ctx, sc, from+uint64(i), duration, target)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = fmt.Errorf("seed %d: %w", from+uint64(i), err)
@@ -207,4 +214,43 @@ feed:
 		return nil, err
 	}
 	return out, nil
+}
+
+// yesterdaySeeds moves the day before a warm day off the days' own seeds, so
+// that no day's traffic is also another's yesterday.
+const yesterdaySeeds = 1 << 40
+
+// WarmFrontierDay is CheckFrontier on day seed with the controller's pacing
+// resumed from the day before: the same scenario run for duration on seed
+// yesterdaySeeds+seed, its pacing state moved back 24 hours. The day before
+// is not judged; the day's own figures (abandons included) are its own, the
+// pacing's counts against the abandon limit carry on from yesterday's.
+func WarmFrontierDay(ctx context.Context, sc *scenarios.Scenario, seed uint64, duration time.Duration, target FrontierTarget) (*FrontierCheck, error) {
+	if sc == nil {
+		return nil, errors.New("lab: frontier check: no scenario")
+	}
+	rep, err := Simulate(ctx, SimOptions{Scenario: sc, Seed: yesterdaySeeds + seed, Duration: duration})
+	if err != nil {
+		return nil, fmt.Errorf("lab: frontier check: the day before: %w", err)
+	}
+	if rep.PacingState == nil {
+		return nil, fmt.Errorf("lab: frontier check: scenario %s: the pacing strategy keeps no state to resume (controller.pacing: pool, predictive)", sc.Name)
+	}
+	st := dayBefore(*rep.PacingState)
+	return CheckFrontierAfter(ctx, sc, seed, duration, target, &st)
+}
+
+// dayBefore moves st's times back a day: a state saved yesterday.
+func dayBefore(st dialer.PacingState) dialer.PacingState {
+	const day = 24 * time.Hour
+	out := st
+	out.Settled = make([]dialer.SettledCall, len(st.Settled))
+	for i, c := range st.Settled {
+		out.Settled[i] = dialer.SettledCall{Placed: c.Placed.Add(-day), At: c.At.Add(-day), Outcome: c.Outcome}
+	}
+	out.UK = make([]dialer.MinuteCount, len(st.UK))
+	for i, m := range st.UK {
+		out.UK[i] = dialer.MinuteCount{Start: m.Start.Add(-day), Counts: m.Counts}
+	}
+	return out
 }

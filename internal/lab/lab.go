@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller"
+	"github.com/ipcclab/ipcclab/controller/dialer"
 	"github.com/ipcclab/ipcclab/emulator/callmanager"
 	"github.com/ipcclab/ipcclab/emulator/centre"
 	"github.com/ipcclab/ipcclab/emulator/ctiserver"
@@ -85,6 +86,11 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 		return nil, err
 	}
 	ccfg.Logf = logf
+	if opts.Pacing != nil {
+		if err := resumePacing(ccfg, *opts.Pacing); err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+	}
 	var camp *labCampaign
 	if sc.Outbound.List != nil && sc.Outbound.Enabled {
 		// The store's clock is virtual time: the list is imported at the
@@ -184,6 +190,12 @@ func Simulate(ctx context.Context, opts SimOptions) (*Report, error) {
 			TalkShare:            round(st.Report.TalkSeconds/(agentHours*3600), 4),
 			ConnectsPerAgentHour: round(float64(p.LiveAnswered-p.Abandoned)/agentHours, 3), UKOfcom: p.UKOfcom}
 	}
+	if ccfg.Pool != nil {
+		if r, ok := ccfg.Pool.Strategy.(dialer.Resumable); ok {
+			ps := r.PacingState()
+			rep.PacingState = &ps
+		}
+	}
 	if p := st.Report.Preview; p != nil {
 		rep.Outbound.Preview = &PreviewReport{Presented: p.Presented, Accepted: p.Accepted, Skipped: p.Skipped, Rejected: p.Rejected,
 			Callbacks: p.Callbacks, Closed: p.Closed, TimedOut: p.TimedOut, Lost: p.Lost, Refused: p.Refused, Dialed: p.Dialed,
@@ -263,16 +275,19 @@ type Running struct {
 	cancelA context.CancelFunc
 	ctrl    *controller.Handle
 	camp    *labCampaign // outbound.list's campaign, nil without one
-	api     *http.Server // the campaign API (UpOptions.CampaignAddr)
-	apiAddr string
-	live    *liveInfo // the dashboard's view (live.go)
-	voice   *voice
-	capture *capture.Writer
-	alerts  *alertRun // controller.alerts judged live, nil when none is on
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	once    sync.Once
-	begin   sync.Once
+	// savePacing, when set, saves the controller's pacing state in camp's
+	// store file (pacingstore.go); Stop calls it once more.
+	savePacing func()
+	api        *http.Server // the campaign API (UpOptions.CampaignAddr)
+	apiAddr    string
+	live       *liveInfo // the dashboard's view (live.go)
+	voice      *voice
+	capture    *capture.Writer
+	alerts     *alertRun // controller.alerts judged live, nil when none is on
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	once       sync.Once
+	begin      sync.Once
 
 	// intervals cuts the run into half-hour intervals for the dashboard
 	// (liveintervals.go); loop's, like the centre.
@@ -344,6 +359,9 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 			return nil, err
 		}
 		ctrlCfg.Records = camp.source()
+		if opts.CampaignStore != "" && ctrlCfg.Pool != nil {
+			camp.resumePacing(ctrlCfg, logf)
+		}
 	}
 	closeCamp := func() {
 		if camp != nil {
@@ -456,6 +474,15 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 			return nil, err
 		}
 		r.ctrl = h
+		if camp != nil && opts.CampaignStore != "" && ctrlCfg.Pool != nil {
+			r.savePacing = func() {
+				if err := camp.savePacing(h, time.Now()); err != nil && logf != nil {
+					logf("campaign %d: pacing state not saved: %v", camp.id, err)
+				}
+			}
+			r.wg.Add(1)
+			go func() { defer r.wg.Done(); keepPacing(ctx, r.savePacing) }()
+		}
 	}
 	token, err := httpToken(opts)
 	if err != nil {
@@ -540,6 +567,9 @@ func (r *Running) Stop() error {
 		// The partial interval and the attempts (--store) as the run
 		// stands, calls in flight included, before anything stops.
 		r.closeLiveStore()
+		if r.savePacing != nil {
+			r.savePacing()
+		}
 		if r.ctrl != nil {
 			r.ctrl.Stop()
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller/campaign"
+	"github.com/ipcclab/ipcclab/controller/dialer"
 	"github.com/ipcclab/ipcclab/controller/reporting"
 	"github.com/ipcclab/ipcclab/scenarios"
 )
@@ -55,6 +56,12 @@ type SimOptions struct {
 	// Timeline.Every of virtual time and the blending moves (timeline.go);
 	// sampling adds no event to the simulation, so the report is the same.
 	Timeline *Timeline
+	// Pacing, when set, is what the campaign's pacing strategy learned
+	// before this run (Report.PacingState of an earlier one, with its
+	// times before this run's start): the controller starts from it, as it
+	// does from the campaign store after a restart, instead of from
+	// nothing. Only a pool-mode strategy that can resume takes it.
+	Pacing *dialer.PacingState
 	// Progress, when set, is called after each stretch of virtual time
 	// with how much of Duration has run.
 	Progress func(done, total time.Duration)

@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"text/tabwriter"
+
+	"github.com/ipcclab/ipcclab/controller/dialer"
 )
 
 // Report is what a simulated run measured. Its JSON form is the contract of
@@ -32,6 +34,11 @@ type Report struct {
 	// Voice counts the voice path's work when the simulation ran with it
 	// (--voice, voice.simulate; simvoice.go); absent otherwise.
 	Voice *VoiceReport `json:"voice,omitempty"`
+	// PacingState is what the campaign's pacing strategy had learned at
+	// the end (a dialer.Resumable in pool mode; nil otherwise): the next
+	// day's run resumes from it (SimOptions.Pacing), as a restarted
+	// controller does from the campaign store.
+	PacingState *dialer.PacingState `json:"-"`
 }
 
 // InboundReport covers calls routed to the IPCC queues.
