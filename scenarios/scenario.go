@@ -477,6 +477,10 @@ type Pacing struct {
 	// AbandonLimit is the campaign's limit on abandoned calls over live
 	// answers (default 0.03).
 	AbandonLimit float64 `yaml:"abandon_limit"`
+	// AbandonWindow is how far back the predictive dialer holds the
+	// abandon rate to the limit (default 720h, the FTC's and FCC's 30 days;
+	// 1h to 8784h). UK mode measures over 24 h regardless.
+	AbandonWindow Duration `yaml:"abandon_window"`
 	// ConnectWithin is how long a live answer may wait for an agent before
 	// the safe-harbour message (default and maximum 2s).
 	ConnectWithin Duration `yaml:"connect_within"`

@@ -341,6 +341,8 @@ func TestPacingModesAndStrategies(t *testing.T) {
 		{"    strategy: ratio-0.5\n", "controller.pacing.strategy: unknown strategy \"ratio-0.5\""},
 		{"    abandon_limit: 3\n", "controller.pacing.abandon_limit: must be a fraction"},
 		{"    connect_within: 5s\n", "controller.pacing.connect_within: must be at most 2s"},
+		{"    abandon_window: 10m\n", "controller.pacing.abandon_window: must be between 1h and 8784h"},
+		{"    abandon_window: 9000h\n", "controller.pacing.abandon_window: must be between 1h and 8784h"},
 	} {
 		y := strings.Replace(base, "  pacing:\n", "  pacing:\n"+tc.pacing, 1)
 		_, err := Parse("bad.yaml", []byte(y))
@@ -348,7 +350,7 @@ func TestPacingModesAndStrategies(t *testing.T) {
 			t.Errorf("%q: error %v, want %q", tc.pacing, err, tc.want)
 		}
 	}
-	for _, good := range []string{"    strategy: ratio-1.25\n", "    strategy: vicidial-tapered\n", "    mode: agent\n"} {
+	for _, good := range []string{"    strategy: ratio-1.25\n", "    strategy: vicidial-tapered\n", "    mode: agent\n", "    abandon_window: 24h\n"} {
 		if _, err := Parse("good.yaml", []byte(strings.Replace(base, "  pacing:\n", "  pacing:\n"+good, 1))); err != nil {
 			t.Errorf("%q: %v", good, err)
 		}

@@ -382,6 +382,9 @@ func (s *Scenario) validate() []Problem {
 	if pc.AbandonLimit <= 0 || pc.AbandonLimit >= 1 {
 		c.add("controller.pacing.abandon_limit", "must be a fraction between 0 and 1 (0.03 = 3 %%), got %v", pc.AbandonLimit)
 	}
+	if w := pc.AbandonWindow.D(); w != 0 && (w < time.Hour || w > 366*24*time.Hour) {
+		c.add("controller.pacing.abandon_window", "must be between 1h and 8784h (a year; default 720h, 30 days), got %v", w)
+	}
 	if pc.ConnectWithin < 0 || pc.ConnectWithin.D() > 2*time.Second {
 		c.add("controller.pacing.connect_within", "must be at most 2s (the regulators' limit), got %v", pc.ConnectWithin.D())
 	}

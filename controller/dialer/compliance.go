@@ -43,6 +43,13 @@ type LevelSetter interface {
 // any 24 hours (dialer-anchors.md §3).
 const UKWindow = 24 * time.Hour
 
+// DefaultAbandonWindow is the FTC's and FCC's: 3 % of the live answers of
+// a campaign over each 30 days (dialer-anchors.md §3).
+const DefaultAbandonWindow = 30 * 24 * time.Hour
+
+// MaxAbandonWindow bounds a configured window (a year).
+const MaxAbandonWindow = 366 * 24 * time.Hour
+
 // Machine records one answering machine dispositioned by an agent (the AM
 // of the Ofcom formula). It is not a live answer.
 func (a *Abandons) Machine() { a.Machines++ }
@@ -74,15 +81,16 @@ func (a Abandons) RateUK() float64 {
 	return (d - est) / den
 }
 
-// windowBucket is the counts of one minute of a rolling window.
+// windowBucket is the counts of one bucket of a rolling window.
 type windowBucket struct {
 	start time.Time
 	n     Abandons
 }
 
 // AbandonWindow counts live answers, abandons and machines over a rolling
-// window (UKWindow for Ofcom), in one-minute buckets, so memory is bounded
-// by the window and a count is exact to the minute. Events are expected in
+// window (UKWindow for Ofcom), in buckets of a 1440th of the window and at
+// least a minute, so memory is bounded (1,440 buckets) and a count is exact
+// to the bucket: the minute for 24 h, the half hour for 30 days. Events are expected in
 // time order; one older than the newest bucket is counted in it. The zero
 // value has a 24 h window.
 type AbandonWindow struct {
@@ -93,7 +101,10 @@ type AbandonWindow struct {
 	sum     Abandons
 }
 
-const windowBucketLen = time.Minute
+// bucketLen is the window's bucket: a 1440th of it, at least a minute.
+func (w *AbandonWindow) bucketLen() time.Duration {
+	return max(time.Minute, w.length()/1440)
+}
 
 func (w *AbandonWindow) length() time.Duration {
 	if w.Length <= 0 {
@@ -103,7 +114,7 @@ func (w *AbandonWindow) length() time.Duration {
 }
 
 func (w *AbandonWindow) bucket(at time.Time) *Abandons {
-	start := at.Truncate(windowBucketLen)
+	start := at.Truncate(w.bucketLen())
 	if n := len(w.buckets); n > w.head && !start.After(w.buckets[n-1].start) {
 		return &w.buckets[n-1].n
 	}
@@ -133,7 +144,7 @@ func (w *AbandonWindow) Machine(at time.Time) {
 
 func (w *AbandonWindow) evict(now time.Time) {
 	cut := now.Add(-w.length())
-	for w.head < len(w.buckets) && !w.buckets[w.head].start.Add(windowBucketLen).After(cut) {
+	for w.head < len(w.buckets) && !w.buckets[w.head].start.Add(w.bucketLen()).After(cut) {
 		b := w.buckets[w.head].n
 		w.sum.LiveAnswered -= b.LiveAnswered
 		w.sum.Abandoned -= b.Abandoned

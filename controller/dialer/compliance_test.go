@@ -101,7 +101,36 @@ func TestPredictiveUKLimit(t *testing.T) {
 		day := t0.Add(25 * time.Hour)
 		settle(p, day, Connected, 100)
 		if got := p.overLimit(day); got != !uk {
-			t.Errorf("uk=%v: over the limit a day later = %v, want %v (the UK window is 24 h; otherwise all calls count: 10/200 = 5 %%)", uk, got, !uk)
+			t.Errorf("uk=%v: over the limit a day later = %v, want %v (the UK window is 24 h; otherwise 30 days: 10/200 = 5 %%)", uk, got, !uk)
+		}
+		// 31 days on, the US window (30 days) has let the bad day go.
+		month := t0.Add(31 * 24 * time.Hour)
+		settle(p, month, Connected, 100)
+		if p.overLimit(month) {
+			t.Errorf("uk=%v: over the limit 31 days on, with 200 clean answers in the last 30 days", uk)
+		}
+	}
+	// A configured window: 24 h.
+	cfg0 := DefaultPredictive()
+	cfg0.AbandonWindow = 24 * time.Hour
+	p0, err := NewPredictive(cfg0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settle(p0, t0, Connected, 90)
+	settle(p0, t0, Abandoned, 10)
+	settle(p0, t0.Add(25*time.Hour), Connected, 100)
+	if p0.overLimit(t0.Add(25 * time.Hour)) {
+		t.Error("AbandonWindow 24 h: over the limit a day after the abandons")
+	}
+	if a := p0.Abandons(); a.LiveAnswered != 200 || a.Abandoned != 10 {
+		t.Errorf("Abandons %+v: want every call seen, 200 answers and 10 abandons", a)
+	}
+	for _, w := range []time.Duration{time.Minute, 367 * 24 * time.Hour, -time.Hour} {
+		c := DefaultPredictive()
+		c.AbandonWindow = w
+		if _, err := NewPredictive(c); err == nil || !strings.Contains(err.Error(), "AbandonWindow") {
+			t.Errorf("AbandonWindow %v: error %v, want one naming AbandonWindow", w, err)
 		}
 	}
 	// Machines: 6 abandons, 94 handled live answers = 6 % US; with 100

@@ -60,7 +60,10 @@ type Predictive struct {
 	byTalk  []handledCall // sorted by talk
 	wraps   []float64     // sorted
 	logLam  float64
-	window  Abandons
+	window  Abandons // every call seen (Abandons)
+	// rolling is the plain rate's window (AbandonWindow, 30 days: the
+	// FTC's and FCC's period per campaign).
+	rolling AbandonWindow
 	// uk is the rolling 24 h count the UK measurement reads (kept in
 	// either mode, so that SetCompliance can switch to it mid-run).
 	uk         AbandonWindow
@@ -104,6 +107,12 @@ type PredictiveConfig struct {
 	// agent the dialer leaves idle above the reserve is lost to outbound
 	// for the ~10 s a dial takes, one it borrows is back at the next free).
 	ReserveRisk float64
+	// AbandonWindow is how far back the plain abandon rate is measured
+	// against the limit (0: 30 days, the FTC's and FCC's period per
+	// campaign, dialer-anchors.md §3). A controller that resumes its
+	// pacing (Resumable) carries it across restarts. UK mode measures over
+	// 24 h regardless (Ofcom).
+	AbandonWindow time.Duration
 	// UKOfcom measures the abandon rate against the limit the UK way:
 	// Abandons.RateUK over the last 24 h (dialer-anchors.md §1.4, §3)
 	// instead of the plain rate over every call seen.
@@ -137,6 +146,9 @@ func (c *PredictiveConfig) fill() {
 	}
 	if c.PriorAnswer == 0 {
 		c.PriorAnswer = 10 * time.Second
+	}
+	if c.AbandonWindow == 0 {
+		c.AbandonWindow = DefaultAbandonWindow
 	}
 	if c.ReserveRisk == 0 {
 		c.ReserveRisk = 0.5
@@ -173,6 +185,9 @@ func (c PredictiveConfig) Validate() error {
 	if c.PriorAnswer < 0 {
 		errs = append(errs, fmt.Errorf("dialer: PredictiveConfig.PriorAnswer %v: want ≥ 0", c.PriorAnswer))
 	}
+	if c.AbandonWindow != 0 && (c.AbandonWindow < time.Hour || c.AbandonWindow > MaxAbandonWindow) {
+		errs = append(errs, fmt.Errorf("dialer: PredictiveConfig.AbandonWindow %v: want 0 (30 days) or 1 h .. %v", c.AbandonWindow, MaxAbandonWindow))
+	}
 	return errors.Join(errs...)
 }
 
@@ -185,7 +200,8 @@ func NewPredictive(cfg PredictiveConfig) (*Predictive, error) {
 	cfg.fill()
 	// λ starts at a tenth of the aim: a new campaign dials little
 	// more than progressive until connects without abandons raise it.
-	return &Predictive{cfg: cfg, logLam: math.Log(cfg.Aim / 10), aimDefault: aimDefault}, nil
+	return &Predictive{cfg: cfg, logLam: math.Log(cfg.Aim / 10), aimDefault: aimDefault,
+		rolling: AbandonWindow{Length: cfg.AbandonWindow}}, nil
 }
 
 // Name implements Strategy.
@@ -232,11 +248,13 @@ func (p *Predictive) Settled(c Settled) {
 	p.learn(c)
 	if c.Outcome == Machine {
 		p.window.Machine()
+		p.rolling.Machine(c.At)
 		p.uk.Machine(c.At)
 	}
 	if c.Outcome.Live() {
 		abandoned := c.Outcome == Abandoned
 		p.window.Answered(!abandoned)
+		p.rolling.Answered(c.At, !abandoned)
 		p.uk.Answered(c.At, !abandoned)
 		miss := 0.0
 		if abandoned {
@@ -380,8 +398,8 @@ func (p *Predictive) freeFromWrap(w, h float64) float64 {
 func phi(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
 
 // overLimit reports whether the measured abandon rate is above the limit:
-// over every call seen, or in UK mode the AM-adjusted rate over the last
-// 24 hours (Ofcom). Over the limit, Decide's threshold is a hundred times
+// over the last AbandonWindow (30 days), or in UK mode the AM-adjusted rate
+// over the last 24 hours (Ofcom). Over the limit, Decide's threshold is a hundred times
 // stricter until the rate is back under (its progressive floor still keeps
 // ready agents dialing). The window must be long enough for the limit to
 // mean something: at 0.15 % one abandon in the first 50 answers is not a
@@ -391,8 +409,9 @@ func (p *Predictive) overLimit(now time.Time) bool {
 		w := p.uk.Counts(now)
 		return float64(w.LiveAnswered) >= max(50, 3/p.cfg.AbandonLimit) && w.RateUK() > p.cfg.AbandonLimit
 	}
-	enough := float64(p.window.LiveAnswered) >= max(50, 3/p.cfg.AbandonLimit)
-	return enough && !p.window.Within(p.cfg.AbandonLimit)
+	w := p.rolling.Counts(now)
+	enough := float64(w.LiveAnswered) >= max(50, 3/p.cfg.AbandonLimit)
+	return enough && !w.Within(p.cfg.AbandonLimit)
 }
 
 // maxNewPerDecision bounds one decision's loop (MaxNew bounds it too).
@@ -497,3 +516,6 @@ func (p *Predictive) Decide(s Snapshot) int {
 	}
 	return max(k, progressive)
 }
+
+// Config is the configuration in force, defaults filled in.
+func (p *Predictive) Config() PredictiveConfig { return p.cfg }

@@ -19,6 +19,9 @@ type StrategyParams struct {
 	// UKOfcom measures the abandon rate the UK way (Compliance.UKOfcom);
 	// only predictive uses it.
 	UKOfcom bool
+	// AbandonWindow is predictive's PredictiveConfig.AbandonWindow (0: 30
+	// days).
+	AbandonWindow time.Duration
 }
 
 // StrategyNames are the names NewStrategy knows; ratio-L takes any level
@@ -41,6 +44,7 @@ func NewStrategy(name string, p StrategyParams) (Strategy, error) {
 		cfg := DefaultPredictive()
 		cfg.AbandonLimit = limit
 		cfg.UKOfcom = p.UKOfcom
+		cfg.AbandonWindow = p.AbandonWindow
 		return NewPredictive(cfg)
 	case "progressive":
 		return NewProgressive(), nil

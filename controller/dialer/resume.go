@@ -45,12 +45,13 @@ type PacingState struct {
 	// Lambda is the threshold on a new call's abandon chance where the
 	// abandon control stood.
 	Lambda float64 `json:"lambda"`
-	// Abandons are the counts over every call seen, the plain rate's
-	// measurement against the limit.
+	// Abandons are the counts over every call seen.
 	Abandons Abandons `json:"abandons"`
-	// UK is the rolling 24 h window of the UK measurement, a count per
-	// minute, oldest first.
-	UK []MinuteCount `json:"uk,omitempty"`
+	// Rolling is the window the plain rate is held to the limit over
+	// (PredictiveConfig.AbandonWindow, 30 days), a count per bucket,
+	// oldest first; UK the 24 h window of the UK measurement.
+	Rolling []WindowCount `json:"rolling,omitempty"`
+	UK      []WindowCount `json:"uk,omitempty"`
 }
 
 // SettledCall is one Settled call in a PacingState.
@@ -66,8 +67,8 @@ type HandledTime struct {
 	Wrap time.Duration `json:"wrap"`
 }
 
-// MinuteCount is one minute of an AbandonWindow.
-type MinuteCount struct {
+// WindowCount is one bucket of an AbandonWindow, from Start.
+type WindowCount struct {
 	Start  time.Time `json:"start"`
 	Counts Abandons  `json:"counts"`
 }
@@ -136,17 +137,40 @@ func (st PacingState) validate(name string, window int) error {
 	if err := st.Abandons.validate("abandons"); err != nil {
 		errs = append(errs, err)
 	}
-	for i, m := range st.UK {
-		if err := m.Counts.validate(fmt.Sprintf("uk[%d]", i)); err != nil {
-			errs = append(errs, err)
-			break
+	for _, w := range []struct {
+		name    string
+		buckets []WindowCount
+	}{{"rolling", st.Rolling}, {"uk", st.UK}} {
+		if len(w.buckets) > maxStateBuckets {
+			errs = append(errs, fmt.Errorf("dialer: pacing state: %s: %d buckets: want at most %d", w.name, len(w.buckets), maxStateBuckets))
+			continue
 		}
-		if i > 0 && !m.Start.After(st.UK[i-1].Start) {
-			errs = append(errs, fmt.Errorf("dialer: pacing state: uk[%d] starts %v, not after uk[%d]: want minutes oldest first", i, m.Start, i-1))
-			break
+		for i, m := range w.buckets {
+			if err := m.Counts.validate(fmt.Sprintf("%s[%d]", w.name, i)); err != nil {
+				errs = append(errs, err)
+				break
+			}
+			if i > 0 && !m.Start.After(w.buckets[i-1].Start) {
+				errs = append(errs, fmt.Errorf("dialer: pacing state: %s[%d] starts %v, not after %s[%d]: want buckets oldest first", w.name, i, m.Start, w.name, i-1))
+				break
+			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// maxStateBuckets bounds a window in a state: an AbandonWindow keeps 1,440
+// buckets and one more being filled; a state with more was not written by
+// one (a window shortened in between is evicted on resume anyway).
+const maxStateBuckets = 1441
+
+// counts lists w's live buckets, oldest first.
+func (w *AbandonWindow) counts() []WindowCount {
+	var out []WindowCount
+	for _, b := range w.buckets[w.head:] {
+		out = append(out, WindowCount{Start: b.start, Counts: b.n})
+	}
+	return out
 }
 
 // PacingState implements Resumable.
@@ -161,9 +185,7 @@ func (p *Predictive) PacingState() PacingState {
 		h := p.handled[(p.hnext+i)%len(p.handled)]
 		st.Handled = append(st.Handled, HandledTime{Talk: secondsDuration(h.talk), Wrap: secondsDuration(h.wrap)})
 	}
-	for _, b := range p.uk.buckets[p.uk.head:] {
-		st.UK = append(st.UK, MinuteCount{Start: b.start, Counts: b.n})
-	}
+	st.Rolling, st.UK = p.rolling.counts(), p.uk.counts()
 	return st
 }
 
@@ -177,7 +199,8 @@ func (p *Predictive) Resume(st PacingState) error {
 	if err := st.validate(p.Name(), p.cfg.Window); err != nil {
 		return err
 	}
-	q := &Predictive{cfg: p.cfg, aimDefault: p.aimDefault, uk: AbandonWindow{Length: p.uk.Length}}
+	q := &Predictive{cfg: p.cfg, aimDefault: p.aimDefault,
+		rolling: AbandonWindow{Length: p.rolling.Length}, uk: AbandonWindow{Length: p.uk.Length}}
 	for _, c := range st.Settled {
 		q.learn(Settled{Placed: c.Placed, At: c.At, Outcome: c.Outcome})
 	}
@@ -186,6 +209,9 @@ func (p *Predictive) Resume(st PacingState) error {
 	}
 	q.logLam = math.Log(st.Lambda)
 	q.window = st.Abandons
+	for _, m := range st.Rolling {
+		q.rolling.add(m.Start, m.Counts)
+	}
 	for _, m := range st.UK {
 		q.uk.add(m.Start, m.Counts)
 	}

@@ -63,6 +63,9 @@ func TestResumedPredictiveDecidesAsTheOriginal(t *testing.T) {
 	if a, b := orig.uk.Counts(now), resumed.uk.Counts(now); a != b {
 		t.Fatalf("UK window: %+v resumed, %+v original", b, a)
 	}
+	if a, b := orig.rolling.Counts(now), resumed.rolling.Counts(now); a != b || a.LiveAnswered != st.Abandons.LiveAnswered {
+		t.Fatalf("30-day window: %+v resumed, %+v original, want every answer of the run (%d)", b, a, st.Abandons.LiveAnswered)
+	}
 	placed := 0
 	for _, s := range []Snapshot{
 		{Now: now, Agents: loads(3, 15, 2), Dialing: []time.Duration{time.Second, 6 * time.Second}, MaxNew: 50},
@@ -101,6 +104,13 @@ func TestResumeRefusesABrokenState(t *testing.T) {
 		{"negative talk", func(s *PacingState) { s.Handled[1].Talk = -time.Second }, "handled[1]"},
 		{"more abandons than answers", func(s *PacingState) { s.Abandons.Abandoned = s.Abandons.LiveAnswered + 1 }, "abandons"},
 		{"UK minutes out of order", func(s *PacingState) { s.UK[1].Start = s.UK[0].Start }, "uk[1]"},
+		{"30-day buckets out of order", func(s *PacingState) { s.Rolling[1].Start = s.Rolling[0].Start }, "rolling[1]"},
+		{"negative count in the 30-day window", func(s *PacingState) { s.Rolling[0].Counts.LiveAnswered = -1 }, "rolling[0]"},
+		{"a window longer than any", func(s *PacingState) {
+			for i := range 1442 {
+				s.Rolling = append(s.Rolling, WindowCount{Start: s.Rolling[len(s.Rolling)-1].Start.Add(time.Duration(i+1) * time.Hour)})
+			}
+		}, "buckets"},
 		{"more calls than the window", func(s *PacingState) { s.Settled = append(s.Settled, s.Settled...) }, "window"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,7 +119,8 @@ func TestResumeRefusesABrokenState(t *testing.T) {
 			st := good
 			st.Settled = append([]SettledCall(nil), good.Settled...)
 			st.Handled = append([]HandledTime(nil), good.Handled...)
-			st.UK = append([]MinuteCount(nil), good.UK...)
+			st.UK = append([]WindowCount(nil), good.UK...)
+			st.Rolling = append([]WindowCount(nil), good.Rolling...)
 			tc.edit(&st)
 			err := p.Resume(st)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

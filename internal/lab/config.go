@@ -179,7 +179,8 @@ func ControllerConfig(sc *scenarios.Scenario, noBlend bool) (controller.Config, 
 	pc.MaxLinesInFlight = sc.Controller.Pacing.MaxInFlight
 	cfg.Pacer = pc
 	if p := sc.Controller.Pacing; p.Mode == scenarios.PacingPool && sc.Outbound.Enabled {
-		st, err := dialer.NewStrategy(p.Strategy, dialer.StrategyParams{AbandonLimit: p.AbandonLimit, Location: time.UTC, UKOfcom: sc.Outbound.UKOfcom})
+		st, err := dialer.NewStrategy(p.Strategy, dialer.StrategyParams{AbandonLimit: p.AbandonLimit, Location: time.UTC, UKOfcom: sc.Outbound.UKOfcom,
+			AbandonWindow: p.AbandonWindow.D()})
 		if err != nil {
 			return cfg, fmt.Errorf("scenario %s: controller.pacing.strategy: %w", sc.Name, err)
 		}

@@ -248,9 +248,13 @@ func dayBefore(st dialer.PacingState) dialer.PacingState {
 	for i, c := range st.Settled {
 		out.Settled[i] = dialer.SettledCall{Placed: c.Placed.Add(-day), At: c.At.Add(-day), Outcome: c.Outcome}
 	}
-	out.UK = make([]dialer.MinuteCount, len(st.UK))
-	for i, m := range st.UK {
-		out.UK[i] = dialer.MinuteCount{Start: m.Start.Add(-day), Counts: m.Counts}
+	shift := func(ws []dialer.WindowCount) []dialer.WindowCount {
+		out := make([]dialer.WindowCount, len(ws))
+		for i, w := range ws {
+			out[i] = dialer.WindowCount{Start: w.Start.Add(-day), Counts: w.Counts}
+		}
+		return out
 	}
+	out.Rolling, out.UK = shift(st.Rolling), shift(st.UK)
 	return out
 }

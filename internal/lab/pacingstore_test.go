@@ -132,3 +132,31 @@ func TestPacingStateSurvivesARestart(t *testing.T) {
 		t.Errorf("after a refused state: %+v (%v), want a cold start", st.Abandons, err)
 	}
 }
+
+// controller.pacing.abandon_window reaches the predictive dialer; absent,
+// it holds the rate over the FTC's and FCC's 30 days.
+func TestAbandonWindowReachesThePacing(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want time.Duration
+	}{{"", 30 * 24 * time.Hour}, {"    abandon_window: 24h\n", 24 * time.Hour}} {
+		sc, err := scenarios.Load("testdata/calllist.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.yaml != "" {
+			sc.Controller.Pacing.AbandonWindow = scenarios.Duration(tc.want)
+		}
+		cfg, err := ControllerConfig(sc, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := cfg.Pool.Strategy.(*dialer.Predictive)
+		if !ok {
+			t.Fatalf("strategy %T, want predictive", cfg.Pool.Strategy)
+		}
+		if got := p.Config().AbandonWindow; got != tc.want {
+			t.Errorf("abandon_window %q: the dialer holds the rate over %v, want %v", tc.yaml, got, tc.want)
+		}
+	}
+}
