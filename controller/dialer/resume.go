@@ -111,16 +111,13 @@ func (a Abandons) validate(field string) error {
 }
 
 // validate checks what Resume relies on.
-func (st PacingState) validate(name string, window int) error {
+func (st PacingState) validate(name string) error {
 	var errs []error
 	if st.Strategy != name {
 		errs = append(errs, fmt.Errorf("dialer: pacing state: strategy %q: want %q", st.Strategy, name))
 	}
 	if !(st.Lambda > 0 && st.Lambda <= 0.5) {
 		errs = append(errs, fmt.Errorf("dialer: pacing state: lambda %v: want 0 < λ ≤ 0.5", st.Lambda))
-	}
-	if len(st.Settled) > window || len(st.Handled) > window {
-		errs = append(errs, fmt.Errorf("dialer: pacing state: %d settled, %d handled calls: want at most the window, %d", len(st.Settled), len(st.Handled), window))
 	}
 	for i, c := range st.Settled {
 		if c.Outcome < NotAnswered || c.Outcome > Abandoned || c.At.Before(c.Placed) || c.Placed.IsZero() {
@@ -193,12 +190,16 @@ func (p *Predictive) PacingState() PacingState {
 func secondsDuration(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }
 
 // Resume implements Resumable. The models are rebuilt from the calls as
-// they were learned; λ and the abandon counts are taken as they stood
+// they were learned (the newest Window of them); λ and the abandon counts are taken as they stood
 // (replaying the calls would count only those the window still holds).
 func (p *Predictive) Resume(st PacingState) error {
-	if err := st.validate(p.Name(), p.cfg.Window); err != nil {
+	if err := st.validate(p.Name()); err != nil {
 		return err
 	}
+	// A Window configured smaller since the state was saved keeps the
+	// newest calls.
+	st.Settled = st.Settled[max(0, len(st.Settled)-p.cfg.Window):]
+	st.Handled = st.Handled[max(0, len(st.Handled)-p.cfg.Window):]
 	q := &Predictive{cfg: p.cfg, aimDefault: p.aimDefault,
 		rolling: AbandonWindow{Length: p.rolling.Length}, uk: AbandonWindow{Length: p.uk.Length}}
 	for _, c := range st.Settled {
