@@ -481,7 +481,7 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 				}
 			}
 			r.wg.Add(1)
-			go func() { defer r.wg.Done(); keepPacing(ctx, r.savePacing) }()
+			go func() { defer r.wg.Done(); every(ctx, pacingSaveEvery, r.savePacing) }()
 		}
 	}
 	token, err := httpToken(opts)

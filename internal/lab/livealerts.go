@@ -28,20 +28,13 @@ func (r *Running) startLiveAlerts(ctx context.Context, sc *scenarios.Scenario, l
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		t := time.NewTicker(liveAlertEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		every(ctx, liveAlertEvery, func() {
 			var st controller.Status
 			if r.ctrl != nil {
 				st = r.ctrl.Status() // from the controller's loop, before posting to the centre's
 			}
 			r.loop.Post(func(now time.Time) { r.judgeAlerts(now, st) })
-		}
+		})
 	}()
 	return nil
 }

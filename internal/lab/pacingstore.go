@@ -61,16 +61,17 @@ func (lc *labCampaign) savePacing(h *controller.Handle, now time.Time) error {
 	return lc.store.SavePacing(lc.id, now, b)
 }
 
-// keepPacing calls save every pacingSaveEvery until ctx ends.
-func keepPacing(ctx context.Context, save func()) {
-	t := time.NewTicker(pacingSaveEvery)
+// every calls fn every d until ctx ends (the real-time run's periodic
+// work: the pacing state, the alerts).
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			save()
+			fn()
 		}
 	}
 }
