@@ -275,19 +275,20 @@ type Running struct {
 	cancelA context.CancelFunc
 	ctrl    *controller.Handle
 	camp    *labCampaign // outbound.list's campaign, nil without one
+	api     *http.Server // the campaign API (UpOptions.CampaignAddr)
+	apiAddr string
+	live    *liveInfo // the dashboard's view (live.go)
+	voice   *voice
+	capture *capture.Writer
+	alerts  *alertRun // controller.alerts judged live, nil when none is on
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	once    sync.Once
+	begin   sync.Once
+
 	// savePacing, when set, saves the controller's pacing state in camp's
 	// store file (pacingstore.go); Stop calls it once more.
 	savePacing func()
-	api        *http.Server // the campaign API (UpOptions.CampaignAddr)
-	apiAddr    string
-	live       *liveInfo // the dashboard's view (live.go)
-	voice      *voice
-	capture    *capture.Writer
-	alerts     *alertRun // controller.alerts judged live, nil when none is on
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	once       sync.Once
-	begin      sync.Once
 
 	// intervals cuts the run into half-hour intervals for the dashboard
 	// (liveintervals.go); loop's, like the centre.
