@@ -14,7 +14,8 @@ type Compliance struct {
 	AbandonLimit float64
 	// UKOfcom measures the rate the UK way: the answering-machine adjusted
 	// formula (Abandons.RateUK) over a rolling 24 h window (UKWindow)
-	// instead of abandons over all live answers since the start.
+	// instead of abandons over live answers (the predictive dialer: over
+	// its AbandonWindow, 30 days).
 	UKOfcom bool
 }
 
@@ -90,9 +91,9 @@ type windowBucket struct {
 // AbandonWindow counts live answers, abandons and machines over a rolling
 // window (UKWindow for Ofcom), in buckets of a 1440th of the window and at
 // least a minute, so memory is bounded (1,440 buckets) and a count is exact
-// to the bucket: the minute for 24 h, the half hour for 30 days. Events are expected in
-// time order; one older than the newest bucket is counted in it. The zero
-// value has a 24 h window.
+// to the bucket: the minute for 24 h, the half hour for 30 days. Events are
+// expected in time order; one older than the newest bucket is counted in it.
+// The zero value has a 24 h window.
 type AbandonWindow struct {
 	// Length is the window (0: UKWindow).
 	Length  time.Duration

@@ -115,7 +115,7 @@ type PredictiveConfig struct {
 	AbandonWindow time.Duration
 	// UKOfcom measures the abandon rate against the limit the UK way:
 	// Abandons.RateUK over the last 24 h (dialer-anchors.md §1.4, §3)
-	// instead of the plain rate over every call seen.
+	// instead of the plain rate over AbandonWindow.
 	UKOfcom bool
 }
 
