@@ -86,6 +86,11 @@ type Config struct {
 	// and pool mode dial its records, journaled before each dial, instead
 	// of NumberPrefix + a sequence number. Nil keeps the synthetic numbers.
 	Records Records
+	// Limits, when set, are applied as UpdateCampaign applies them when the
+	// core is made: the settings of a campaign resumed from a store, which
+	// the campaign API may have changed since the configuration was
+	// written.
+	Limits *CampaignLimits
 	// NoAnswerTimeout is how long an outbound call may ring before it
 	// counts as not answered. It goes out as AlertRings (whole 6 s rings,
 	// at least one); 0 leaves it to the network.

@@ -145,6 +145,11 @@ func NewCore(cfg Config, sched sim.Scheduler) (*Core, error) {
 		}
 		c.pacer = p
 	}
+	if cfg.Limits != nil {
+		if err := c.UpdateCampaign(*cfg.Limits); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

@@ -256,6 +256,10 @@ type CampaignLimits struct {
 	// pool report's rate and the strategy's limit use Abandons.RateUK over
 	// the last 24 h.
 	UKOfcom *bool
+	// AbandonWindow is how far back the strategy holds the plain abandon
+	// rate to the limit (the predictive dialer's
+	// PredictiveConfig.AbandonWindow), 1 h to a year.
+	AbandonWindow time.Duration
 }
 
 // LimitError is a CampaignLimits field the core cannot apply.
@@ -281,6 +285,9 @@ func (c *Core) UpdateCampaign(l CampaignLimits) error {
 	bad := func(field string, err error) { errs = append(errs, &LimitError{field, err}) }
 	if l.AbandonLimit != 0 && !(l.AbandonLimit > 0 && l.AbandonLimit < 1) {
 		bad("AbandonLimit", fmt.Errorf("%v: want 0 < limit < 1", l.AbandonLimit))
+	}
+	if l.AbandonWindow != 0 && (l.AbandonWindow < time.Hour || l.AbandonWindow > dialer.MaxAbandonWindow) {
+		bad("AbandonWindow", fmt.Errorf("%v: want 1h .. %v", l.AbandonWindow, dialer.MaxAbandonWindow))
 	}
 	if l.MaxInFlight < 0 {
 		bad("MaxInFlight", fmt.Errorf("%d: want ≥ 1", l.MaxInFlight))
@@ -316,8 +323,8 @@ func (c *Core) UpdateCampaign(l CampaignLimits) error {
 		if l.UKOfcom != nil {
 			p.cfg.UKOfcom = *l.UKOfcom
 		}
-		if cs, ok := p.cfg.Strategy.(dialer.ComplianceSetter); ok && (l.AbandonLimit != 0 || l.UKOfcom != nil) {
-			if err := cs.SetCompliance(dialer.Compliance{AbandonLimit: p.cfg.AbandonLimit, UKOfcom: p.cfg.UKOfcom}); err != nil {
+		if cs, ok := p.cfg.Strategy.(dialer.ComplianceSetter); ok && (l.AbandonLimit != 0 || l.UKOfcom != nil || l.AbandonWindow != 0) {
+			if err := cs.SetCompliance(dialer.Compliance{AbandonLimit: p.cfg.AbandonLimit, UKOfcom: p.cfg.UKOfcom, Window: l.AbandonWindow}); err != nil {
 				return &LimitError{"AbandonLimit", err}
 			}
 		}
@@ -345,6 +352,9 @@ func (c *Core) UpdateCampaign(l CampaignLimits) error {
 		uk := *l.UKOfcom
 		c.limits.UKOfcom = &uk
 	}
+	if l.AbandonWindow != 0 {
+		c.limits.AbandonWindow = l.AbandonWindow
+	}
 	c.recIdle = time.Time{}
 	c.logf("controller: campaign limits now %s", c.Limits())
 	return nil
@@ -360,6 +370,9 @@ func (c *Core) Limits() CampaignLimits {
 		if r, ok := c.pool.cfg.Strategy.(interface{ Level() float64 }); ok {
 			l.LinesPerAgent = r.Level()
 		}
+		if p, ok := c.pool.cfg.Strategy.(*dialer.Predictive); ok {
+			l.AbandonWindow = p.Config().AbandonWindow
+		}
 	case c.pacer != nil:
 		pc := c.pacer.Config()
 		l.MaxInFlight, l.LinesPerAgent = pc.MaxLinesInFlight, pc.LinesPerAgent
@@ -373,5 +386,9 @@ func (c *Core) Limits() CampaignLimits {
 
 func (l CampaignLimits) String() string {
 	uk := l.UKOfcom != nil && *l.UKOfcom
-	return fmt.Sprintf("abandon limit %g, max in flight %d, lines per agent %g, UK Ofcom %v", l.AbandonLimit, l.MaxInFlight, l.LinesPerAgent, uk)
+	s := fmt.Sprintf("abandon limit %g, max in flight %d, lines per agent %g, UK Ofcom %v", l.AbandonLimit, l.MaxInFlight, l.LinesPerAgent, uk)
+	if l.AbandonWindow != 0 {
+		s += fmt.Sprintf(", abandon window %v", l.AbandonWindow)
+	}
+	return s
 }

@@ -377,3 +377,46 @@ func TestUpdateCampaignRatioLevel(t *testing.T) {
 		t.Errorf("level %v name %s limits %s", r.Level(), r.Name(), c.Limits())
 	}
 }
+
+// The abandon window reaches the predictive dialer while it runs, and a
+// core made with Config.Limits (a campaign resumed from a store) starts
+// from them, the same checks refusing a bad one.
+func TestUpdateCampaignAbandonWindow(t *testing.T) {
+	p, err := dialer.NewPredictive(dialer.DefaultPredictive())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c, _ := recCore(t, nil, &controller.PoolConfig{Ports: []string{"5001"}, Strategy: p})
+	if got := c.Limits().AbandonWindow; got != dialer.DefaultAbandonWindow {
+		t.Errorf("window before the change %v, want the dialer's 720h", got)
+	}
+	if err := c.UpdateCampaign(controller.CampaignLimits{AbandonWindow: 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Config().AbandonWindow != 24*time.Hour || c.Limits().AbandonWindow != 24*time.Hour {
+		t.Errorf("dialer window %v, limits %s: want 24h", p.Config().AbandonWindow, c.Limits())
+	}
+	err = c.UpdateCampaign(controller.CampaignLimits{AbandonWindow: 10 * time.Minute, MaxInFlight: 3})
+	var le *controller.LimitError
+	if !errors.As(err, &le) || le.Field != "AbandonWindow" || p.Config().AbandonWindow != 24*time.Hour {
+		t.Errorf("a 10 min window: %v (window now %v), want a LimitError on AbandonWindow and nothing changed", err, p.Config().AbandonWindow)
+	}
+
+	q, _ := dialer.NewPredictive(dialer.DefaultPredictive())
+	uk := false
+	cfg := controller.Config{ClientID: "ctl", PeripheralID: 5000, Version: 24, HeartbeatInterval: 10 * time.Second,
+		PollInterval: 5 * time.Second, OutboundEnabled: true, Pacer: dialer.DefaultConfig(),
+		Pool:   &controller.PoolConfig{Ports: []string{"5001"}, Strategy: q},
+		Limits: &controller.CampaignLimits{AbandonLimit: 0.02, MaxInFlight: 4, UKOfcom: &uk, AbandonWindow: 48 * time.Hour}}
+	core, err := controller.NewCore(cfg, sim.NewLoop(recEpoch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := core.Limits(); l.AbandonLimit != 0.02 || l.MaxInFlight != 4 || l.AbandonWindow != 48*time.Hour || q.Config().AbandonLimit != 0.02 {
+		t.Errorf("a core made with stored limits runs with %s (dialer limit %v)", l, q.Config().AbandonLimit)
+	}
+	cfg.Limits = &controller.CampaignLimits{LinesPerAgent: 2}
+	if _, err := controller.NewCore(cfg, sim.NewLoop(recEpoch)); !errors.As(err, &le) || le.Field != "LinesPerAgent" {
+		t.Errorf("stored lines per agent on a predictive pool: %v, want a LimitError on LinesPerAgent", err)
+	}
+}

@@ -51,6 +51,7 @@ type campaignJSON struct {
 	MaxInFlight   *int                 `json:"max_in_flight,omitempty"`
 	LinesPerAgent *float64             `json:"lines_per_agent,omitempty"`
 	UKOfcom       *bool                `json:"uk_ofcom,omitempty"`
+	AbandonWindow *string              `json:"abandon_window,omitempty"`
 	Retry         map[string]retryJSON `json:"retry,omitempty"`
 }
 
@@ -86,6 +87,10 @@ func showCampaign(c Campaign) campaignJSON {
 	j := campaignJSON{ID: c.ID, Name: c.Name, Mode: c.Mode, Enabled: &c.Enabled, CallingHours: &hours,
 		MaxAttempts: &c.MaxAttempts, AbandonLimit: &c.AbandonTarget, MaxInFlight: &c.MaxInFlight,
 		LinesPerAgent: &c.LinesPerAgent, UKOfcom: &c.UKOfcom, Retry: map[string]retryJSON{}}
+	if c.AbandonWindow != 0 {
+		w := c.AbandonWindow.String()
+		j.AbandonWindow = &w
+	}
 	for _, name := range retryOutcomes {
 		r := *c.RetryRules.byName(name)
 		d := r.Delay.String()
@@ -100,7 +105,10 @@ func showCampaign(c Campaign) campaignJSON {
 //	PATCH /campaigns/{id}            application/json, any of enabled,
 //	      calling_hours ("09:00-21:00" or "mon-fri 09:00-21:00; sat 10:00-16:00",
 //	      the customer's local time), max_attempts, abandon_limit (≤ 0.03),
-//	      max_in_flight, lines_per_agent, uk_ofcom, retry {busy, no_answer,
+//	      max_in_flight, lines_per_agent, uk_ofcom, abandon_window (a Go
+//	      duration, 1h to 8784h: how far back the predictive dialer holds
+//	      the rate to abandon_limit; absent on GET while the controller's
+//	      configured window holds), retry {busy, no_answer,
 //	      machine, abandoned, failed: {retry, delay, max_attempts}}
 //	      200 the campaign as saved; the controller applies it at its next
 //	      decision
@@ -250,6 +258,13 @@ func patchCampaign(c Campaign, p campaignJSON) (Campaign, *callbackError) {
 	}
 	if p.UKOfcom != nil {
 		c.UKOfcom = *p.UKOfcom
+	}
+	if p.AbandonWindow != nil {
+		d, err := time.ParseDuration(*p.AbandonWindow)
+		if err != nil || d <= 0 {
+			return bad("abandon_window", "%q: want a duration such as 720h or 24h", *p.AbandonWindow)
+		}
+		c.AbandonWindow = d
 	}
 	for name, rj := range p.Retry {
 		rule := c.RetryRules.byName(name)

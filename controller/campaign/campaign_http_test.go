@@ -54,18 +54,18 @@ func TestCampaignAPI(t *testing.T) {
 		t.Fatalf("GET: %d %v", code, out)
 	}
 
-	code, out = do("PATCH", path, js, `{"max_in_flight": 12, "lines_per_agent": 1.5, "abandon_limit": 0.02, "uk_ofcom": true,
+	code, out = do("PATCH", path, js, `{"max_in_flight": 12, "lines_per_agent": 1.5, "abandon_limit": 0.02, "uk_ofcom": true, "abandon_window": "24h",
 		"calling_hours": "mon-fri 09:00-20:00; sat 10:00-16:00", "retry": {"busy": {"delay": "20m", "max_attempts": 2}, "machine": {"retry": false}}}`)
-	if code != 200 {
+	if code != 200 || out["abandon_window"] != "24h0m0s" {
 		t.Fatalf("good PATCH: %d %v", code, out)
 	}
 	got, _ := s.Campaign(c.ID)
 	wantHours, _ := ParseHours("mon-fri 09:00-20:00; sat 10:00-16:00")
-	if got.MaxInFlight != 12 || got.LinesPerAgent != 1.5 || got.AbandonTarget != 0.02 || !got.UKOfcom || got.CallingHours != wantHours ||
+	if got.MaxInFlight != 12 || got.LinesPerAgent != 1.5 || got.AbandonTarget != 0.02 || !got.UKOfcom || got.CallingHours != wantHours || got.AbandonWindow != 24*time.Hour ||
 		got.RetryRules.Busy != (RetryRule{Retry: true, Delay: 20 * time.Minute, MaxAttempts: 2}) || got.RetryRules.Machine.Retry {
 		t.Errorf("saved %+v", got)
 	}
-	if len(applied) != 1 || applied[0].MaxInFlight != 12 || applied[0].AbandonLimit != 0.02 || !*applied[0].UKOfcom || changed != 1 {
+	if len(applied) != 1 || applied[0].MaxInFlight != 12 || applied[0].AbandonLimit != 0.02 || !*applied[0].UKOfcom || applied[0].AbandonWindow != 24*time.Hour || changed != 1 {
 		t.Errorf("controller got %+v (changed %d)", applied, changed)
 	}
 
@@ -97,6 +97,13 @@ func TestCampaignAPI(t *testing.T) {
 		{"unknown outcome", "PATCH", path, js, `{"retry": {"fax": {"delay": "1h"}}}`, 400, "retry.fax", ""},
 		{"attempts", "PATCH", path, js, `{"max_attempts": 0}`, 400, "max_attempts", ""},
 		{"lines per agent", "PATCH", path, js, `{"lines_per_agent": 0.5}`, 400, "lines_per_agent", ""},
+		{"abandon window too short", "PATCH", path, js, `{"abandon_window": "10m"}`, 400, "abandon_window",
+			"abandon_window: 10m0s: want 0 (the controller's window) or whole seconds from 1h to 8784h0m0s"},
+		{"abandon window not whole seconds", "PATCH", path, js, `{"abandon_window": "1h0m0.5s"}`, 400, "abandon_window", ""},
+		{"abandon window not a duration", "PATCH", path, js, `{"abandon_window": "a month"}`, 400, "abandon_window",
+			`abandon_window: "a month": want a duration such as 720h or 24h`},
+		{"abandon window negative", "PATCH", path, js, `{"abandon_window": "-24h"}`, 400, "abandon_window", ""},
+		{"abandon window a number", "PATCH", path, js, `{"abandon_window": 720}`, 400, "abandon_window", ""},
 		{"negative in flight", "PATCH", path, js, `{"max_in_flight": -3}`, 400, "max_in_flight", ""},
 		{"wrong type", "PATCH", path, js, `{"max_in_flight": "many"}`, 400, "max_in_flight", "max_in_flight: want a whole number, got string"},
 		{"unknown field", "PATCH", path, js, `{"speed": 11}`, 400, "speed", ""},

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ipcclab/ipcclab/controller/dialer"
 )
 
 // Mode is how a campaign places its calls (dialer-anchors.md §2.2).
@@ -46,6 +48,11 @@ type Campaign struct {
 	// fixed-ratio strategy's level, 1–100 (0: the controller's configured
 	// value).
 	LinesPerAgent float64
+	// AbandonWindow is how far back the predictive dialer holds the
+	// abandon rate to AbandonTarget, 1 h to a year (0: the controller's
+	// configured window, controller.pacing.abandon_window, 30 days by
+	// default).
+	AbandonWindow time.Duration
 }
 
 // NewCampaign is a campaign with the documented defaults: every day
@@ -96,6 +103,11 @@ func (c Campaign) Validate() error {
 	}
 	if c.LinesPerAgent != 0 && !(c.LinesPerAgent >= 1 && c.LinesPerAgent <= 100) {
 		bad("LinesPerAgent", "%v: want 0 (the controller's value) or 1–100", c.LinesPerAgent)
+	}
+	// Whole seconds, as the store keeps it: what the controller is given
+	// is what a restart reads back.
+	if w := c.AbandonWindow; w != 0 && (w < time.Hour || w > dialer.MaxAbandonWindow || w%time.Second != 0) {
+		bad("AbandonWindow", "%v: want 0 (the controller's window) or whole seconds from 1h to %v", w, dialer.MaxAbandonWindow)
 	}
 	return errors.Join(errs...)
 }

@@ -90,6 +90,11 @@ CREATE TABLE pacing (
 	state       BLOB NOT NULL
 );
 `,
+	// 4: the campaign's abandon window (Campaign.AbandonWindow), in
+	// seconds; 0 is the controller's configured window.
+	`
+ALTER TABLE campaigns ADD COLUMN abandon_window_s INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // migrate brings the schema to the latest version.

@@ -105,9 +105,10 @@ func StoreOutcome(o controller.Outcome) (Outcome, error) {
 }
 
 // Limits are the campaign's pacing settings as the running controller takes
-// them (controller.Core.UpdateCampaign); zero MaxInFlight and LinesPerAgent
-// keep the controller's own.
+// them (controller.Core.UpdateCampaign); zero MaxInFlight, LinesPerAgent and
+// AbandonWindow keep the controller's own.
 func Limits(c Campaign) controller.CampaignLimits {
 	uk := c.UKOfcom
-	return controller.CampaignLimits{AbandonLimit: c.AbandonTarget, MaxInFlight: c.MaxInFlight, LinesPerAgent: c.LinesPerAgent, UKOfcom: &uk}
+	return controller.CampaignLimits{AbandonLimit: c.AbandonTarget, MaxInFlight: c.MaxInFlight, LinesPerAgent: c.LinesPerAgent, UKOfcom: &uk,
+		AbandonWindow: c.AbandonWindow}
 }

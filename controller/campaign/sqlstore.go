@@ -55,15 +55,17 @@ type scanner interface{ Scan(dest ...any) error }
 
 // --- campaigns ---
 
-const campaignCols = `id, name, mode, skill_groups, calling_hours, retry_rules, max_attempts, abandon_target, enabled, uk_ofcom, max_in_flight, lines_per_agent`
+const campaignCols = `id, name, mode, skill_groups, calling_hours, retry_rules, max_attempts, abandon_target, enabled, uk_ofcom, max_in_flight, lines_per_agent, abandon_window_s`
 
 func scanCampaign(r scanner) (Campaign, error) {
 	var c Campaign
 	var groups, hours, rules string
+	var windowS int64
 	if err := r.Scan(&c.ID, &c.Name, &c.Mode, &groups, &hours, &rules, &c.MaxAttempts, &c.AbandonTarget, &c.Enabled,
-		&c.UKOfcom, &c.MaxInFlight, &c.LinesPerAgent); err != nil {
+		&c.UKOfcom, &c.MaxInFlight, &c.LinesPerAgent, &windowS); err != nil {
 		return c, err
 	}
+	c.AbandonWindow = time.Duration(windowS) * time.Second
 	if err := errors.Join(json.Unmarshal([]byte(groups), &c.SkillGroups), json.Unmarshal([]byte(hours), &c.CallingHours), json.Unmarshal([]byte(rules), &c.RetryRules)); err != nil {
 		return c, fmt.Errorf("campaign %d: stored settings: %w", c.ID, err)
 	}
@@ -81,7 +83,7 @@ func campaignArgs(c Campaign) ([]any, error) {
 		return nil, err
 	}
 	return []any{c.Name, string(c.Mode), string(groups), string(hours), string(rules), c.MaxAttempts, c.AbandonTarget, c.Enabled,
-		c.UKOfcom, c.MaxInFlight, c.LinesPerAgent}, nil
+		c.UKOfcom, c.MaxInFlight, c.LinesPerAgent, int64(c.AbandonWindow / time.Second)}, nil
 }
 
 func (t *sqlTxn) campaign(id int64) (Campaign, error) {
@@ -123,8 +125,8 @@ func (t *sqlTxn) insertCampaign(c Campaign) (int64, error) {
 	}
 	var id int64
 	err = t.q.QueryRow(`INSERT INTO campaigns (name, mode, skill_groups, calling_hours, retry_rules, max_attempts, abandon_target, enabled,
-		uk_ofcom, max_in_flight, lines_per_agent)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&id)
+		uk_ofcom, max_in_flight, lines_per_agent, abandon_window_s)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&id)
 	return id, err
 }
 
@@ -141,7 +143,8 @@ func (t *sqlTxn) updateCampaign(c Campaign) error {
 		return errDuplicateName
 	}
 	res, err := t.q.Exec(`UPDATE campaigns SET name = ?, mode = ?, skill_groups = ?, calling_hours = ?, retry_rules = ?,
-		max_attempts = ?, abandon_target = ?, enabled = ?, uk_ofcom = ?, max_in_flight = ?, lines_per_agent = ? WHERE id = ?`, append(args, c.ID)...)
+		max_attempts = ?, abandon_target = ?, enabled = ?, uk_ofcom = ?, max_in_flight = ?, lines_per_agent = ?,
+		abandon_window_s = ? WHERE id = ?`, append(args, c.ID)...)
 	if err != nil {
 		return err
 	}

@@ -116,6 +116,9 @@ func TestCampaignValidateNamesFields(t *testing.T) {
 		{func(c *Campaign) { c.RetryRules.NoAnswer.MaxAttempts = -1 }, "RetryRules.NoAnswer.MaxAttempts"},
 		{func(c *Campaign) { c.MaxInFlight = -1 }, "MaxInFlight"},
 		{func(c *Campaign) { c.LinesPerAgent = 0.5 }, "LinesPerAgent"},
+		{func(c *Campaign) { c.AbandonWindow = 59 * time.Minute }, "AbandonWindow"},
+		{func(c *Campaign) { c.AbandonWindow = 367 * 24 * time.Hour }, "AbandonWindow"},
+		{func(c *Campaign) { c.AbandonWindow = time.Hour + time.Millisecond }, "AbandonWindow"},
 	} {
 		cc := good
 		c.mut(&cc)
@@ -169,11 +172,14 @@ func TestCampaignCRUD(t *testing.T) {
 	if _, err := s.CreateCampaign(NewCampaign("renewals", Preview)); err == nil {
 		t.Error("duplicate name accepted")
 	}
-	got.Mode = Preview
+	if got.AbandonWindow != 0 {
+		t.Errorf("abandon window %v, want 0 (the controller's)", got.AbandonWindow)
+	}
+	got.Mode, got.AbandonWindow = Preview, 36*time.Hour
 	if err := s.UpdateCampaign(got); err != nil {
 		t.Fatal(err)
 	}
-	if all, _ := s.Campaigns(); len(all) != 1 || all[0].Mode != Preview {
+	if all, _ := s.Campaigns(); len(all) != 1 || all[0].Mode != Preview || all[0].AbandonWindow != 36*time.Hour {
 		t.Errorf("campaigns %+v", all)
 	}
 	mustImport(t, s, c.ID, "phone,time_zone\n14155550100,America/Los_Angeles\n")

@@ -17,14 +17,22 @@ type Compliance struct {
 	// instead of abandons over live answers (the predictive dialer: over
 	// its AbandonWindow, 30 days).
 	UKOfcom bool
+	// Window is how far back the plain rate is held to the limit (the
+	// predictive dialer's AbandonWindow), 1 h to MaxAbandonWindow; 0 keeps
+	// the strategy's.
+	Window time.Duration
 }
 
-// Validate reports an invalid limit, naming the field.
+// Validate reports every invalid field, naming it.
 func (c Compliance) Validate() error {
+	var errs []error
 	if !(c.AbandonLimit > 0 && c.AbandonLimit < 1) {
-		return fmt.Errorf("dialer: Compliance.AbandonLimit %v: want 0 < limit < 1", c.AbandonLimit)
+		errs = append(errs, fmt.Errorf("dialer: Compliance.AbandonLimit %v: want 0 < limit < 1", c.AbandonLimit))
 	}
-	return nil
+	if c.Window != 0 && (c.Window < time.Hour || c.Window > MaxAbandonWindow) {
+		errs = append(errs, fmt.Errorf("dialer: Compliance.Window %v: want 0 (keep) or 1h .. %v", c.Window, MaxAbandonWindow))
+	}
+	return errors.Join(errs...)
 }
 
 // ComplianceSetter is implemented by strategies whose abandon limit and
@@ -154,6 +162,17 @@ func (w *AbandonWindow) evict(now time.Time) {
 	}
 }
 
+// resized is a window of length holding w's counts, each bucket's counts
+// at its start (evicted as length requires when the next event or Counts
+// comes).
+func (w *AbandonWindow) resized(length time.Duration) AbandonWindow {
+	n := AbandonWindow{Length: length}
+	for _, b := range w.buckets[w.head:] {
+		n.add(b.start, b.n)
+	}
+	return n
+}
+
 // Counts returns the counts of the window ending at now.
 func (w *AbandonWindow) Counts(now time.Time) Abandons {
 	w.evict(now)
@@ -161,13 +180,20 @@ func (w *AbandonWindow) Counts(now time.Time) Abandons {
 }
 
 // SetCompliance implements ComplianceSetter: the new limit (and the aim, if
-// it was the default 85 % of the limit, or if it is above the new limit) and
-// measurement hold from the next Decide. λ is scaled with the aim, so the
-// dialer starts from where the old one would have settled for the new aim
-// and the feedback refines it.
+// it was the default 85 % of the limit, or if it is above the new limit),
+// measurement and window hold from the next Decide. λ is scaled with the
+// aim, so the dialer starts from where the old one would have settled for
+// the new aim and the feedback refines it. A new window keeps the counts
+// the old one holds that fall within it, re-bucketed: a shorter one drops
+// the oldest at once; a longer one cannot count what the old one had
+// already let go, and fills as the campaign dials.
 func (p *Predictive) SetCompliance(c Compliance) error {
 	if err := c.Validate(); err != nil {
 		return err
+	}
+	if c.Window != 0 && c.Window != p.cfg.AbandonWindow {
+		p.rolling = p.rolling.resized(c.Window)
+		p.cfg.AbandonWindow = c.Window
 	}
 	old := p.cfg.Aim
 	p.cfg.AbandonLimit = c.AbandonLimit

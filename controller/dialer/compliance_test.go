@@ -223,3 +223,67 @@ func TestPacerSetConfig(t *testing.T) {
 		t.Error("invalid config accepted")
 	}
 }
+
+// A campaign's window changed while it dials keeps what the old window
+// holds within the new one: a day's window drops the weeks before it at
+// once, a longer window starts from what the old one still counted.
+func TestPredictiveSetComplianceWindow(t *testing.T) {
+	p, _ := NewPredictive(DefaultPredictive())
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	// Ten days ago: 10 answers, 5 abandoned. Today: 20 answers, 1 abandoned.
+	for i := range 10 {
+		p.Settled(Settled{Placed: t0.Add(time.Duration(i) * time.Minute), At: t0.Add(time.Duration(i)*time.Minute + 10*time.Second), Outcome: outcomeOf(i%2 == 0)})
+	}
+	today := t0.Add(10 * 24 * time.Hour)
+	for i := range 20 {
+		p.Settled(Settled{Placed: today.Add(time.Duration(i) * time.Minute), At: today.Add(time.Duration(i)*time.Minute + 10*time.Second), Outcome: outcomeOf(i == 0)})
+	}
+	now := today.Add(time.Hour)
+	if got := p.rolling.Counts(now); got.LiveAnswered != 30 || got.Abandoned != 6 {
+		t.Fatalf("30-day window: %+v, want 30 live, 6 abandoned", got)
+	}
+	if err := p.SetCompliance(Compliance{AbandonLimit: 0.03, Window: 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.rolling.Counts(now); got.LiveAnswered != 20 || got.Abandoned != 1 {
+		t.Errorf("after a 24 h window: %+v, want today's 20 live, 1 abandoned", got)
+	}
+	if got := p.Config().AbandonWindow; got != 24*time.Hour {
+		t.Errorf("Config().AbandonWindow %v, want 24h", got)
+	}
+	// The old half-hour bucket is kept whole; answers from now on are
+	// counted to the minute.
+	for i := range 3 {
+		p.Settled(Settled{Placed: now.Add(time.Duration(i) * time.Minute), At: now.Add(time.Duration(i)*time.Minute + 10*time.Second), Outcome: Connected})
+	}
+	if st := p.PacingState().Rolling; len(st) != 4 || st[1].Start.Sub(st[0].Start) != time.Hour || st[2].Start.Sub(st[1].Start) != time.Minute {
+		t.Errorf("state buckets %+v: want today's half hour, then three minutes", st)
+	}
+	if err := p.SetCompliance(Compliance{AbandonLimit: 0.03, Window: 720 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.rolling.Counts(now.Add(time.Hour)); got.LiveAnswered != 23 || got.Abandoned != 1 {
+		t.Errorf("back to 30 days: %+v, want the 23 the day's window held", got)
+	}
+	// Zero keeps the window; out of range is refused, naming it, and
+	// nothing changes.
+	if err := p.SetCompliance(Compliance{AbandonLimit: 0.02}); err != nil || p.Config().AbandonWindow != 720*time.Hour {
+		t.Errorf("Window 0: %v, window %v", err, p.Config().AbandonWindow)
+	}
+	for _, w := range []time.Duration{time.Minute, MaxAbandonWindow + time.Hour, -time.Hour} {
+		err := p.SetCompliance(Compliance{AbandonLimit: 0.01, Window: w})
+		if err == nil || !strings.Contains(err.Error(), "Compliance.Window") {
+			t.Errorf("Window %v: %v, want an error naming Compliance.Window", w, err)
+		}
+	}
+	if c := p.Config(); c.AbandonWindow != 720*time.Hour || c.AbandonLimit != 0.02 {
+		t.Errorf("a refused change changed the config: %v, %v", c.AbandonWindow, c.AbandonLimit)
+	}
+}
+
+func outcomeOf(abandoned bool) Outcome {
+	if abandoned {
+		return Abandoned
+	}
+	return Connected
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ipcclab/ipcclab/controller"
+	"github.com/ipcclab/ipcclab/controller/campaign"
 	"github.com/ipcclab/ipcclab/controller/dialer"
 	"github.com/ipcclab/ipcclab/emulator/callmanager"
 	"github.com/ipcclab/ipcclab/emulator/centre"
@@ -363,6 +364,20 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		if opts.CampaignStore != "" && ctrlCfg.Pool != nil {
 			camp.resumePacing(ctrlCfg, logf)
 		}
+		// A resumed campaign paces by its stored settings, which the
+		// campaign API may have changed since the scenario was written.
+		if camp.list.Resumed {
+			c, err := camp.store.Campaign(camp.id)
+			if err != nil {
+				camp.store.Close()
+				if capw != nil {
+					_ = capw.Close()
+				}
+				return nil, fmt.Errorf("--campaign-store: %w", err)
+			}
+			l := campaign.Limits(c)
+			ctrlCfg.Limits = &l
+		}
 	}
 	closeCamp := func() {
 		if camp != nil {
@@ -472,6 +487,9 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 		h, err := controller.Start(ctx, ctrlCfg, addrs...)
 		if err != nil {
 			r.Stop()
+			if le := (*controller.LimitError)(nil); camp != nil && errors.As(err, &le) {
+				err = fmt.Errorf("--campaign-store: campaign %d's stored settings: %w", camp.id, err)
+			}
 			return nil, err
 		}
 		r.ctrl = h

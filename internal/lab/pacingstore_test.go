@@ -160,3 +160,57 @@ func TestAbandonWindowReachesThePacing(t *testing.T) {
 		}
 	}
 }
+
+// A campaign resumed from a store paces by its stored settings, which the
+// campaign API may have changed since the scenario was written; a stored
+// setting the controller cannot take stops the start, naming it.
+func TestResumedCampaignPacesByItsStoredSettings(t *testing.T) {
+	sc, err := scenarios.Load("testdata/calllist.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "campaign.db")
+	opts := UpOptions{Scenario: sc, Seed: 1, CTIAddr: "127.0.0.1:0", CampaignStore: file, HoldTraffic: true}
+	r, err := Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := r.Controller().Limits()
+	r.Stop()
+	if err != nil || l.AbandonLimit != 0.03 || l.AbandonWindow != 720*time.Hour {
+		t.Fatalf("first run: %s (%v), want the scenario's 0.03 over 720h", l, err)
+	}
+	change := func(f func(*campaign.Campaign)) {
+		t.Helper()
+		s, err := campaign.Open(file, campaign.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		cs, _ := s.Campaigns()
+		f(&cs[0])
+		if err := s.UpdateCampaign(cs[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As a PATCH while the controller was down would have left it.
+	change(func(c *campaign.Campaign) { c.AbandonTarget, c.AbandonWindow, c.MaxInFlight = 0.02, 24*time.Hour, 5 })
+	r, err = Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err = r.Controller().Limits()
+	r.Stop()
+	if err != nil || l.AbandonLimit != 0.02 || l.AbandonWindow != 24*time.Hour || l.MaxInFlight != 5 {
+		t.Errorf("resumed run: %s (%v), want the stored 0.02 over 24h, 5 in flight", l, err)
+	}
+
+	change(func(c *campaign.Campaign) { c.LinesPerAgent = 2 }) // the predictive dialer has no level
+	if r, err = Start(context.Background(), opts); err == nil {
+		r.Stop()
+		t.Fatal("a stored setting the controller refuses: started")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "--campaign-store") || !strings.Contains(msg, "stored settings") || !strings.Contains(msg, "LinesPerAgent") {
+		t.Errorf("error %q: want it to name the store, the stored settings and LinesPerAgent", msg)
+	}
+}
