@@ -29,7 +29,7 @@ unit: ## unit tests only, no race detector (fast loop)
 
 # Every fuzz target, as package:Target. `go test -fuzz` takes one target
 # of one package at a time.
-FUZZ_TARGETS = ./protocol/cti:FuzzDecodeFrame ./emulator/ctiserver:FuzzServerSession ./internal/rtpio:FuzzReceive ./internal/sipnode:FuzzParseSDP ./controller/campaign:FuzzImportCSV ./controller/dialer:FuzzResumePacingState \
+FUZZ_TARGETS = ./protocol/cti:FuzzDecodeFrame ./emulator/ctiserver:FuzzServerSession ./internal/rtpio:FuzzReceive ./internal/sipnode:FuzzParseSDP ./controller/campaign:FuzzImportCSV ./controller/campaign:FuzzCampaignPatch ./controller/dialer:FuzzResumePacingState \
 	./pcaps:FuzzStreamDecoder ./pcaps:FuzzDecode ./pcaps/ctifields:FuzzDecode ./pcaps/sipsum:FuzzDatagram ./pcaps/rtpstat:FuzzDatagram
 
 # Go 1.26's fuzz coordinator can fail a run whose -fuzztime ends while a
