@@ -728,7 +728,7 @@ func Up(ctx context.Context, opts UpOptions, out io.Writer) error {
 	}
 	if r.camp != nil {
 		if r.camp.list.Resumed {
-			fmt.Fprintf(out, "  campaign              %d resumed from %s (nothing imported)\n", r.camp.id, opts.CampaignStore)
+			fmt.Fprintf(out, "  campaign              %d resumed from %s with its stored settings (nothing imported)\n", r.camp.id, opts.CampaignStore)
 		} else {
 			fmt.Fprintf(out, "  campaign              %d records from %s, campaign %d\n", r.camp.list.Imported, listName(sc), r.camp.id)
 		}
