@@ -112,7 +112,7 @@ at once, and stops cleanly on SIGINT or SIGTERM (or after --duration).`,
 	f.StringVar(&opts.CampaignAddr, "campaign-addr", "", "serve the campaign API (GET/PATCH /campaigns/{id}, POST .../records, .../callbacks) here, for a scenario with outbound.list (empty: off); off loopback clients need the token (--http-token), sent as Authorization: Bearer")
 	f.StringVar(&opts.HTTPAddr, "http-addr", lab.DefaultHTTPAddr, "serve the live dashboard (/), its JSON (/api/snapshot), event stream (/api/events) and Prometheus /metrics here (empty: off); off loopback clients need --http-token")
 	f.StringVar(&opts.Store, "store", "", "write each half-hour interval (when it closes, the partial one at shutdown) and the controller's outbound attempts to this SQLite file (read them with ipcclab report)")
-	f.StringVar(&opts.CampaignStore, "campaign-store", "", "keep the call list's campaign store (outbound.list) in this SQLite file, so its progress and the pacing's learning survive a restart (default: in memory)")
+	f.StringVar(&opts.CampaignStore, "campaign-store", "", "keep the call list's campaign store (outbound.list) in this SQLite file, so its progress, settings and the pacing's learning survive a restart; a campaign found there runs as stored (default: in memory)")
 	f.StringVar(&opts.HTTPToken, "http-token", "", "token clients off loopback must send to the dashboard, desktop and campaign API (Authorization: Bearer, or ?token= on the pages); generated and printed when --http-addr or --campaign-addr is not loopback and this is empty")
 	return cmd
 }
