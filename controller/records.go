@@ -257,9 +257,12 @@ type CampaignLimits struct {
 	// the last 24 h.
 	UKOfcom *bool
 	// AbandonWindow is how far back the strategy holds the plain abandon
-	// rate to the limit (the predictive dialer's
-	// PredictiveConfig.AbandonWindow), 1 h to a year.
-	AbandonWindow time.Duration
+	// rate to the limit (a dialer.WindowSetter: the predictive dialer's
+	// PredictiveConfig.AbandonWindow; UK mode measures over 24 h
+	// regardless): nil keeps it, 0 returns to the configured window,
+	// otherwise 1 h to a year. Only a pool whose strategy holds a window
+	// takes one; elsewhere 0 is accepted and does nothing.
+	AbandonWindow *time.Duration
 }
 
 // LimitError is a CampaignLimits field the core cannot apply.
@@ -286,8 +289,16 @@ func (c *Core) UpdateCampaign(l CampaignLimits) error {
 	if l.AbandonLimit != 0 && !(l.AbandonLimit > 0 && l.AbandonLimit < 1) {
 		bad("AbandonLimit", fmt.Errorf("%v: want 0 < limit < 1", l.AbandonLimit))
 	}
-	if l.AbandonWindow != 0 && (l.AbandonWindow < time.Hour || l.AbandonWindow > dialer.MaxAbandonWindow) {
-		bad("AbandonWindow", fmt.Errorf("%v: want 1h .. %v", l.AbandonWindow, dialer.MaxAbandonWindow))
+	if w := l.AbandonWindow; w != nil && *w != 0 {
+		_, holds := c.windowSetter()
+		switch {
+		case *w < time.Hour || *w > dialer.MaxAbandonWindow:
+			bad("AbandonWindow", fmt.Errorf("%v: want 0 (the configured window) or 1h .. %v", *w, dialer.MaxAbandonWindow))
+		case !holds && c.pool != nil:
+			bad("AbandonWindow", fmt.Errorf("strategy %s holds no abandon window (predictive does)", c.pool.cfg.Strategy.Name()))
+		case !holds:
+			bad("AbandonWindow", errors.New("only a predictive dialing pool holds an abandon window (controller.pacing.mode pool)"))
+		}
 	}
 	if l.MaxInFlight < 0 {
 		bad("MaxInFlight", fmt.Errorf("%d: want ≥ 1", l.MaxInFlight))
@@ -323,8 +334,13 @@ func (c *Core) UpdateCampaign(l CampaignLimits) error {
 		if l.UKOfcom != nil {
 			p.cfg.UKOfcom = *l.UKOfcom
 		}
-		if cs, ok := p.cfg.Strategy.(dialer.ComplianceSetter); ok && (l.AbandonLimit != 0 || l.UKOfcom != nil || l.AbandonWindow != 0) {
-			if err := cs.SetCompliance(dialer.Compliance{AbandonLimit: p.cfg.AbandonLimit, UKOfcom: p.cfg.UKOfcom, Window: l.AbandonWindow}); err != nil {
+		if ws, ok := c.windowSetter(); ok && l.AbandonWindow != nil {
+			if err := ws.SetAbandonWindow(*l.AbandonWindow); err != nil {
+				return &LimitError{"AbandonWindow", err}
+			}
+		}
+		if cs, ok := p.cfg.Strategy.(dialer.ComplianceSetter); ok && (l.AbandonLimit != 0 || l.UKOfcom != nil) {
+			if err := cs.SetCompliance(dialer.Compliance{AbandonLimit: p.cfg.AbandonLimit, UKOfcom: p.cfg.UKOfcom}); err != nil {
 				return &LimitError{"AbandonLimit", err}
 			}
 		}
@@ -352,12 +368,18 @@ func (c *Core) UpdateCampaign(l CampaignLimits) error {
 		uk := *l.UKOfcom
 		c.limits.UKOfcom = &uk
 	}
-	if l.AbandonWindow != 0 {
-		c.limits.AbandonWindow = l.AbandonWindow
-	}
 	c.recIdle = time.Time{}
 	c.logf("controller: campaign limits now %s", c.Limits())
 	return nil
+}
+
+// windowSetter is the pool's strategy when it holds an abandon window.
+func (c *Core) windowSetter() (dialer.WindowSetter, bool) {
+	if c.pool == nil {
+		return nil, false
+	}
+	ws, ok := c.pool.cfg.Strategy.(dialer.WindowSetter)
+	return ws, ok
 }
 
 // Limits returns the campaign limits in force.
@@ -371,7 +393,8 @@ func (c *Core) Limits() CampaignLimits {
 			l.LinesPerAgent = r.Level()
 		}
 		if p, ok := c.pool.cfg.Strategy.(*dialer.Predictive); ok {
-			l.AbandonWindow = p.Config().AbandonWindow
+			w := p.Config().AbandonWindow
+			l.AbandonWindow = &w
 		}
 	case c.pacer != nil:
 		pc := c.pacer.Config()
@@ -387,8 +410,11 @@ func (c *Core) Limits() CampaignLimits {
 func (l CampaignLimits) String() string {
 	uk := l.UKOfcom != nil && *l.UKOfcom
 	s := fmt.Sprintf("abandon limit %g, max in flight %d, lines per agent %g, UK Ofcom %v", l.AbandonLimit, l.MaxInFlight, l.LinesPerAgent, uk)
-	if l.AbandonWindow != 0 {
-		s += fmt.Sprintf(", abandon window %v", l.AbandonWindow)
+	if l.AbandonWindow != nil {
+		s += fmt.Sprintf(", abandon window %v", *l.AbandonWindow)
+		if uk {
+			s += " (UK: measured over 24h)"
+		}
 	}
 	return s
 }

@@ -378,28 +378,37 @@ func TestUpdateCampaignRatioLevel(t *testing.T) {
 	}
 }
 
-// The abandon window reaches the predictive dialer while it runs, and a
-// core made with Config.Limits (a campaign resumed from a store) starts
-// from them, the same checks refusing a bad one.
+// The abandon window reaches the predictive dialer while it runs (0: back
+// to its configured window), a core made with Config.Limits (a campaign
+// resumed from a store) starts from them, the same checks refusing a bad
+// one, and a pacer without a window refuses one.
 func TestUpdateCampaignAbandonWindow(t *testing.T) {
+	dur := func(d time.Duration) *time.Duration { return &d }
 	p, err := dialer.NewPredictive(dialer.DefaultPredictive())
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, c, _ := recCore(t, nil, &controller.PoolConfig{Ports: []string{"5001"}, Strategy: p})
-	if got := c.Limits().AbandonWindow; got != dialer.DefaultAbandonWindow {
+	if got := c.Limits().AbandonWindow; got == nil || *got != dialer.DefaultAbandonWindow {
 		t.Errorf("window before the change %v, want the dialer's 720h", got)
 	}
-	if err := c.UpdateCampaign(controller.CampaignLimits{AbandonWindow: 24 * time.Hour}); err != nil {
+	if err := c.UpdateCampaign(controller.CampaignLimits{AbandonWindow: dur(24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if p.Config().AbandonWindow != 24*time.Hour || c.Limits().AbandonWindow != 24*time.Hour {
+	if p.Config().AbandonWindow != 24*time.Hour || *c.Limits().AbandonWindow != 24*time.Hour {
 		t.Errorf("dialer window %v, limits %s: want 24h", p.Config().AbandonWindow, c.Limits())
 	}
-	err = c.UpdateCampaign(controller.CampaignLimits{AbandonWindow: 10 * time.Minute, MaxInFlight: 3})
+	// A change of limit only keeps the window.
+	if err := c.UpdateCampaign(controller.CampaignLimits{AbandonLimit: 0.02}); err != nil || p.Config().AbandonWindow != 24*time.Hour {
+		t.Errorf("a new limit: %v, window %v, want 24h kept", err, p.Config().AbandonWindow)
+	}
+	err = c.UpdateCampaign(controller.CampaignLimits{AbandonWindow: dur(10 * time.Minute), MaxInFlight: 3})
 	var le *controller.LimitError
-	if !errors.As(err, &le) || le.Field != "AbandonWindow" || p.Config().AbandonWindow != 24*time.Hour {
+	if !errors.As(err, &le) || le.Field != "AbandonWindow" || p.Config().AbandonWindow != 24*time.Hour || c.Limits().MaxInFlight == 3 {
 		t.Errorf("a 10 min window: %v (window now %v), want a LimitError on AbandonWindow and nothing changed", err, p.Config().AbandonWindow)
+	}
+	if err := c.UpdateCampaign(controller.CampaignLimits{AbandonWindow: dur(0)}); err != nil || p.Config().AbandonWindow != dialer.DefaultAbandonWindow {
+		t.Errorf("window 0: %v, window %v, want the configured 720h", err, p.Config().AbandonWindow)
 	}
 
 	q, _ := dialer.NewPredictive(dialer.DefaultPredictive())
@@ -407,16 +416,33 @@ func TestUpdateCampaignAbandonWindow(t *testing.T) {
 	cfg := controller.Config{ClientID: "ctl", PeripheralID: 5000, Version: 24, HeartbeatInterval: 10 * time.Second,
 		PollInterval: 5 * time.Second, OutboundEnabled: true, Pacer: dialer.DefaultConfig(),
 		Pool:   &controller.PoolConfig{Ports: []string{"5001"}, Strategy: q},
-		Limits: &controller.CampaignLimits{AbandonLimit: 0.02, MaxInFlight: 4, UKOfcom: &uk, AbandonWindow: 48 * time.Hour}}
+		Limits: &controller.CampaignLimits{AbandonLimit: 0.02, MaxInFlight: 4, UKOfcom: &uk, AbandonWindow: dur(48 * time.Hour)}}
 	core, err := controller.NewCore(cfg, sim.NewLoop(recEpoch))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := core.Limits(); l.AbandonLimit != 0.02 || l.MaxInFlight != 4 || l.AbandonWindow != 48*time.Hour || q.Config().AbandonLimit != 0.02 {
+	if l := core.Limits(); l.AbandonLimit != 0.02 || l.MaxInFlight != 4 || *l.AbandonWindow != 48*time.Hour || q.Config().AbandonLimit != 0.02 {
 		t.Errorf("a core made with stored limits runs with %s (dialer limit %v)", l, q.Config().AbandonLimit)
 	}
 	cfg.Limits = &controller.CampaignLimits{LinesPerAgent: 2}
 	if _, err := controller.NewCore(cfg, sim.NewLoop(recEpoch)); !errors.As(err, &le) || le.Field != "LinesPerAgent" {
 		t.Errorf("stored lines per agent on a predictive pool: %v, want a LimitError on LinesPerAgent", err)
+	}
+
+	// No window to set: a ratio pool and agent mode take 0 and refuse
+	// anything else, naming the field.
+	r, _ := dialer.NewRatio(dialer.RatioConfig{Level: 1})
+	_, rc, _ := recCore(t, nil, &controller.PoolConfig{Ports: []string{"5001"}, Strategy: r})
+	_, ac, _ := recCore(t, nil, nil)
+	for name, core := range map[string]*controller.Core{"ratio pool": rc, "agent mode": ac} {
+		if err := core.UpdateCampaign(controller.CampaignLimits{AbandonWindow: dur(0)}); err != nil {
+			t.Errorf("%s, window 0: %v", name, err)
+		}
+		if err := core.UpdateCampaign(controller.CampaignLimits{AbandonWindow: dur(24 * time.Hour)}); !errors.As(err, &le) || le.Field != "AbandonWindow" {
+			t.Errorf("%s, a 24 h window: %v, want a LimitError on AbandonWindow", name, err)
+		}
+		if w := core.Limits().AbandonWindow; w != nil {
+			t.Errorf("%s reports a window %v", name, *w)
+		}
 	}
 }

@@ -107,8 +107,9 @@ func showCampaign(c Campaign) campaignJSON {
 //	      the customer's local time), max_attempts, abandon_limit (≤ 0.03),
 //	      max_in_flight, lines_per_agent, uk_ofcom, abandon_window (a Go
 //	      duration, 1h to 8784h: how far back the predictive dialer holds
-//	      the rate to abandon_limit; absent on GET while the controller's
-//	      configured window holds), retry {busy, no_answer,
+//	      the rate to abandon_limit; "0s" returns to the controller's
+//	      configured window, and GET leaves it out while that holds),
+//	      retry {busy, no_answer,
 //	      machine, abandoned, failed: {retry, delay, max_attempts}}
 //	      200 the campaign as saved; the controller applies it at its next
 //	      decision
@@ -261,8 +262,8 @@ func patchCampaign(c Campaign, p campaignJSON) (Campaign, *callbackError) {
 	}
 	if p.AbandonWindow != nil {
 		d, err := time.ParseDuration(*p.AbandonWindow)
-		if err != nil || d <= 0 {
-			return bad("abandon_window", "%q: want a duration such as 720h or 24h", *p.AbandonWindow)
+		if err != nil || d < 0 {
+			return bad("abandon_window", "%q: want a duration such as 720h or 24h (0s: the controller's window)", *p.AbandonWindow)
 		}
 		c.AbandonWindow = d
 	}

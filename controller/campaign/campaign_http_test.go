@@ -65,7 +65,7 @@ func TestCampaignAPI(t *testing.T) {
 		got.RetryRules.Busy != (RetryRule{Retry: true, Delay: 20 * time.Minute, MaxAttempts: 2}) || got.RetryRules.Machine.Retry {
 		t.Errorf("saved %+v", got)
 	}
-	if len(applied) != 1 || applied[0].MaxInFlight != 12 || applied[0].AbandonLimit != 0.02 || !*applied[0].UKOfcom || applied[0].AbandonWindow != 24*time.Hour || changed != 1 {
+	if len(applied) != 1 || applied[0].MaxInFlight != 12 || applied[0].AbandonLimit != 0.02 || !*applied[0].UKOfcom || *applied[0].AbandonWindow != 24*time.Hour || changed != 1 {
 		t.Errorf("controller got %+v (changed %d)", applied, changed)
 	}
 
@@ -101,7 +101,7 @@ func TestCampaignAPI(t *testing.T) {
 			"abandon_window: 10m0s: want 0 (the controller's window) or whole seconds from 1h to 8784h0m0s"},
 		{"abandon window not whole seconds", "PATCH", path, js, `{"abandon_window": "1h0m0.5s"}`, 400, "abandon_window", ""},
 		{"abandon window not a duration", "PATCH", path, js, `{"abandon_window": "a month"}`, 400, "abandon_window",
-			`abandon_window: "a month": want a duration such as 720h or 24h`},
+			`abandon_window: "a month": want a duration such as 720h or 24h (0s: the controller's window)`},
 		{"abandon window negative", "PATCH", path, js, `{"abandon_window": "-24h"}`, 400, "abandon_window", ""},
 		{"abandon window a number", "PATCH", path, js, `{"abandon_window": 720}`, 400, "abandon_window", ""},
 		{"negative in flight", "PATCH", path, js, `{"max_in_flight": -3}`, 400, "max_in_flight", ""},
@@ -172,6 +172,13 @@ func TestCampaignAPI(t *testing.T) {
 	if code != 201 {
 		t.Errorf("callback: %d %v", code, out)
 	}
+	// "0s" goes back to the controller's window: saved as 0, handed on as
+	// 0, left out of the answer.
+	code, out = do("PATCH", path, js, `{"abandon_window": "0s"}`)
+	if again, _ := s.Campaign(c.ID); code != 200 || again.AbandonWindow != 0 || *applied[len(applied)-1].AbandonWindow != 0 || out["abandon_window"] != nil {
+		t.Errorf("abandon_window 0s: %d %v, saved %v", code, out, again.AbandonWindow)
+	}
+
 	// Still serving after all that.
 	if code, _ := do("GET", path, "", ""); code != 200 {
 		t.Errorf("GET after the bad requests: %d", code)

@@ -105,10 +105,11 @@ func StoreOutcome(o controller.Outcome) (Outcome, error) {
 }
 
 // Limits are the campaign's pacing settings as the running controller takes
-// them (controller.Core.UpdateCampaign); zero MaxInFlight, LinesPerAgent and
-// AbandonWindow keep the controller's own.
+// them (controller.Core.UpdateCampaign); zero MaxInFlight and LinesPerAgent
+// keep the controller's own, a zero AbandonWindow is the controller's
+// configured window.
 func Limits(c Campaign) controller.CampaignLimits {
-	uk := c.UKOfcom
+	uk, w := c.UKOfcom, c.AbandonWindow
 	return controller.CampaignLimits{AbandonLimit: c.AbandonTarget, MaxInFlight: c.MaxInFlight, LinesPerAgent: c.LinesPerAgent, UKOfcom: &uk,
-		AbandonWindow: c.AbandonWindow}
+		AbandonWindow: &w}
 }

@@ -17,22 +17,22 @@ type Compliance struct {
 	// instead of abandons over live answers (the predictive dialer: over
 	// its AbandonWindow, 30 days).
 	UKOfcom bool
-	// Window is how far back the plain rate is held to the limit (the
-	// predictive dialer's AbandonWindow), 1 h to MaxAbandonWindow; 0 keeps
-	// the strategy's.
-	Window time.Duration
 }
 
-// Validate reports every invalid field, naming it.
+// Validate reports an invalid limit, naming the field.
 func (c Compliance) Validate() error {
-	var errs []error
 	if !(c.AbandonLimit > 0 && c.AbandonLimit < 1) {
-		errs = append(errs, fmt.Errorf("dialer: Compliance.AbandonLimit %v: want 0 < limit < 1", c.AbandonLimit))
+		return fmt.Errorf("dialer: Compliance.AbandonLimit %v: want 0 < limit < 1", c.AbandonLimit)
 	}
-	if c.Window != 0 && (c.Window < time.Hour || c.Window > MaxAbandonWindow) {
-		errs = append(errs, fmt.Errorf("dialer: Compliance.Window %v: want 0 (keep) or 1h .. %v", c.Window, MaxAbandonWindow))
-	}
-	return errors.Join(errs...)
+	return nil
+}
+
+// WindowSetter is implemented by strategies that hold the plain abandon
+// rate over a rolling window (Predictive's AbandonWindow) whose length can
+// change while they run: 0 is the window the strategy was configured with,
+// otherwise 1 h to MaxAbandonWindow.
+type WindowSetter interface {
+	SetAbandonWindow(time.Duration) error
 }
 
 // ComplianceSetter is implemented by strategies whose abandon limit and
@@ -179,21 +179,33 @@ func (w *AbandonWindow) Counts(now time.Time) Abandons {
 	return w.sum
 }
 
+// SetAbandonWindow implements WindowSetter. The new window keeps the
+// counts the old one holds that fall within it, re-bucketed: a shorter one
+// drops the oldest at once; a longer one cannot count what the old one had
+// already let go, and fills as the campaign dials. A pacing state is best
+// resumed after the window is set, so that nothing it carries is dropped.
+func (p *Predictive) SetAbandonWindow(d time.Duration) error {
+	if d == 0 {
+		d = p.configuredWindow
+	}
+	if d < time.Hour || d > MaxAbandonWindow {
+		return fmt.Errorf("dialer: abandon window %v: want 0 (the configured %v) or 1h .. %v", d, p.configuredWindow, MaxAbandonWindow)
+	}
+	if d != p.cfg.AbandonWindow {
+		p.rolling = p.rolling.resized(d)
+		p.cfg.AbandonWindow = d
+	}
+	return nil
+}
+
 // SetCompliance implements ComplianceSetter: the new limit (and the aim, if
-// it was the default 85 % of the limit, or if it is above the new limit),
-// measurement and window hold from the next Decide. λ is scaled with the
-// aim, so the dialer starts from where the old one would have settled for
-// the new aim and the feedback refines it. A new window keeps the counts
-// the old one holds that fall within it, re-bucketed: a shorter one drops
-// the oldest at once; a longer one cannot count what the old one had
-// already let go, and fills as the campaign dials.
+// it was the default 85 % of the limit, or if it is above the new limit) and
+// measurement hold from the next Decide. λ is scaled with the aim, so the
+// dialer starts from where the old one would have settled for the new aim
+// and the feedback refines it.
 func (p *Predictive) SetCompliance(c Compliance) error {
 	if err := c.Validate(); err != nil {
 		return err
-	}
-	if c.Window != 0 && c.Window != p.cfg.AbandonWindow {
-		p.rolling = p.rolling.resized(c.Window)
-		p.cfg.AbandonWindow = c.Window
 	}
 	old := p.cfg.Aim
 	p.cfg.AbandonLimit = c.AbandonLimit

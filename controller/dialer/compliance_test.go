@@ -226,8 +226,9 @@ func TestPacerSetConfig(t *testing.T) {
 
 // A campaign's window changed while it dials keeps what the old window
 // holds within the new one: a day's window drops the weeks before it at
-// once, a longer window starts from what the old one still counted.
-func TestPredictiveSetComplianceWindow(t *testing.T) {
+// once, a longer window starts from what the old one still counted, and 0
+// returns to the configured window.
+func TestPredictiveSetAbandonWindow(t *testing.T) {
 	p, _ := NewPredictive(DefaultPredictive())
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	// Ten days ago: 10 answers, 5 abandoned. Today: 20 answers, 1 abandoned.
@@ -242,7 +243,7 @@ func TestPredictiveSetComplianceWindow(t *testing.T) {
 	if got := p.rolling.Counts(now); got.LiveAnswered != 30 || got.Abandoned != 6 {
 		t.Fatalf("30-day window: %+v, want 30 live, 6 abandoned", got)
 	}
-	if err := p.SetCompliance(Compliance{AbandonLimit: 0.03, Window: 24 * time.Hour}); err != nil {
+	if err := p.SetAbandonWindow(24 * time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if got := p.rolling.Counts(now); got.LiveAnswered != 20 || got.Abandoned != 1 {
@@ -259,26 +260,39 @@ func TestPredictiveSetComplianceWindow(t *testing.T) {
 	if st := p.PacingState().Rolling; len(st) != 4 || st[1].Start.Sub(st[0].Start) != time.Hour || st[2].Start.Sub(st[1].Start) != time.Minute {
 		t.Errorf("state buckets %+v: want today's half hour, then three minutes", st)
 	}
-	if err := p.SetCompliance(Compliance{AbandonLimit: 0.03, Window: 720 * time.Hour}); err != nil {
-		t.Fatal(err)
+	// Back to the configured 30 days with 0.
+	if err := p.SetAbandonWindow(0); err != nil || p.Config().AbandonWindow != DefaultAbandonWindow {
+		t.Fatalf("window 0: %v, window %v, want the configured 720h", err, p.Config().AbandonWindow)
 	}
 	if got := p.rolling.Counts(now.Add(time.Hour)); got.LiveAnswered != 23 || got.Abandoned != 1 {
 		t.Errorf("back to 30 days: %+v, want the 23 the day's window held", got)
 	}
-	// Zero keeps the window; out of range is refused, naming it, and
-	// nothing changes.
-	if err := p.SetCompliance(Compliance{AbandonLimit: 0.02}); err != nil || p.Config().AbandonWindow != 720*time.Hour {
-		t.Errorf("Window 0: %v, window %v", err, p.Config().AbandonWindow)
+	// A limit change leaves the window alone; out of range is refused,
+	// naming it, and nothing changes.
+	if err := p.SetCompliance(Compliance{AbandonLimit: 0.02}); err != nil || p.Config().AbandonWindow != DefaultAbandonWindow {
+		t.Errorf("a new limit: %v, window %v", err, p.Config().AbandonWindow)
 	}
 	for _, w := range []time.Duration{time.Minute, MaxAbandonWindow + time.Hour, -time.Hour} {
-		err := p.SetCompliance(Compliance{AbandonLimit: 0.01, Window: w})
-		if err == nil || !strings.Contains(err.Error(), "Compliance.Window") {
-			t.Errorf("Window %v: %v, want an error naming Compliance.Window", w, err)
+		if err := p.SetAbandonWindow(w); err == nil || !strings.Contains(err.Error(), "abandon window") {
+			t.Errorf("window %v: %v, want an error naming the abandon window", w, err)
 		}
 	}
-	if c := p.Config(); c.AbandonWindow != 720*time.Hour || c.AbandonLimit != 0.02 {
+	if c := p.Config(); c.AbandonWindow != DefaultAbandonWindow || c.AbandonLimit != 0.02 {
 		t.Errorf("a refused change changed the config: %v, %v", c.AbandonWindow, c.AbandonLimit)
 	}
+	// A resumed strategy keeps its configured window for 0.
+	st := p.PacingState()
+	q, _ := NewPredictive(PredictiveConfig{AbandonLimit: 0.03, AbandonWindow: 48 * time.Hour})
+	if err := q.SetAbandonWindow(24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Resume(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.SetAbandonWindow(0); err != nil || q.Config().AbandonWindow != 48*time.Hour {
+		t.Errorf("after Resume, window 0: %v, window %v, want the configured 48h", err, q.Config().AbandonWindow)
+	}
+	var _ WindowSetter = p
 }
 
 func outcomeOf(abandoned bool) Outcome {

@@ -68,6 +68,9 @@ type Predictive struct {
 	// either mode, so that SetCompliance can switch to it mid-run).
 	uk         AbandonWindow
 	aimDefault bool // Aim was left to its default, 85 % of the limit
+	// configuredWindow is the AbandonWindow it was made with, which
+	// SetAbandonWindow(0) returns to.
+	configuredWindow time.Duration
 }
 
 // PredictiveConfig configures Predictive.
@@ -201,7 +204,7 @@ func NewPredictive(cfg PredictiveConfig) (*Predictive, error) {
 	// λ starts at a tenth of the aim: a new campaign dials little
 	// more than progressive until connects without abandons raise it.
 	return &Predictive{cfg: cfg, logLam: math.Log(cfg.Aim / 10), aimDefault: aimDefault,
-		rolling: AbandonWindow{Length: cfg.AbandonWindow}}, nil
+		rolling: AbandonWindow{Length: cfg.AbandonWindow}, configuredWindow: cfg.AbandonWindow}, nil
 }
 
 // Name implements Strategy.

@@ -200,7 +200,7 @@ func (p *Predictive) Resume(st PacingState) error {
 	// newest calls.
 	st.Settled = st.Settled[max(0, len(st.Settled)-p.cfg.Window):]
 	st.Handled = st.Handled[max(0, len(st.Handled)-p.cfg.Window):]
-	q := &Predictive{cfg: p.cfg, aimDefault: p.aimDefault,
+	q := &Predictive{cfg: p.cfg, aimDefault: p.aimDefault, configuredWindow: p.configuredWindow,
 		rolling: AbandonWindow{Length: p.rolling.Length}, uk: AbandonWindow{Length: p.uk.Length}}
 	for _, c := range st.Settled {
 		q.learn(Settled{Placed: c.Placed, At: c.At, Outcome: c.Outcome})

@@ -221,7 +221,9 @@ func CallerAccounts(sc *scenarios.Scenario) []string {
 	return out
 }
 
-// resumePacing hands st to the pool's pacing strategy.
+// resumePacing hands st to the pool's pacing strategy. A stored abandon
+// window (cfg.Limits) is set first, so that the state's counts are kept
+// to that window, not cut to the scenario's before the core sets it.
 func resumePacing(cfg controller.Config, st dialer.PacingState) error {
 	if cfg.Pool == nil {
 		return errors.New("lab: a pacing state to resume, but the campaign is not dialed from a port pool (controller.pacing.mode: pool)")
@@ -229,6 +231,11 @@ func resumePacing(cfg controller.Config, st dialer.PacingState) error {
 	r, ok := cfg.Pool.Strategy.(dialer.Resumable)
 	if !ok {
 		return fmt.Errorf("lab: a pacing state to resume, but strategy %s does not learn one", cfg.Pool.Strategy.Name())
+	}
+	if ws, ok := cfg.Pool.Strategy.(dialer.WindowSetter); ok && cfg.Limits != nil && cfg.Limits.AbandonWindow != nil {
+		if err := ws.SetAbandonWindow(*cfg.Limits.AbandonWindow); err != nil {
+			return err
+		}
 	}
 	return r.Resume(st)
 }

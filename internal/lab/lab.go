@@ -361,9 +361,6 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 			return nil, err
 		}
 		ctrlCfg.Records = camp.source()
-		if opts.CampaignStore != "" && ctrlCfg.Pool != nil {
-			camp.resumePacing(ctrlCfg, logf)
-		}
 		// A resumed campaign paces by its stored settings, which the
 		// campaign API may have changed since the scenario was written.
 		if camp.list.Resumed {
@@ -377,6 +374,13 @@ func Start(ctx context.Context, opts UpOptions) (*Running, error) {
 			}
 			l := campaign.Limits(c)
 			ctrlCfg.Limits = &l
+			if want := sc.Controller.Pacing.AbandonLimit; logf != nil && want != 0 && want != c.AbandonTarget {
+				logf("campaign %d: resumed with its stored abandon limit %g, not the scenario's %g (the store holds a campaign to at most %g; PATCH /campaigns/%d changes it)",
+					camp.id, c.AbandonTarget, want, campaign.DefaultAbandonTarget, camp.id)
+			}
+		}
+		if opts.CampaignStore != "" && ctrlCfg.Pool != nil {
+			camp.resumePacing(ctrlCfg, logf)
 		}
 	}
 	closeCamp := func() {

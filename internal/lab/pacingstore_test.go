@@ -177,7 +177,7 @@ func TestResumedCampaignPacesByItsStoredSettings(t *testing.T) {
 	}
 	l, err := r.Controller().Limits()
 	r.Stop()
-	if err != nil || l.AbandonLimit != 0.03 || l.AbandonWindow != 720*time.Hour {
+	if err != nil || l.AbandonLimit != 0.03 || l.AbandonWindow == nil || *l.AbandonWindow != 720*time.Hour {
 		t.Fatalf("first run: %s (%v), want the scenario's 0.03 over 720h", l, err)
 	}
 	change := func(f func(*campaign.Campaign)) {
@@ -195,14 +195,59 @@ func TestResumedCampaignPacesByItsStoredSettings(t *testing.T) {
 	}
 	// As a PATCH while the controller was down would have left it.
 	change(func(c *campaign.Campaign) { c.AbandonTarget, c.AbandonWindow, c.MaxInFlight = 0.02, 24*time.Hour, 5 })
+	logs := &logLines{}
+	opts.Logf = logs.logf
 	r, err = Start(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l, err = r.Controller().Limits()
 	r.Stop()
-	if err != nil || l.AbandonLimit != 0.02 || l.AbandonWindow != 24*time.Hour || l.MaxInFlight != 5 {
+	if err != nil || l.AbandonLimit != 0.02 || l.AbandonWindow == nil || *l.AbandonWindow != 24*time.Hour || l.MaxInFlight != 5 {
 		t.Errorf("resumed run: %s (%v), want the stored 0.02 over 24h, 5 in flight", l, err)
+	}
+	if line := logs.find("stored abandon limit"); !strings.Contains(line, "0.02, not the scenario's 0.03") {
+		t.Errorf("log %q: want the stored limit said against the scenario's", line)
+	}
+
+	// A pacing state kept over a window longer than the scenario's keeps
+	// all of it: the stored window is set before the state is resumed.
+	long := 60 * 24 * time.Hour
+	p, err := dialer.NewPredictive(dialer.PredictiveConfig{AbandonLimit: 0.03, AbandonWindow: long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-50 * 24 * time.Hour)
+	for day := range 50 {
+		at := start.Add(time.Duration(day) * 24 * time.Hour)
+		p.Settled(dialer.Settled{Placed: at.Add(-10 * time.Second), At: at, Outcome: dialer.Abandoned})
+	}
+	change(func(c *campaign.Campaign) { c.AbandonWindow = long })
+	func() {
+		s, err := campaign.Open(file, campaign.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		b, _ := json.Marshal(p.PacingState())
+		cs, _ := s.Campaigns()
+		if err := s.SavePacing(cs[0].ID, time.Now(), b); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	opts.Logf = nil
+	r, err = Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok, err := r.Controller().PacingState()
+	r.Stop()
+	var n int64
+	for _, b := range st.Rolling {
+		n += b.Counts.Abandoned
+	}
+	if err != nil || !ok || n != 50 {
+		t.Errorf("resumed over a stored 60-day window: %d abandons in the window (%v, %v), want all 50 days' 50", n, ok, err)
 	}
 
 	change(func(c *campaign.Campaign) { c.LinesPerAgent = 2 }) // the predictive dialer has no level
