@@ -240,7 +240,8 @@ func (c *Core) RecordsChanged() { c.recIdle = time.Time{} }
 
 // CampaignLimits are the pacing settings of the running campaign that can
 // change while the controller runs (a campaign edited in progress,
-// dialer-anchors.md §2.5). Zero fields keep the current value.
+// dialer-anchors.md §2.5). Zero and nil fields keep the current value,
+// except AbandonWindow, where nil keeps it and 0 is the configured window.
 type CampaignLimits struct {
 	// AbandonLimit is the campaign's abandon-rate limit, 0 < limit < 1:
 	// the pool report's limit and the strategy's, if it has one.

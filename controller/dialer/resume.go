@@ -45,6 +45,11 @@ type PacingState struct {
 	// Lambda is the threshold on a new call's abandon chance where the
 	// abandon control stood.
 	Lambda float64 `json:"lambda"`
+	// Aim is the abandon rate Lambda was steered to. A strategy that
+	// resumes the state at another aim (the campaign's limit changed in
+	// between) scales λ by the ratio of the aims, as SetCompliance does;
+	// 0 (a state written before it was kept) takes λ as it is.
+	Aim float64 `json:"aim,omitempty"`
 	// Abandons are the counts over every call seen.
 	Abandons Abandons `json:"abandons"`
 	// Rolling is the window the plain rate is held to the limit over
@@ -119,6 +124,9 @@ func (st PacingState) validate(name string) error {
 	if !(st.Lambda > 0 && st.Lambda <= 0.5) {
 		errs = append(errs, fmt.Errorf("dialer: pacing state: lambda %v: want 0 < λ ≤ 0.5", st.Lambda))
 	}
+	if !(st.Aim >= 0 && st.Aim < 1) {
+		errs = append(errs, fmt.Errorf("dialer: pacing state: aim %v: want 0 (not kept) or 0 < aim < 1", st.Aim))
+	}
 	for i, c := range st.Settled {
 		if c.Outcome < NotAnswered || c.Outcome > Abandoned || c.At.Before(c.Placed) || c.Placed.IsZero() {
 			errs = append(errs, fmt.Errorf("dialer: pacing state: settled[%d] %+v: want a known outcome and placed ≤ at", i, c))
@@ -172,7 +180,7 @@ func (w *AbandonWindow) counts() []WindowCount {
 
 // PacingState implements Resumable.
 func (p *Predictive) PacingState() PacingState {
-	st := PacingState{Strategy: p.Name(), Lambda: p.Lambda(), Abandons: p.window}
+	st := PacingState{Strategy: p.Name(), Lambda: p.Lambda(), Aim: p.cfg.Aim, Abandons: p.window}
 	// The rings are in insertion order from next (once full).
 	for i := range p.ring {
 		c := p.ring[(p.next+i)%len(p.ring)]
@@ -209,6 +217,9 @@ func (p *Predictive) Resume(st PacingState) error {
 		q.Handled(h.Talk, h.Wrap)
 	}
 	q.logLam = math.Log(st.Lambda)
+	if st.Aim > 0 && st.Aim != q.cfg.Aim {
+		q.logLam = min(math.Log(0.5), max(math.Log(1e-9), q.logLam+math.Log(q.cfg.Aim/st.Aim)))
+	}
 	q.window = st.Abandons
 	for _, m := range st.Rolling {
 		q.rolling.add(m.Start, m.Counts)

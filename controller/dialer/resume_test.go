@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -99,6 +100,8 @@ func TestResumeRefusesABrokenState(t *testing.T) {
 		{"another strategy", func(s *PacingState) { s.Strategy = "adapt-hard-limit" }, "strategy"},
 		{"λ zero", func(s *PacingState) { s.Lambda = 0 }, "lambda"},
 		{"λ above 0.5", func(s *PacingState) { s.Lambda = 0.7 }, "lambda"},
+		{"aim of 1", func(s *PacingState) { s.Aim = 1 }, "aim"},
+		{"negative aim", func(s *PacingState) { s.Aim = -0.01 }, "aim"},
 		{"answered before placed", func(s *PacingState) { s.Settled[3].At = s.Settled[3].Placed.Add(-time.Second) }, "settled[3]"},
 		{"unknown outcome", func(s *PacingState) { s.Settled[5].Outcome = 9 }, "settled[5]"},
 		{"negative talk", func(s *PacingState) { s.Handled[1].Talk = -time.Second }, "handled[1]"},
@@ -140,5 +143,38 @@ func TestResumeRefusesABrokenState(t *testing.T) {
 	}
 	if _, err := ParsePacingState([]byte(`{"strategy": "predictive", "lambda": "high"}`)); err == nil || !strings.Contains(err.Error(), "pacing state") {
 		t.Fatalf("JSON with a string λ: error %v", err)
+	}
+}
+
+// λ is learned at an aim: resumed at another (the campaign's limit changed
+// while the controller was down), it is scaled by the ratio of the aims,
+// as SetCompliance scales it. Resumed into the scenario's limit and then
+// given the stored one, as a restarted controller does, it comes back as
+// it was saved.
+func TestResumeScalesLambdaToTheAim(t *testing.T) {
+	saved := newTestPredictive(t, PredictiveConfig{AbandonLimit: 0.02})
+	saved.logLam = math.Log(0.004)
+	st := saved.PacingState()
+	if st.Aim != 0.017 {
+		t.Fatalf("state aim %v, want 85 %% of 2 %%", st.Aim)
+	}
+	at3 := newTestPredictive(t, PredictiveConfig{AbandonLimit: 0.03})
+	if err := at3.Resume(st); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := at3.Lambda(), 0.004*0.0255/0.017; math.Abs(got-want) > 1e-12 {
+		t.Errorf("resumed at a 3 %% limit: λ %v, want %v", got, want)
+	}
+	if err := at3.SetCompliance(Compliance{AbandonLimit: 0.02}); err != nil {
+		t.Fatal(err)
+	}
+	if got := at3.Lambda(); math.Abs(got-0.004) > 1e-12 {
+		t.Errorf("resumed, then given the stored 2 %%: λ %v, want the saved 0.004", got)
+	}
+	// A state without an aim (written before it was kept) is taken as is.
+	st.Aim = 0
+	old := newTestPredictive(t, PredictiveConfig{AbandonLimit: 0.03})
+	if err := old.Resume(st); err != nil || math.Abs(old.Lambda()-0.004) > 1e-12 {
+		t.Errorf("a state without an aim: λ %v (%v), want 0.004", old.Lambda(), err)
 	}
 }
