@@ -38,6 +38,22 @@ func (l *logLines) find(s string) string {
 	return ""
 }
 
+// withStoredCampaign opens the campaign store file of a stopped run and
+// hands fn the store and its one campaign.
+func withStoredCampaign(t *testing.T, file string, fn func(*campaign.Store, campaign.Campaign)) {
+	t.Helper()
+	s, err := campaign.Open(file, campaign.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cs, err := s.Campaigns()
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("campaigns %v, %v: want the run's one", cs, err)
+	}
+	fn(s, cs[0])
+}
+
 // A run on a campaign store file keeps the pacing's learning there; the
 // next run resumes from it, abandon counts and answer model carried on. A
 // state the next run cannot use is logged and the pacing starts cold.
@@ -58,26 +74,19 @@ func TestPacingStateSurvivesARestart(t *testing.T) {
 		}
 		return r
 	}
-	stored := func() (dialer.PacingState, bool) {
+	stored := func() (st dialer.PacingState, ok bool) {
 		t.Helper()
-		s, err := campaign.Open(file, campaign.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		cs, err := s.Campaigns()
-		if err != nil || len(cs) != 1 {
-			t.Fatalf("campaigns %v, %v", cs, err)
-		}
-		b, _, ok, err := s.Pacing(cs[0].ID)
-		if err != nil || !ok {
-			return dialer.PacingState{}, false
-		}
-		st, err := dialer.ParsePacingState(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st, true
+		withStoredCampaign(t, file, func(s *campaign.Store, c campaign.Campaign) {
+			b, _, found, err := s.Pacing(c.ID)
+			if err != nil || !found {
+				return
+			}
+			if st, err = dialer.ParsePacingState(b); err != nil {
+				t.Fatal(err)
+			}
+			ok = true
+		})
+		return st, ok
 	}
 
 	// First run: until the dialer has learned from a few calls and the
@@ -109,18 +118,14 @@ func TestPacingStateSurvivesARestart(t *testing.T) {
 	}
 
 	// A state that does not hold together: logged, started cold, run on.
-	s, err := campaign.Open(file, campaign.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, _ := s.Campaigns()
 	bad := first
 	bad.Lambda = 7
-	b, _ := json.Marshal(bad)
-	if err := s.SavePacing(cs[0].ID, time.Now(), b); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	withStoredCampaign(t, file, func(s *campaign.Store, c campaign.Campaign) {
+		b, _ := json.Marshal(bad)
+		if err := s.SavePacing(c.ID, time.Now(), b); err != nil {
+			t.Fatal(err)
+		}
+	})
 	logs = &logLines{}
 	r = up(logs)
 	st, ok, err = r.Controller().PacingState()
@@ -182,16 +187,12 @@ func TestResumedCampaignPacesByItsStoredSettings(t *testing.T) {
 	}
 	change := func(f func(*campaign.Campaign)) {
 		t.Helper()
-		s, err := campaign.Open(file, campaign.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		cs, _ := s.Campaigns()
-		f(&cs[0])
-		if err := s.UpdateCampaign(cs[0]); err != nil {
-			t.Fatal(err)
-		}
+		withStoredCampaign(t, file, func(s *campaign.Store, c campaign.Campaign) {
+			f(&c)
+			if err := s.UpdateCampaign(c); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 	// As a PATCH while the controller was down would have left it.
 	change(func(c *campaign.Campaign) { c.AbandonTarget, c.AbandonWindow, c.MaxInFlight = 0.02, 24*time.Hour, 5 })
@@ -223,18 +224,12 @@ func TestResumedCampaignPacesByItsStoredSettings(t *testing.T) {
 		p.Settled(dialer.Settled{Placed: at.Add(-10 * time.Second), At: at, Outcome: dialer.Abandoned})
 	}
 	change(func(c *campaign.Campaign) { c.AbandonWindow = long })
-	func() {
-		s, err := campaign.Open(file, campaign.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+	withStoredCampaign(t, file, func(s *campaign.Store, c campaign.Campaign) {
 		b, _ := json.Marshal(p.PacingState())
-		cs, _ := s.Campaigns()
-		if err := s.SavePacing(cs[0].ID, time.Now(), b); err != nil {
+		if err := s.SavePacing(c.ID, time.Now(), b); err != nil {
 			t.Fatal(err)
 		}
-	}()
+	})
 	opts.Logf = nil
 	r, err = Start(context.Background(), opts)
 	if err != nil {
